@@ -1,0 +1,103 @@
+use super::{NumberType, PhoneNumber};
+use serde::{Deserialize, Serialize};
+
+/// One entry of a phone book. Text fields are empty when a source does not know them;
+/// `display_name` is never empty (ingest builds it from the other names or the company).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// The pushing system's own id (`internal_id`), if it gave one.
+    #[serde(default)]
+    pub external_id: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub given_name: String,
+    #[serde(default)]
+    pub family_name: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub position: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub numbers: Vec<PhoneNumber>,
+}
+
+impl Contact {
+    /// Adds a number unless the contact has it already under the same type.
+    pub fn add_number(&mut self, n: PhoneNumber) {
+        if !self.numbers.contains(&n) {
+            self.numbers.push(n);
+        }
+    }
+
+    /// The numbers in the order a phone with few slots should show them: desk numbers
+    /// before mobile, home and the rest, fax last (a phone cannot call a fax usefully).
+    /// Within a type the source's order stays.
+    pub fn numbers_by_preference(&self) -> Vec<&PhoneNumber> {
+        let mut v: Vec<&PhoneNumber> = self.numbers.iter().collect();
+        v.sort_by_key(|n| dial_rank(n.kind));
+        v
+    }
+
+    pub fn first_of(&self, kind: NumberType) -> Option<&PhoneNumber> {
+        self.numbers.iter().find(|n| n.kind == kind)
+    }
+}
+
+/// The documented Yealink/Gigaset slot order: WORK, EXTENSION, MOBILE, HOME, OTHER, PAGER, FAX.
+pub fn dial_rank(t: NumberType) -> u8 {
+    match t {
+        NumberType::Work => 0,
+        NumberType::Extension => 1,
+        NumberType::Mobile => 2,
+        NumberType::Home => 3,
+        NumberType::Other => 4,
+        NumberType::Pager => 5,
+        NumberType::Fax => 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(kind: NumberType, v: &str) -> PhoneNumber {
+        PhoneNumber {
+            kind,
+            value: v.into(),
+        }
+    }
+
+    #[test]
+    fn preference_order_puts_fax_last_and_keeps_source_order_within_a_type() {
+        let c = Contact {
+            display_name: "X".into(),
+            numbers: vec![
+                n(NumberType::Fax, "+491"),
+                n(NumberType::Mobile, "+492"),
+                n(NumberType::Work, "+493"),
+                n(NumberType::Work, "+494"),
+                n(NumberType::Extension, "42"),
+            ],
+            ..Default::default()
+        };
+        let order: Vec<&str> = c
+            .numbers_by_preference()
+            .iter()
+            .map(|n| n.value.as_str())
+            .collect();
+        assert_eq!(order, vec!["+493", "+494", "42", "+492", "+491"]);
+    }
+
+    #[test]
+    fn add_number_skips_duplicates() {
+        let mut c = Contact::default();
+        c.add_number(n(NumberType::Work, "+491"));
+        c.add_number(n(NumberType::Work, "+491"));
+        c.add_number(n(NumberType::Mobile, "+491"));
+        assert_eq!(c.numbers.len(), 2);
+    }
+}

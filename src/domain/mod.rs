@@ -1,0 +1,13 @@
+//! Plain types and rules, no I/O: what a directory, a contact and a typed number are.
+//!
+//! Everything outside (HTTP paths, CSV cells, database rows) is parsed into these types at the
+//! edge, so the rest of the program never re-checks a key or a number type.
+
+mod contact;
+mod key;
+mod number;
+pub mod text;
+
+pub use contact::Contact;
+pub use key::{ApiKey, KeyError};
+pub use number::{NumberType, PhoneNumber};

@@ -1,0 +1,8 @@
+//! phonedir: an online contact directory server for IP phones and PBXs.
+//!
+//! Data flows one way: `ingest` turns pushed or pulled input into `domain` values,
+//! `store` persists them per directory and source, `render` turns a stored book into what a
+//! phone reads, and `http` is the thin layer in front of it all.
+
+pub mod domain;
+pub mod phone;

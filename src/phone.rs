@@ -1,0 +1,478 @@
+//! Number normalization: the text people type (`+49 (0)231 12345-67`, `0049…`, `030/123-45`,
+//! `WORK:+4923648873040`, `42`) becomes a typed E.164 number or an internal extension.
+//!
+//! The phonenumber crate does the country rules; this layer cleans what it stumbles over
+//! (`(0)` after a country code, `++`, letters of vanity numbers, type prefixes) and decides
+//! what an internal extension is. `tests/data/numbers.tsv` (generated with Google's
+//! libphonenumber) is the reference it is tested against.
+
+use crate::domain::{NumberType, PhoneNumber};
+use phonenumber::country;
+use std::fmt;
+use std::str::FromStr;
+
+/// A country whose national numbers we can read (ISO 3166 alpha-2, `DE`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Region(country::Id);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{0}` is not a region phonedir knows; use a two-letter country code such as DE, AT, CH or GB")]
+pub struct RegionError(pub String);
+
+impl FromStr for Region {
+    type Err = RegionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let up = s.trim().to_ascii_uppercase();
+        if up.len() != 2 {
+            return Err(RegionError(s.to_owned()));
+        }
+        let id = country::Id::from_str(&up).map_err(|_| RegionError(s.to_owned()))?;
+        if phonenumber::metadata::DATABASE.by_id(up.as_str()).is_none() {
+            return Err(RegionError(s.to_owned()));
+        }
+        Ok(Region(id))
+    }
+}
+
+impl Region {
+    pub fn code(&self) -> &str {
+        self.0.as_ref()
+    }
+
+    /// The country calling code (`49` for DE).
+    pub fn calling_code(&self) -> u16 {
+        phonenumber::metadata::DATABASE
+            .by_id(self.code())
+            .map(|m| m.country_code())
+            .unwrap_or(0)
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Debug for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Region({})", self.code())
+    }
+}
+
+/// Why a number was not stored. Each message names the input and says what to do.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NumberError {
+    #[error("the number is empty")]
+    Empty,
+    #[error("`{0}` is not a number type; use WORK, HOME, MOBILE, FAX, PAGER, OTHER or EXTENSION")]
+    UnknownType(String),
+    #[error("`{input}` contains `{ch}`, which has no place in a phone number")]
+    BadCharacter { input: String, ch: char },
+    #[error("`{0}` carries an extension suffix; write a direct-dial number in one piece (+49 231 12345-67) or give the extension its own EXTENSION number")]
+    ExtensionSuffix(String),
+    #[error("`{0}` is not an extension: an internal extension consists of digits only")]
+    BadExtension(String),
+    #[error("`{0}` is a national number and no region is set; add the country code or push with ?region=CC (for example ?region=DE)")]
+    NoRegion(String),
+    #[error("`{input}` is not a valid number for region {region}; {hint}")]
+    InvalidForRegion {
+        input: String,
+        region: String,
+        hint: String,
+    },
+    #[error("`{0}` is not a valid phone number; check the digits and the country code")]
+    Invalid(String),
+}
+
+/// How numbers of one push (or one source) are read.
+#[derive(Clone, Copy, Debug)]
+pub struct NumberRules {
+    /// For national numbers (`030 1234567`); without it they are refused.
+    pub region: Option<Region>,
+    /// Digit strings up to this length without `+`/`00` are internal extensions.
+    pub max_extension_digits: usize,
+}
+
+impl Default for NumberRules {
+    fn default() -> Self {
+        NumberRules {
+            region: None,
+            max_extension_digits: 6,
+        }
+    }
+}
+
+/// Regions tried when a national number does not fit the given one, so the message can
+/// say which `?region=` would have worked.
+const HINT_REGIONS: [&str; 16] = [
+    "DE", "AT", "CH", "GB", "FR", "NL", "BE", "IT", "ES", "PL", "DK", "SE", "US", "IE", "CZ", "AU",
+];
+
+impl NumberRules {
+    /// Reads one number that may carry a type prefix (`MOBILE:+49…`, `cell: 0171…`).
+    /// Without a prefix the number has `default_type`.
+    pub fn parse_typed(
+        &self,
+        raw: &str,
+        default_type: NumberType,
+    ) -> Result<PhoneNumber, NumberError> {
+        let s = strip_quotes(raw);
+        let (kind, rest) = split_type(s)?;
+        self.parse(rest, kind.unwrap_or(default_type))
+    }
+
+    /// Reads one number of a known type.
+    pub fn parse(&self, raw: &str, kind: NumberType) -> Result<PhoneNumber, NumberError> {
+        let input = strip_quotes(raw);
+        if input.is_empty() {
+            return Err(NumberError::Empty);
+        }
+        let cleaned = clean(input)?;
+        if kind == NumberType::Extension {
+            if cleaned.plus || cleaned.had_letters || cleaned.digits.is_empty() {
+                return Err(NumberError::BadExtension(input.to_owned()));
+            }
+            return Ok(PhoneNumber {
+                kind,
+                value: cleaned.digits,
+            });
+        }
+        if !cleaned.plus
+            && !cleaned.had_letters
+            && !cleaned.digits.is_empty()
+            && !cleaned.digits.starts_with("00")
+            && cleaned.digits.len() <= self.max_extension_digits
+        {
+            return Ok(PhoneNumber {
+                kind: NumberType::Extension,
+                value: cleaned.digits,
+            });
+        }
+        let value = self.e164(input, &cleaned)?;
+        Ok(PhoneNumber { kind, value })
+    }
+
+    fn e164(&self, input: &str, c: &Cleaned) -> Result<String, NumberError> {
+        if c.plus {
+            return e164_of(None, &format!("+{}", c.digits))
+                .ok_or_else(|| NumberError::Invalid(input.to_owned()));
+        }
+        if c.digits.starts_with("00") && self.region.is_none() {
+            // Without a region, `00` is the international prefix almost everywhere.
+            return e164_of(None, &format!("+{}", &c.digits[2..]))
+                .ok_or_else(|| NumberError::Invalid(input.to_owned()));
+        }
+        let Some(region) = self.region else {
+            return Err(NumberError::NoRegion(input.to_owned()));
+        };
+        if let Some(n) = e164_of(Some(region), &c.digits) {
+            return Ok(n);
+        }
+        if let Some(n) = strip_international_prefix(region, &c.digits)
+            .and_then(|rest| e164_of(None, &format!("+{rest}")))
+        {
+            return Ok(n);
+        }
+        let hint = HINT_REGIONS
+            .iter()
+            .filter(|r| **r != region.code())
+            .find(|r| {
+                Region::from_str(r)
+                    .ok()
+                    .and_then(|r| e164_of(Some(r), &c.digits))
+                    .is_some()
+            })
+            .map(|r| format!("add the country code or push with ?region={r}"))
+            .unwrap_or_else(|| "check the digits or add the country code".to_owned());
+        Err(NumberError::InvalidForRegion {
+            input: input.to_owned(),
+            region: region.code().to_owned(),
+            hint,
+        })
+    }
+}
+
+fn e164_of(region: Option<Region>, text: &str) -> Option<String> {
+    let n = phonenumber::parse(region.map(|r| r.0), text).ok()?;
+    if !phonenumber::is_valid(&n) || !matches_entirely(&n) {
+        return None;
+    }
+    Some(n.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// The crate's validity check anchors a type pattern at the start of the number only, so a
+/// number with extra digits can pass (`+86 231 2345 6789`). libphonenumber requires the
+/// whole national number to match one type; so do we.
+fn matches_entirely(n: &phonenumber::PhoneNumber) -> bool {
+    // Not `n.metadata()`: it drops the leading zero of Italian numbers when it picks the
+    // region. Every region that shares the calling code is asked instead.
+    let Some(regions) = phonenumber::metadata::DATABASE.by_code(&n.code().value()) else {
+        return false;
+    };
+    let national = n.national().to_string();
+    regions.into_iter().any(|meta| {
+        let d = meta.descriptors();
+        let types = [
+            d.fixed_line(),
+            d.mobile(),
+            d.toll_free(),
+            d.premium_rate(),
+            d.shared_cost(),
+            d.personal_number(),
+            d.voip(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+        ];
+        full_match(d.general(), &national)
+            && types.into_iter().flatten().any(|t| full_match(t, &national))
+    })
+}
+
+fn full_match(d: &phonenumber::metadata::Descriptor, national: &str) -> bool {
+    let len = national.len() as u16;
+    if !d.possible_length().is_empty() && !d.possible_length().contains(&len) {
+        return false;
+    }
+    anchored(d.national_number().as_str()).is_some_and(|re| re.is_match(national))
+}
+
+/// Metadata patterns compiled as whole-string matches, once per pattern.
+fn anchored(pattern: &str) -> Option<std::sync::Arc<regex::Regex>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(re) = map.get(pattern) {
+        return Some(re.clone());
+    }
+    // The metadata keeps the layout whitespace of libphonenumber's XML.
+    let compact: String = pattern.split_whitespace().collect();
+    let re = Arc::new(regex::Regex::new(&format!("^(?:{compact})$")).ok()?);
+    map.insert(pattern.to_owned(), re.clone());
+    Some(re)
+}
+
+/// The region's own international prefix (`011` in the US, `0011` in Australia) read
+/// from the metadata, for the digits the crate does not recognise as international.
+fn strip_international_prefix(region: Region, digits: &str) -> Option<&str> {
+    let meta = phonenumber::metadata::DATABASE.by_id(region.code())?;
+    let m = meta.international_prefix()?.find(digits)?;
+    (m.start() == 0 && m.end() < digits.len()).then(|| &digits[m.end()..])
+}
+
+fn strip_quotes(s: &str) -> &str {
+    s.trim()
+        .trim_matches(|c| c == '\'' || c == '"')
+        .trim_matches(char::is_whitespace)
+}
+
+/// Splits `TYPE:number`. A prefix that is a word but not a known type is an error, so a
+/// typo (`WROK:+49…`) is reported instead of stored as a work number.
+fn split_type(s: &str) -> Result<(Option<NumberType>, &str), NumberError> {
+    let Some((prefix, rest)) = s.split_once(':') else {
+        return Ok((None, s));
+    };
+    let p = prefix.trim();
+    if p.is_empty() || !p.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '_' | '-')) {
+        return Ok((None, s));
+    }
+    if p.eq_ignore_ascii_case("tel") {
+        return split_type(rest.trim());
+    }
+    match NumberType::from_alias(p) {
+        Some(t) => Ok((Some(t), rest.trim())),
+        None => Err(NumberError::UnknownType(p.to_owned())),
+    }
+}
+
+struct Cleaned {
+    plus: bool,
+    digits: String,
+    had_letters: bool,
+}
+
+/// Keeps the digits, reads a leading `+` (also `++`) and turns vanity letters into keypad
+/// digits. Separators people use (space, `-`, `/`, `.`, brackets) vanish.
+fn clean(input: &str) -> Result<Cleaned, NumberError> {
+    let trimmed = input.trim_start();
+    let plus = trimmed.starts_with('+') || trimmed.starts_with('＋');
+    // `+49 (0)89 …`: the `(0)` is read like any other bracket; the parser drops a trunk
+    // zero after a country code where the country has one (not in Italy, where it is part
+    // of the number).
+    let body = trimmed.trim_start_matches(['+', '＋', ' ']);
+
+    let lower = body.to_ascii_lowercase();
+    let letters = body.chars().filter(|c| c.is_ascii_alphabetic()).count();
+    if lower.contains("ext") || lower.contains("durchwahl") || (letters < 3 && lower.contains('x'))
+    {
+        return Err(NumberError::ExtensionSuffix(input.to_owned()));
+    }
+    if let (1..=2, Some(ch)) = (letters, body.chars().find(|c| c.is_ascii_alphabetic())) {
+        return Err(NumberError::BadCharacter {
+            input: input.to_owned(),
+            ch,
+        });
+    }
+    let digit_count = body.chars().filter(|c| c.is_ascii_digit()).count();
+    if letters > 0 && digit_count < 3 {
+        return Err(NumberError::Invalid(input.to_owned()));
+    }
+
+    let mut digits = String::with_capacity(body.len());
+    for ch in body.chars() {
+        match ch {
+            '0'..='9' => digits.push(ch),
+            'a'..='z' | 'A'..='Z' => digits.push(keypad(ch)),
+            ' ' | '\u{a0}' | '\t' | '-' | '‐' | '–' | '—' | '.' | '/' | '(' | ')' | '[' | ']'
+            | '~' => {}
+            _ => {
+                return Err(NumberError::BadCharacter {
+                    input: input.to_owned(),
+                    ch,
+                })
+            }
+        }
+    }
+    Ok(Cleaned {
+        plus,
+        digits,
+        had_letters: letters > 0,
+    })
+}
+
+/// The ITU E.161 keypad: ABC=2 … WXYZ=9.
+fn keypad(c: char) -> char {
+    match c.to_ascii_uppercase() {
+        'A'..='C' => '2',
+        'D'..='F' => '3',
+        'G'..='I' => '4',
+        'J'..='L' => '5',
+        'M'..='O' => '6',
+        'P'..='S' => '7',
+        'T'..='V' => '8',
+        _ => '9',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn de() -> NumberRules {
+        NumberRules {
+            region: Some("DE".parse().unwrap()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn typed_numbers() {
+        let n = de()
+            .parse_typed("MOBILE:+4915112345678", NumberType::Work)
+            .unwrap();
+        assert_eq!(n.kind, NumberType::Mobile);
+        assert_eq!(n.value, "+4915112345678");
+        let n = de().parse_typed("cell: 0151 12345678", NumberType::Work).unwrap();
+        assert_eq!((n.kind, n.value.as_str()), (NumberType::Mobile, "+4915112345678"));
+        assert_eq!(
+            de().parse_typed("WROK:+4923648873040", NumberType::Work),
+            Err(NumberError::UnknownType("WROK".into()))
+        );
+    }
+
+    #[test]
+    fn untyped_is_work_and_quotes_are_dropped() {
+        let n = de().parse_typed("'+4989123456'", NumberType::Work).unwrap();
+        assert_eq!((n.kind, n.value.as_str()), (NumberType::Work, "+4989123456"));
+    }
+
+    #[test]
+    fn short_digit_strings_are_extensions() {
+        let n = de().parse_typed("42", NumberType::Work).unwrap();
+        assert_eq!((n.kind, n.value.as_str()), (NumberType::Extension, "42"));
+        let n = de().parse_typed("EXT:1234567", NumberType::Work).unwrap();
+        assert_eq!((n.kind, n.value.as_str()), (NumberType::Extension, "1234567"));
+        let n = NumberRules::default()
+            .parse_typed("12-34", NumberType::Work)
+            .unwrap();
+        assert_eq!(n.value, "1234");
+        assert!(matches!(
+            de().parse_typed("EXTENSION:+4942", NumberType::Work),
+            Err(NumberError::BadExtension(_))
+        ));
+    }
+
+    #[test]
+    fn national_without_region_says_what_to_do() {
+        let e = NumberRules::default()
+            .parse_typed("030 1234567", NumberType::Work)
+            .unwrap_err();
+        assert!(e.to_string().contains("?region="), "{e}");
+    }
+
+    #[test]
+    fn wrong_region_suggests_the_right_one() {
+        let e = de().parse_typed("020 7946 0018", NumberType::Home).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`020 7946 0018` is not a valid number for region DE; add the country code or push with ?region=GB"
+        );
+    }
+
+    #[test]
+    fn extension_suffixes_and_odd_characters_are_refused() {
+        assert!(matches!(
+            de().parse_typed("+49 231 1234 ext. 12", NumberType::Work),
+            Err(NumberError::ExtensionSuffix(_))
+        ));
+        assert!(matches!(
+            de().parse_typed("+49 231 1234*5", NumberType::Work),
+            Err(NumberError::BadCharacter { ch: '*', .. })
+        ));
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!("de".parse::<Region>().unwrap().code(), "DE");
+        assert_eq!("DE".parse::<Region>().unwrap().calling_code(), 49);
+        assert!("XX".parse::<Region>().is_err());
+        assert!("DEU".parse::<Region>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod reference_table {
+    //! The table in tests/data/numbers.tsv was generated with Google's libphonenumber
+    //! (tests/data/gen_numbers.py); every row must come out the same here.
+    use super::*;
+
+    #[test]
+    fn matches_libphonenumber() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/numbers.tsv");
+        let table = std::fs::read_to_string(path).expect("reference table");
+        let mut failures = Vec::new();
+        let mut rows = 0;
+        for line in table.lines().skip_while(|l| l.starts_with('#')).skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (input, region, expected) = (cols[0], cols[1], cols[2]);
+            rows += 1;
+            let rules = NumberRules {
+                region: Some(region.parse().expect("region")),
+                max_extension_digits: 6,
+            };
+            let got = match rules.parse(input, NumberType::Work) {
+                Ok(n) if n.kind == NumberType::Extension => format!("EXTENSION {}", n.value),
+                Ok(n) => n.value,
+                Err(_) => "INVALID".to_owned(),
+            };
+            if got != expected {
+                failures.push(format!("{input:?} ({region}): expected {expected}, got {got}"));
+            }
+        }
+        assert!(rows >= 150, "table has only {rows} rows");
+        assert!(failures.is_empty(), "{} of {rows} differ:\n{}", failures.len(), failures.join("\n"));
+    }
+}
