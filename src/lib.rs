@@ -5,4 +5,5 @@
 //! phone reads, and `http` is the thin layer in front of it all.
 
 pub mod domain;
+pub mod ingest;
 pub mod phone;

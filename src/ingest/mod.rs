@@ -1,0 +1,74 @@
+//! Ingest: input of any shape becomes domain contacts plus a report of what was read and
+//! what was left out, row by row. Nothing here touches the store; a caller decides whether
+//! the result is stored.
+
+mod columns;
+mod csv;
+mod text;
+
+pub use self::columns::Vocabulary;
+pub use self::csv::parse_csv;
+
+use crate::domain::Contact;
+use crate::phone::NumberRules;
+use serde::Serialize;
+
+/// A file that cannot be read as a contact list at all. It is refused whole.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is not text (it contains binary data near byte {offset}); push a CSV file")]
+    NotText { offset: usize },
+    #[error("no recognizable columns: phonedir needs a name column and a number column")]
+    NoColumns {
+        expected: Vec<&'static str>,
+        found: Vec<String>,
+    },
+    #[error("line {line}: {message}")]
+    Malformed { line: u64, message: String },
+    #[error("the file has more than {max} rows; split it or raise the limit")]
+    TooManyRows { max: usize },
+}
+
+/// One row-level problem: where it is and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub line: u64,
+    pub column: String,
+    pub value: String,
+    pub message: String,
+}
+
+/// What the reader understood of a file, returned with every push.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub vocabulary: String,
+    pub encoding: String,
+    pub delimiter: String,
+    pub columns_used: Vec<String>,
+    pub columns_ignored: Vec<String>,
+    pub rows: usize,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug)]
+pub struct Parsed {
+    pub contacts: Vec<Contact>,
+    pub report: Report,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct IngestOptions {
+    pub rules: NumberRules,
+    pub max_rows: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            rules: NumberRules::default(),
+            max_rows: 200_000,
+        }
+    }
+}
