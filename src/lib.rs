@@ -7,3 +7,4 @@
 pub mod domain;
 pub mod ingest;
 pub mod phone;
+pub mod store;

@@ -6,6 +6,7 @@
 mod contact;
 mod key;
 mod number;
+pub mod search;
 pub mod text;
 
 pub use contact::Contact;

@@ -1,0 +1,394 @@
+//! SQLite persistence, the only place with SQL.
+//!
+//! One writer connection (SQLite allows one writer at a time anyway) and a small pool of
+//! readers. WAL mode lets readers go on during a push and see either the old or the new
+//! book, never half of it: each read runs in one transaction, each push in one other.
+
+mod pool;
+
+use crate::domain::{text::sort_key, ApiKey, Contact, NumberType, PhoneNumber};
+use pool::Pool;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot use the data directory {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the database was written by a newer phonedir (schema version {found}; this one knows up to {known})")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("no directory has this key")]
+    UnknownDirectory,
+    #[error("a directory with this key exists already")]
+    DirectoryExists,
+    #[error("the stored number type `{0}` is unknown")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone, Debug)]
+pub struct Directory {
+    pub id: i64,
+    pub key: ApiKey,
+    pub name: String,
+    pub region: Option<String>,
+    pub version: i64,
+}
+
+/// A directory's contacts as of one version, sorted by name.
+#[derive(Clone, Debug)]
+pub struct Book {
+    pub directory: Directory,
+    pub contacts: Vec<Contact>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushOutcome {
+    pub version: i64,
+    pub contacts: usize,
+    pub numbers: usize,
+    /// False when the source already held exactly these contacts.
+    pub changed: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct DirectorySummary {
+    pub directory: Directory,
+    pub sources: usize,
+    pub contacts: usize,
+}
+
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Pool,
+}
+
+impl Store {
+    /// Opens (or creates) `phonedir.sqlite3` in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let path = data_dir.join("phonedir.sqlite3");
+        let mut writer = connect(&path)?;
+        migrate(&mut writer)?;
+        Ok(Store {
+            readers: Pool::new(path.clone()),
+            path,
+            writer: Mutex::new(writer),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.readers.get()?;
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.finish()?;
+        Ok(out)
+    }
+
+    pub fn directory(&self, key: &ApiKey) -> Result<Option<Directory>> {
+        self.read(|tx| directory_row(tx, key))
+    }
+
+    pub fn create_directory(&self, key: &ApiKey) -> Result<Directory> {
+        self.write(|tx| {
+            if directory_row(tx, key)?.is_some() {
+                return Err(StoreError::DirectoryExists);
+            }
+            insert_directory(tx, key)
+        })
+    }
+
+    pub fn delete_directory(&self, key: &ApiKey) -> Result<bool> {
+        self.write(|tx| Ok(tx.execute("DELETE FROM directories WHERE key = ?1", [key.as_str()])? > 0))
+    }
+
+    pub fn list_directories(&self) -> Result<Vec<DirectorySummary>> {
+        self.read(|tx| {
+            let mut st = tx.prepare(
+                "SELECT d.id, d.key, d.name, d.region, d.version,
+                        (SELECT count(*) FROM sources s WHERE s.directory_id = d.id),
+                        (SELECT count(*) FROM contacts c JOIN sources s ON c.source_id = s.id
+                          WHERE s.directory_id = d.id)
+                   FROM directories d ORDER BY d.key",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    directory_from_row(r)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (directory, sources, contacts) = row?;
+                out.push(DirectorySummary {
+                    directory,
+                    sources: usize::try_from(sources).unwrap_or(0),
+                    contacts: usize::try_from(contacts).unwrap_or(0),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Replaces every contact of one source in one transaction. With `create`, an unknown
+    /// directory is created first (open registration); otherwise it is an error.
+    pub fn replace_source(
+        &self,
+        key: &ApiKey,
+        source: &str,
+        kind: &str,
+        contacts: &[Contact],
+        create: bool,
+    ) -> Result<PushOutcome> {
+        let hash = content_hash(contacts);
+        let numbers = contacts.iter().map(|c| c.numbers.len()).sum();
+        self.write(|tx| {
+            let dir = match directory_row(tx, key)? {
+                Some(d) => d,
+                None if create => insert_directory(tx, key)?,
+                None => return Err(StoreError::UnknownDirectory),
+            };
+            tx.execute(
+                "INSERT INTO sources (directory_id, name, kind) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (directory_id, name) DO NOTHING",
+                params![dir.id, source, kind],
+            )?;
+            let (source_id, old_hash): (i64, String) = tx.query_row(
+                "SELECT id, content_hash FROM sources WHERE directory_id = ?1 AND name = ?2",
+                params![dir.id, source],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            tx.execute(
+                "UPDATE sources SET last_success = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+                  WHERE id = ?1",
+                [source_id],
+            )?;
+            if old_hash == hash {
+                return Ok(PushOutcome {
+                    version: dir.version,
+                    contacts: contacts.len(),
+                    numbers,
+                    changed: false,
+                });
+            }
+            tx.execute("DELETE FROM contacts WHERE source_id = ?1", [source_id])?;
+            insert_contacts(tx, source_id, contacts)?;
+            tx.execute(
+                "UPDATE sources SET content_hash = ?2 WHERE id = ?1",
+                params![source_id, hash],
+            )?;
+            let version = bump_version(tx, dir.id)?;
+            Ok(PushOutcome {
+                version,
+                contacts: contacts.len(),
+                numbers,
+                changed: true,
+            })
+        })
+    }
+
+    /// The directory's merged book, read as one consistent snapshot.
+    pub fn book(&self, key: &ApiKey) -> Result<Option<Book>> {
+        self.read(|tx| {
+            let Some(directory) = directory_row(tx, key)? else {
+                return Ok(None);
+            };
+            let contacts = load_contacts(tx, directory.id)?;
+            Ok(Some(Book {
+                directory,
+                contacts,
+            }))
+        })
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // FULL: a push that answered 200 survives a power cut; pushes are rare, reads are not
+    // affected.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if current > known {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn directory_from_row(r: &rusqlite::Row) -> rusqlite::Result<Directory> {
+    let key: String = r.get(1)?;
+    Ok(Directory {
+        id: r.get(0)?,
+        // Keys are validated before they are stored; a bad one here is corruption.
+        key: ApiKey::parse(&key).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        name: r.get(2)?,
+        region: r.get(3)?,
+        version: r.get(4)?,
+    })
+}
+
+fn directory_row(tx: &Transaction, key: &ApiKey) -> Result<Option<Directory>> {
+    Ok(tx
+        .query_row(
+            "SELECT id, key, name, region, version FROM directories WHERE key = ?1",
+            [key.as_str()],
+            directory_from_row,
+        )
+        .optional()?)
+}
+
+fn insert_directory(tx: &Transaction, key: &ApiKey) -> Result<Directory> {
+    tx.execute("INSERT INTO directories (key) VALUES (?1)", [key.as_str()])?;
+    directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)
+}
+
+fn bump_version(tx: &Transaction, directory_id: i64) -> Result<i64> {
+    Ok(tx.query_row(
+        "UPDATE directories
+            SET version = version + 1,
+                updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+          WHERE id = ?1 RETURNING version",
+        [directory_id],
+        |r| r.get(0),
+    )?)
+}
+
+fn insert_contacts(tx: &Transaction, source_id: i64, contacts: &[Contact]) -> Result<()> {
+    let mut c_st = tx.prepare_cached(
+        "INSERT INTO contacts (source_id, external_id, display_name, given_name, family_name,
+                               company, department, position, email, sort_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut n_st = tx.prepare_cached(
+        "INSERT INTO numbers (contact_id, position, type, value) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for c in contacts {
+        c_st.execute(params![
+            source_id,
+            c.external_id,
+            c.display_name,
+            c.given_name,
+            c.family_name,
+            c.company,
+            c.department,
+            c.position,
+            c.email,
+            sort_key(&c.display_name),
+        ])?;
+        let id = tx.last_insert_rowid();
+        for (pos, n) in c.numbers.iter().enumerate() {
+            n_st.execute(params![id, pos as i64, n.kind.as_str(), n.value])?;
+        }
+    }
+    Ok(())
+}
+
+fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
+    let mut st = tx.prepare_cached(
+        "SELECT c.id, c.external_id, c.display_name, c.given_name, c.family_name, c.company,
+                c.department, c.position, c.email
+           FROM contacts c JOIN sources s ON c.source_id = s.id
+          WHERE s.directory_id = ?1
+          ORDER BY c.sort_key, c.display_name, c.id",
+    )?;
+    let mut ids = Vec::new();
+    let mut contacts = Vec::new();
+    let rows = st.query_map([directory_id], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            Contact {
+                external_id: r.get(1)?,
+                display_name: r.get(2)?,
+                given_name: r.get(3)?,
+                family_name: r.get(4)?,
+                company: r.get(5)?,
+                department: r.get(6)?,
+                position: r.get(7)?,
+                email: r.get(8)?,
+                numbers: Vec::new(),
+            },
+        ))
+    })?;
+    for row in rows {
+        let (id, c) = row?;
+        ids.push(id);
+        contacts.push(c);
+    }
+    let index: std::collections::HashMap<i64, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut st = tx.prepare_cached(
+        "SELECT n.contact_id, n.type, n.value
+           FROM numbers n JOIN contacts c ON n.contact_id = c.id
+                          JOIN sources s ON c.source_id = s.id
+          WHERE s.directory_id = ?1
+          ORDER BY n.contact_id, n.position",
+    )?;
+    let mut rows = st.query([directory_id])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let kind: String = r.get(1)?;
+        let kind = NumberType::from_alias(&kind).ok_or(StoreError::Corrupt(kind))?;
+        if let Some(&i) = index.get(&id) {
+            contacts[i].numbers.push(PhoneNumber {
+                kind,
+                value: r.get(2)?,
+            });
+        }
+    }
+    Ok(contacts)
+}
+
+fn content_hash(contacts: &[Contact]) -> String {
+    let bytes = serde_json::to_vec(contacts).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;

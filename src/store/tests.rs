@@ -1,0 +1,89 @@
+use super::*;
+use crate::domain::{NumberType, PhoneNumber};
+
+fn key(s: &str) -> ApiKey {
+    ApiKey::parse(s).unwrap()
+}
+
+fn contact(name: &str, number: &str) -> Contact {
+    Contact {
+        display_name: name.into(),
+        numbers: vec![PhoneNumber {
+            kind: NumberType::Work,
+            value: number.into(),
+        }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn push_creates_replaces_and_versions() {
+    let dir = tempdir();
+    let store = Store::open(dir.path()).unwrap();
+    let k = key("ACME0123456789");
+    assert!(matches!(
+        store.replace_source(&k, "push", "push", &[contact("A", "+491")], false),
+        Err(StoreError::UnknownDirectory)
+    ));
+    let first = store
+        .replace_source(&k, "push", "push", &[contact("b", "+492"), contact("Ä", "+491")], true)
+        .unwrap();
+    assert_eq!((first.version, first.contacts, first.changed), (1, 2, true));
+    let book = store.book(&k).unwrap().unwrap();
+    let names: Vec<&str> = book.contacts.iter().map(|c| c.display_name.as_str()).collect();
+    assert_eq!(names, vec!["Ä", "b"], "sorted accent-insensitively");
+
+    let same = store
+        .replace_source(&k, "push", "push", &[contact("b", "+492"), contact("Ä", "+491")], true)
+        .unwrap();
+    assert_eq!((same.version, same.changed), (1, false), "identical push keeps the version");
+
+    let other = store
+        .replace_source(&k, "crm", "push", &[contact("C", "+493")], true)
+        .unwrap();
+    assert_eq!(other.version, 2);
+    let replaced = store
+        .replace_source(&k, "push", "push", &[contact("D", "+494")], true)
+        .unwrap();
+    assert_eq!(replaced.version, 3);
+    let book = store.book(&k).unwrap().unwrap();
+    let names: Vec<&str> = book.contacts.iter().map(|c| c.display_name.as_str()).collect();
+    assert_eq!(names, vec!["C", "D"], "a push replaces its own source only");
+    assert_eq!(book.directory.version, 3);
+}
+
+#[test]
+fn reopening_keeps_data_and_schema() {
+    let dir = tempdir();
+    let k = key("ACME0123456789");
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.create_directory(&k).unwrap();
+        assert!(matches!(store.create_directory(&k), Err(StoreError::DirectoryExists)));
+        store
+            .replace_source(&k, "push", "push", &[contact("A", "+491")], false)
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let list = store.list_directories().unwrap();
+    assert_eq!((list.len(), list[0].contacts, list[0].sources), (1, 1, 1));
+    assert!(store.delete_directory(&k).unwrap());
+    assert!(store.book(&k).unwrap().is_none());
+}
+
+#[test]
+fn refuses_a_newer_schema() {
+    let dir = tempdir();
+    drop(Store::open(dir.path()).unwrap());
+    let conn = Connection::open(dir.path().join("phonedir.sqlite3")).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    assert!(matches!(
+        Store::open(dir.path()),
+        Err(StoreError::SchemaTooNew { found: 99, .. })
+    ));
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
