@@ -6,5 +6,7 @@
 
 pub mod domain;
 pub mod ingest;
+pub mod lookup;
 pub mod phone;
+pub mod render;
 pub mod store;

@@ -1,0 +1,215 @@
+//! Gigaset: the online-directory protocol that DECT bases (N510, N720, C530 IP, …) speak for
+//! search and caller-name lookup, and the central phone book file (N610/N670/N870).
+
+use super::{cut, split_name, Presenter, RenderError, Rendered};
+use crate::domain::search::prefix_matches;
+use crate::domain::{Contact, NumberType};
+use crate::lookup;
+use crate::phone::NumberRules;
+use askama::Template;
+
+struct Entry {
+    ln: String,
+    fn_: String,
+    hm: String,
+    mb: String,
+    fx: String,
+    em: String,
+}
+
+#[derive(Template)]
+#[template(path = "gigaset_list.xml")]
+struct List {
+    total: usize,
+    first: usize,
+    last: usize,
+    notfound: &'static str,
+    entries: Vec<Entry>,
+}
+
+#[derive(Template)]
+#[template(path = "gigaset_error.xml")]
+struct ErrorDoc<'a> {
+    id: u8,
+    message: &'a str,
+}
+
+/// The protocol's error ids.
+const SYNTAX_ERROR: u8 = 2;
+const INVALID: u8 = 4;
+const FORMAT_NOT_AVAILABLE: u8 = 7;
+
+/// `*` or nothing means "not given" in every field.
+fn given<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty() && *v != "*")
+}
+
+fn number_param(params: &[(String, String)], name: &str) -> Result<Option<usize>, String> {
+    match given(params, name) {
+        None => Ok(None),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(format!("{name} must be a whole number from 1 on, not {v}")),
+        },
+    }
+}
+
+/// Answers one `get_list` request; with no parameters at all, the whole book.
+pub fn online(
+    contacts: &[Contact],
+    params: &[(String, String)],
+    rules: &NumberRules,
+    p: Presenter,
+) -> Result<Rendered, RenderError> {
+    let error = |id, message: &str| -> Result<Rendered, RenderError> {
+        Ok(Rendered::xml(ErrorDoc { id, message }.render()?))
+    };
+    if let Some(cmd) = given(params, "command") {
+        if cmd != "get_list" {
+            return error(SYNTAX_ERROR, &format!("unknown command {cmd}; use get_list"));
+        }
+    }
+    if let Some(t) = given(params, "type") {
+        if t != "pb" {
+            return error(
+                FORMAT_NOT_AVAILABLE,
+                &format!("directory type {t} is not available; use type=pb"),
+            );
+        }
+    }
+    let (first, count) = match (number_param(params, "first"), number_param(params, "count")) {
+        (Ok(f), Ok(c)) => (f.unwrap_or(1), c),
+        (Err(m), _) | (_, Err(m)) => return error(SYNTAX_ERROR, &m),
+    };
+
+    let number = ["hm", "mb", "fx"]
+        .into_iter()
+        .find_map(|f| given(params, f).map(|v| (f, v)));
+    let (ln, fname) = (given(params, "ln"), given(params, "fn"));
+    let hits: Vec<&Contact> = match number {
+        Some((_, raw)) => {
+            let mut v: Vec<&Contact> = Vec::new();
+            for h in lookup::by_number(contacts, raw, rules) {
+                if !v.iter().any(|c| std::ptr::eq(*c, h.contact)) {
+                    v.push(h.contact);
+                }
+            }
+            v
+        }
+        None => contacts.iter().collect(),
+    };
+    let hits: Vec<&Contact> = hits
+        .into_iter()
+        .filter(|c| {
+            ln.is_none_or(|t| prefix_matches(&c.family_name, t) || prefix_matches(&c.display_name, t))
+                && fname.is_none_or(|t| prefix_matches(&c.given_name, t) || prefix_matches(&c.display_name, t))
+        })
+        .collect();
+
+    let total = hits.len();
+    let notfound = match (number, ln, fname) {
+        (Some((field, _)), _, _) => field,
+        (None, None, Some(_)) => "fn",
+        _ => "ln",
+    };
+    if total > 0 && first > total {
+        return error(
+            INVALID,
+            &format!("first={first} is past the last entry ({total})"),
+        );
+    }
+    let start = first - 1;
+    let end = count.map_or(total, |c| (start + c).min(total));
+    let entries = hits[start.min(total)..end]
+        .iter()
+        .map(|c| entry(c, p))
+        .collect::<Vec<_>>();
+    let body = List {
+        total,
+        first,
+        last: end,
+        notfound,
+        entries,
+    }
+    .render()?;
+    Ok(Rendered::xml(body))
+}
+
+fn entry(c: &Contact, p: Presenter) -> Entry {
+    let (fname, lname) = split_name(c);
+    let nums = c.numbers_by_preference();
+    let pick = |f: &dyn Fn(NumberType) -> bool| {
+        nums.iter()
+            .find(|n| f(n.kind))
+            .map(|n| p.show(n))
+            .unwrap_or_default()
+    };
+    Entry {
+        ln: lname.to_owned(),
+        fn_: fname.to_owned(),
+        hm: pick(&|t| !matches!(t, NumberType::Mobile | NumberType::Pager | NumberType::Fax)),
+        mb: pick(&|t| matches!(t, NumberType::Mobile | NumberType::Pager)),
+        fx: pick(&|t| t == NumberType::Fax),
+        em: c.email.clone(),
+    }
+}
+
+/// Device limits of the central phone book (Gigaset N610/N870 documentation).
+pub const CENTRAL_MAX_ENTRIES: usize = 2000;
+pub const CENTRAL_MAX_NAME: usize = 32;
+
+struct CentralEntry {
+    surname: String,
+    name: String,
+    office: [String; 2],
+    mobile: [String; 2],
+    home: [String; 2],
+}
+
+#[derive(Template)]
+#[template(path = "gigaset_central.xml")]
+struct Central {
+    entries: Vec<CentralEntry>,
+}
+
+/// The central phone book: two office, two mobile and two home numbers per entry.
+pub fn central(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError> {
+    let slots = |c: &Contact, f: &dyn Fn(NumberType) -> bool| {
+        let mut out: [String; 2] = Default::default();
+        for (slot, n) in out
+            .iter_mut()
+            .zip(c.numbers_by_preference().into_iter().filter(|n| f(n.kind)))
+        {
+            *slot = p.show(n);
+        }
+        out
+    };
+    let entries = contacts
+        .iter()
+        .take(CENTRAL_MAX_ENTRIES)
+        .map(|c| {
+            let (name, surname) = split_name(c);
+            CentralEntry {
+                surname: cut(surname, CENTRAL_MAX_NAME),
+                name: cut(name, CENTRAL_MAX_NAME),
+                office: slots(c, &|t| {
+                    matches!(t, NumberType::Work | NumberType::Extension | NumberType::Other)
+                }),
+                mobile: slots(c, &|t| matches!(t, NumberType::Mobile | NumberType::Pager)),
+                home: slots(c, &|t| t == NumberType::Home),
+            }
+        })
+        .collect();
+    let mut r = Rendered::xml(Central { entries }.render()?);
+    if contacts.len() > CENTRAL_MAX_ENTRIES {
+        r.notice = Some(format!(
+            "{} contacts left out: the Gigaset central phone book holds {CENTRAL_MAX_ENTRIES} entries",
+            contacts.len() - CENTRAL_MAX_ENTRIES
+        ));
+    }
+    Ok(r)
+}

@@ -1,0 +1,80 @@
+//! Phone books in every dialect a phone reads. Each module turns a sorted list of contacts
+//! into one body; the HTTP layer picks the module by URL and adds caching headers.
+//!
+//! XML is written through askama templates (templates/), which escape `& < > " '` in
+//! every value.
+
+pub mod csv;
+pub mod gigaset;
+pub mod snom;
+pub mod yealink;
+
+use crate::domain::{Contact, PhoneNumber};
+
+pub const XML: &str = "text/xml; charset=utf-8";
+pub const CSV: &str = "text/csv; charset=utf-8";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+    #[error("csv: {0}")]
+    Csv(#[from] ::csv::Error),
+    #[error("csv: {0}")]
+    CsvFlush(#[from] std::io::Error),
+}
+
+/// A rendered phone book.
+#[derive(Debug)]
+pub struct Rendered {
+    pub body: String,
+    pub content_type: &'static str,
+    /// What a device limit cut, for a response header and the directory status.
+    pub notice: Option<String>,
+}
+
+impl Rendered {
+    fn xml(body: String) -> Self {
+        Rendered {
+            body,
+            content_type: XML,
+            notice: None,
+        }
+    }
+}
+
+/// How numbers are written for a phone. Today every phone gets E.164; per-phone shapes
+/// (national, `00`, outside-line prefix) hang off this one place.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Presenter;
+
+impl Presenter {
+    pub fn show(&self, n: &PhoneNumber) -> String {
+        n.value.clone()
+    }
+}
+
+/// The book's title as phones show it.
+pub fn title(name: &str) -> &str {
+    if name.trim().is_empty() {
+        "Contacts"
+    } else {
+        name
+    }
+}
+
+/// Cuts `s` to `max` characters (not bytes), for devices with short name fields.
+pub fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// Given and family name for formats that want them apart; a contact known only by its
+/// display name (a company, a hotline) goes into the family-name field, which phones sort
+/// and show first.
+pub fn split_name(c: &Contact) -> (&str, &str) {
+    if c.given_name.is_empty() && c.family_name.is_empty() {
+        ("", &c.display_name)
+    } else {
+        (&c.given_name, &c.family_name)
+    }
+}
