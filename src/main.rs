@@ -1,1 +1,279 @@
-fn main() {}
+//! The `phonedir` command: `serve`, `directory`, `import`, `export`. Only argument parsing
+//! and wiring live here.
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use phonedir::domain::ApiKey;
+use phonedir::http::{self, ServerConfig};
+use phonedir::phone::Region;
+use phonedir::push::{self, Limits, PushRequest};
+use phonedir::render::{Format, Presenter};
+use phonedir::store::Store;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "phonedir", version, about = "Online contact directory server for IP phones and PBXs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve phone books over HTTPS (and plain HTTP if asked).
+    Serve(ServeArgs),
+    /// Create, list and delete directories.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+    /// Push a CSV file into a directory from the command line.
+    Import(ImportArgs),
+    /// Print a directory's phone book in one format.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct DataDir {
+    /// Where the database and generated certificates live.
+    #[arg(long, env = "PHONEDIR_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Args)]
+struct ReadRules {
+    /// Region for national numbers (`030 1234567`), e.g. DE.
+    #[arg(long, env = "PHONEDIR_DEFAULT_REGION")]
+    default_region: Option<Region>,
+    /// Digit strings up to this length are internal extensions.
+    #[arg(long, env = "PHONEDIR_MAX_EXTENSION_DIGITS", default_value_t = 6)]
+    max_extension_digits: usize,
+    /// Most rows one push may hold.
+    #[arg(long, env = "PHONEDIR_MAX_ROWS", default_value_t = 200_000)]
+    max_rows: usize,
+    /// Refuse pushes to unknown keys instead of creating the directory.
+    #[arg(long, env = "PHONEDIR_NO_OPEN_REGISTRATION")]
+    no_open_registration: bool,
+}
+
+impl ReadRules {
+    fn limits(&self) -> Limits {
+        Limits {
+            default_region: self.default_region,
+            max_extension_digits: self.max_extension_digits,
+            max_rows: self.max_rows,
+            open_registration: !self.no_open_registration,
+        }
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// HTTPS listener address; `off` for none.
+    #[arg(long, env = "PHONEDIR_HTTPS", default_value = "0.0.0.0:8443")]
+    https: String,
+    /// Plain HTTP listener address, for legacy phones and local tests (off unless given).
+    #[arg(long, env = "PHONEDIR_HTTP")]
+    http: Option<String>,
+    /// PEM certificate chain; without it a self-signed certificate is generated once.
+    #[arg(long, env = "PHONEDIR_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "PHONEDIR_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Largest accepted upload in bytes.
+    #[arg(long, env = "PHONEDIR_MAX_UPLOAD_BYTES", default_value_t = 20 * 1024 * 1024)]
+    max_upload_bytes: usize,
+    /// Load the sample contacts into directory DEMOabcABC0123 if it does not exist yet.
+    #[arg(long, env = "PHONEDIR_DEMO")]
+    demo: bool,
+    #[command(flatten)]
+    rules: ReadRules,
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Create an empty directory (needed with --no-open-registration).
+    Create {
+        key: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List directories with their sizes.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Delete a directory and all its contacts.
+    Delete {
+        key: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// The directory's 14-character key.
+    #[arg(long)]
+    key: String,
+    /// The CSV file.
+    file: PathBuf,
+    /// Source to replace.
+    #[arg(long, default_value = "push")]
+    source: String,
+    /// Region for national numbers in this file.
+    #[arg(long)]
+    region: Option<Region>,
+    /// Read and report, store nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Store even if the file yields no contact (empties the source).
+    #[arg(long)]
+    allow_empty: bool,
+    #[command(flatten)]
+    rules: ReadRules,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    data: DataDir,
+    #[arg(long)]
+    key: String,
+    /// csv, yealink, yealink-directory, snom, snom-tbook or gigaset-central.
+    #[arg(long, default_value = "csv")]
+    format: String,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PHONEDIR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Directory { command } => directory(command),
+        Command::Import(args) => import(args),
+        Command::Export(args) => export(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let https = Some(args.https).filter(|a| !a.eq_ignore_ascii_case("off"));
+    let cfg = ServerConfig {
+        data_dir: args.data.data_dir,
+        https,
+        http: args.http,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        limits: args.rules.limits(),
+        max_upload_bytes: args.max_upload_bytes,
+        demo: args.demo,
+    };
+    actix_web::rt::System::new().block_on(http::serve(cfg))?;
+    Ok(())
+}
+
+fn key(s: &str) -> anyhow::Result<ApiKey> {
+    ApiKey::parse(s).with_context(|| format!("`{s}` is not a directory key"))
+}
+
+fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
+    match command {
+        DirectoryCommand::Create { key: k, data } => {
+            let store = Store::open(&data.data_dir)?;
+            store.create_directory(&key(&k)?)?;
+            println!("created directory {k}");
+        }
+        DirectoryCommand::List { data } => {
+            let store = Store::open(&data.data_dir)?;
+            println!("{:<14}  {:>8}  {:>8}  {:>7}", "key", "contacts", "sources", "version");
+            for d in store.list_directories()? {
+                println!(
+                    "{:<14}  {:>8}  {:>8}  {:>7}",
+                    d.directory.key, d.contacts, d.sources, d.directory.version
+                );
+            }
+        }
+        DirectoryCommand::Delete { key: k, data } => {
+            let store = Store::open(&data.data_dir)?;
+            if !store.delete_directory(&key(&k)?)? {
+                bail!("no directory has the key {k}");
+            }
+            println!("deleted directory {k}");
+        }
+    }
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let store = Store::open(&args.data.data_dir)?;
+    let body = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let k = key(&args.key)?;
+    let result = push::push(
+        &store,
+        &args.rules.limits(),
+        &PushRequest {
+            key: &k,
+            source: &args.source,
+            body: &body,
+            region: args.region,
+            allow_empty: args.allow_empty,
+            dry_run: args.dry_run,
+        },
+    )?;
+    let r = &result.report;
+    println!(
+        "{}: {} contacts with {} numbers from {} rows ({}, {}, {} delimited){}",
+        args.file.display(),
+        result.contacts,
+        result.numbers,
+        r.rows,
+        r.vocabulary,
+        r.encoding,
+        r.delimiter,
+        if result.dry_run {
+            "; dry run, nothing stored".to_owned()
+        } else {
+            format!("; directory {} is at version {}", k, result.version)
+        }
+    );
+    if !r.columns_ignored.is_empty() {
+        println!("columns ignored: {}", r.columns_ignored.join(", "));
+    }
+    for w in &r.warnings {
+        println!("line {}: {} ({})", w.line, w.message, w.column);
+    }
+    Ok(())
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let Some(format) = Format::from_name(&args.format) else {
+        bail!(
+            "unknown format `{}`; use one of {}",
+            args.format,
+            Format::NAMES.join(", ")
+        );
+    };
+    let store = Store::open(&args.data.data_dir)?;
+    let Some(book) = store.book(&key(&args.key)?)? else {
+        bail!("no directory has the key {}", args.key);
+    };
+    let r = format.render(&book.directory.name, &book.contacts, Presenter)?;
+    print!("{}", r.body);
+    if let Some(n) = r.notice {
+        eprintln!("note: {n}");
+    }
+    Ok(())
+}

@@ -10,5 +10,5 @@ pub mod search;
 pub mod text;
 
 pub use contact::Contact;
-pub use key::{ApiKey, KeyError};
+pub use key::{mask_key, ApiKey, KeyError};
 pub use number::{NumberType, PhoneNumber};

@@ -105,8 +105,9 @@ pub fn online(
     let hits: Vec<&Contact> = hits
         .into_iter()
         .filter(|c| {
-            ln.is_none_or(|t| prefix_matches(&c.family_name, t) || prefix_matches(&c.display_name, t))
-                && fname.is_none_or(|t| prefix_matches(&c.given_name, t) || prefix_matches(&c.display_name, t))
+            let (given, family) = split_name(c);
+            ln.is_none_or(|t| prefix_matches(family, t))
+                && fname.is_none_or(|t| prefix_matches(given, t))
         })
         .collect();
 

@@ -78,3 +78,64 @@ pub fn split_name(c: &Contact) -> (&str, &str) {
         (&c.given_name, &c.family_name)
     }
 }
+
+/// The whole-book formats, by the names the CLI and the docs use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Yealink,
+    YealinkDirectory,
+    Snom,
+    SnomTbook,
+    GigasetCentral,
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 6] = [
+        "csv",
+        "yealink",
+        "yealink-directory",
+        "snom",
+        "snom-tbook",
+        "gigaset-central",
+    ];
+
+    pub fn from_name(s: &str) -> Option<Format> {
+        Some(match s {
+            "csv" => Format::Csv,
+            "yealink" => Format::Yealink,
+            "yealink-directory" => Format::YealinkDirectory,
+            "snom" => Format::Snom,
+            "snom-tbook" => Format::SnomTbook,
+            "gigaset-central" => Format::GigasetCentral,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Yealink => "yealink",
+            Format::YealinkDirectory => "yealink-directory",
+            Format::Snom => "snom",
+            Format::SnomTbook => "snom-tbook",
+            Format::GigasetCentral => "gigaset-central",
+        }
+    }
+
+    pub fn render(
+        self,
+        book_title: &str,
+        contacts: &[Contact],
+        p: Presenter,
+    ) -> Result<Rendered, RenderError> {
+        match self {
+            Format::Csv => csv::render(contacts),
+            Format::Yealink => yealink::book(book_title, contacts, p),
+            Format::YealinkDirectory => yealink::directory(contacts, p),
+            Format::Snom => snom::directory(book_title, contacts, p),
+            Format::SnomTbook => snom::tbook(contacts, p),
+            Format::GigasetCentral => gigaset::central(contacts, p),
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Every error of every layer becomes one JSON answer here, and only here:
+//! `{"error": "<a sentence a person can act on>", "details": [...]}`.
+
+use crate::domain::KeyError;
+use crate::ingest::IngestError;
+use crate::push::PushError;
+use crate::render::RenderError;
+use crate::store::StoreError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Value};
+use std::fmt;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub details: Vec<Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    pub fn with_details(mut self, details: Vec<Value>) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// For faults of ours: the log gets the cause, the client a sentence without internals.
+    pub fn internal(cause: &dyn fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error; the server log has the details",
+        )
+    }
+
+    pub fn unknown_directory() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "no directory has this key")
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(json!({
+            "error": self.message,
+            "details": self.details,
+        }))
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("this is not a directory key: {e}"),
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnknownDirectory => ApiError::unknown_directory(),
+            StoreError::DirectoryExists => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<RenderError> for ApiError {
+    fn from(e: RenderError) -> Self {
+        ApiError::internal(&e)
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        let details = match &e {
+            IngestError::NoColumns { expected, found } => {
+                vec![json!({"expected_columns": expected, "found_columns": found})]
+            }
+            IngestError::Malformed { line, .. } => vec![json!({ "line": line })],
+            _ => Vec::new(),
+        };
+        let status = match e {
+            IngestError::TooManyRows { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let message = match &e {
+            IngestError::NoColumns { expected, found } => format!(
+                "no recognizable columns: expected a name column and a number column such as {}; found {}",
+                expected[..6].join(", "),
+                if found.is_empty() { "none".to_owned() } else { found.join(", ") }
+            ),
+            other => other.to_string(),
+        };
+        ApiError::new(status, message).with_details(details)
+    }
+}
+
+impl From<PushError> for ApiError {
+    fn from(e: PushError) -> Self {
+        match e {
+            PushError::Ingest(e) => e.into(),
+            PushError::Store(e) => e.into(),
+            PushError::BadSourceName => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
+            PushError::NoContacts { ref report } => {
+                let details = report
+                    .warnings
+                    .iter()
+                    .filter_map(|w| serde_json::to_value(w).ok())
+                    .collect();
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+                    .with_details(details)
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The HTTP(S) face: routes, TLS, access log. Handlers parse a request, call one function
+//! and map its result; all error mapping lives in `error`.
+
+mod contacts;
+pub mod error;
+mod upload;
+pub mod tls;
+
+use crate::domain::{mask_key, ApiKey};
+use crate::push::{self, Limits, PushError, PushRequest};
+use crate::store::{Store, StoreError};
+use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use error::ApiError;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What every request handler may read.
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub limits: Limits,
+    pub max_upload_bytes: usize,
+}
+
+pub struct ServerConfig {
+    pub data_dir: PathBuf,
+    pub https: Option<String>,
+    pub http: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub limits: Limits,
+    pub max_upload_bytes: usize,
+    pub demo: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("neither --https nor --http gives an address to listen on")]
+    NoListener,
+    #[error("loading the demo directory failed: {0}")]
+    Demo(#[from] PushError),
+    #[error("the server stopped: {0}")]
+    Run(std::io::Error),
+}
+
+/// The key of the directory `--demo` fills, the vendor's own demo key.
+pub const DEMO_KEY: &str = "DEMOabcABC0123";
+const DEMO_CSV: &[u8] = include_bytes!("../../sample-data/contacts.csv");
+
+pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
+    if cfg.https.is_none() && cfg.http.is_none() {
+        return Err(ServeError::NoListener);
+    }
+    let store = Arc::new(Store::open(&cfg.data_dir)?);
+    tracing::info!(database = %store.path().display(), "store open");
+    if cfg.demo {
+        load_demo(&store, &cfg.limits)?;
+    }
+    let state = web::Data::new(AppState {
+        store,
+        limits: cfg.limits,
+        max_upload_bytes: cfg.max_upload_bytes,
+    });
+    let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(5);
+    if let Some(addr) = &cfg.http {
+        server = server.bind(addr).map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    }
+    if let Some(addr) = &cfg.https {
+        let tls = tls::load(&cfg.data_dir, cfg.tls_cert.as_deref(), cfg.tls_key.as_deref())?;
+        tracing::info!(
+            certificate = %tls.cert_path.display(),
+            generated = tls.generated,
+            "TLS certificate SHA-256 fingerprint {}",
+            tls.fingerprint
+        );
+        server = server
+            .bind_rustls_0_23(addr, tls.config)
+            .map_err(|source| ServeError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+    }
+    for (addr, scheme) in server.addrs_with_scheme() {
+        tracing::info!("listening on {scheme}://{addr}");
+    }
+    server.run().await.map_err(ServeError::Run)
+}
+
+fn load_demo(store: &Store, limits: &Limits) -> Result<(), ServeError> {
+    let key = ApiKey::parse(DEMO_KEY).map_err(|_| StoreError::UnknownDirectory)?;
+    if store.directory(&key)?.is_some() {
+        return Ok(());
+    }
+    let demo_limits = Limits {
+        open_registration: true,
+        ..*limits
+    };
+    let result = push::push(
+        store,
+        &demo_limits,
+        &PushRequest {
+            key: &key,
+            source: "push",
+            body: DEMO_CSV,
+            region: "DE".parse().ok(),
+            allow_empty: false,
+            dry_run: false,
+        },
+    )?;
+    tracing::info!(
+        contacts = result.contacts,
+        "demo directory loaded: try /contacts/{DEMO_KEY}/yealink/v1"
+    );
+    Ok(())
+}
+
+/// The application with every route; the server builds one per worker.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+            ApiError::new(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                format!("the query string cannot be read: {e}"),
+            )
+            .into()
+        }))
+        .wrap(NormalizePath::new(TrailingSlash::Trim))
+        .wrap(
+            Logger::new("%{request}xi %s %b %Dms \"%{User-Agent}i\"")
+                .custom_request_replace("request", masked_request_line),
+        )
+        .route("/healthz", web::get().to(healthz))
+        .configure(contacts::routes)
+        .default_service(web::to(not_found))
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "no such URL; phone books live at /contacts/{KEY}, /contacts/{KEY}/yealink/v1, /snom/v1, /gigaset/v1",
+    ))
+}
+
+/// Phones carry the directory key in the URL; the access log must not.
+fn masked_request_line(req: &actix_web::dev::ServiceRequest) -> String {
+    format!("{} {}", req.method(), mask_url(req.request()))
+}
+
+fn mask_url(req: &HttpRequest) -> String {
+    let mut segments: Vec<String> = Vec::new();
+    let mut after_contacts = false;
+    for seg in req.path().split('/') {
+        if after_contacts && !seg.is_empty() {
+            segments.push(mask_key(seg));
+            after_contacts = false;
+        } else {
+            after_contacts = seg == "contacts";
+            segments.push(seg.to_owned());
+        }
+    }
+    let path = segments.join("/");
+    let query: Vec<String> = req
+        .query_string()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if k.eq_ignore_ascii_case("apikey") => format!("{k}={}", mask_key(v)),
+            _ => p.to_owned(),
+        })
+        .collect();
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn access_log_masks_keys_in_paths_and_queries() {
+        let req = TestRequest::get()
+            .uri("/contacts/ACME0123456789/yealink/v1?q=anna&apikey=ACME0123456789")
+            .to_http_request();
+        assert_eq!(
+            mask_url(&req),
+            "/contacts/ACME**********/yealink/v1?q=anna&apikey=ACME**********"
+        );
+    }
+}

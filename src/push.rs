@@ -1,0 +1,128 @@
+//! A push: a file for one source of one directory, read, checked and stored as a whole or
+//! not at all. The HTTP handlers, the `import` command and `--demo` all come through here.
+
+use crate::domain::ApiKey;
+use crate::ingest::{self, IngestError, IngestOptions, Report};
+use crate::phone::{NumberRules, Region};
+use crate::store::{Store, StoreError};
+use serde::Serialize;
+
+/// The server-wide rules a push is read under.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub default_region: Option<Region>,
+    pub max_extension_digits: usize,
+    pub max_rows: usize,
+    /// An unknown well-formed key creates its directory on first push (sync.blue behaviour).
+    pub open_registration: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            default_region: None,
+            max_extension_digits: 6,
+            max_rows: 200_000,
+            open_registration: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PushRequest<'a> {
+    pub key: &'a ApiKey,
+    pub source: &'a str,
+    pub body: &'a [u8],
+    /// `?region=`; wins over the directory's and the server's region.
+    pub region: Option<Region>,
+    /// Store a file that yields no contact (it empties the source).
+    pub allow_empty: bool,
+    pub dry_run: bool,
+}
+
+/// The answer to a push, as JSON.
+#[derive(Clone, Debug, Serialize)]
+pub struct PushResult {
+    pub directory: String,
+    pub source: String,
+    pub version: i64,
+    pub contacts: usize,
+    pub numbers: usize,
+    pub changed: bool,
+    pub dry_run: bool,
+    #[serde(flatten)]
+    pub report: Report,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("a source name consists of 1 to 64 letters, digits, `-` and `_`")]
+    BadSourceName,
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("the file yields no contact that can be stored; nothing was changed (push with ?allow_empty=true to empty the source on purpose)")]
+    NoContacts { report: Report },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub fn valid_source_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+pub fn push(store: &Store, limits: &Limits, req: &PushRequest) -> Result<PushResult, PushError> {
+    if !valid_source_name(req.source) {
+        return Err(PushError::BadSourceName);
+    }
+    let existing = store.directory(req.key)?;
+    if existing.is_none() && !limits.open_registration {
+        return Err(StoreError::UnknownDirectory.into());
+    }
+    let region = req.region.or_else(|| {
+        existing
+            .as_ref()
+            .and_then(|d| d.region.as_deref())
+            .and_then(|r| r.parse().ok())
+            .or(limits.default_region)
+    });
+    let opts = IngestOptions {
+        rules: NumberRules {
+            region,
+            max_extension_digits: limits.max_extension_digits,
+        },
+        max_rows: limits.max_rows,
+    };
+    let parsed = ingest::parse_csv(req.body, &opts)?;
+    if parsed.contacts.is_empty() && !req.allow_empty {
+        return Err(PushError::NoContacts {
+            report: parsed.report,
+        });
+    }
+    let numbers = parsed.contacts.iter().map(|c| c.numbers.len()).sum();
+    let mut result = PushResult {
+        directory: req.key.to_string(),
+        source: req.source.to_owned(),
+        version: existing.as_ref().map_or(0, |d| d.version),
+        contacts: parsed.contacts.len(),
+        numbers,
+        changed: false,
+        dry_run: req.dry_run,
+        report: parsed.report,
+    };
+    if req.dry_run {
+        return Ok(result);
+    }
+    let outcome = store.replace_source(
+        req.key,
+        req.source,
+        "push",
+        &parsed.contacts,
+        limits.open_registration,
+    )?;
+    result.version = outcome.version;
+    result.changed = outcome.changed;
+    Ok(result)
+}
