@@ -73,7 +73,9 @@ mod tests {
     }
 
     fn names(hits: &[Hit]) -> Vec<String> {
-        hits.iter().map(|h| h.contact.display_name.clone()).collect()
+        hits.iter()
+            .map(|h| h.contact.display_name.clone())
+            .collect()
     }
 
     #[test]
@@ -83,7 +85,12 @@ mod tests {
             ..Default::default()
         };
         let b = book();
-        for q in ["+492311234567", "00492311234567", "0231 1234567", "0231/123 45 67"] {
+        for q in [
+            "+492311234567",
+            "00492311234567",
+            "0231 1234567",
+            "0231/123 45 67",
+        ] {
             let hits = by_number(&b, q, &de);
             assert_eq!(names(&hits), vec!["Anna"], "{q}");
             assert!(hits[0].exact);

@@ -12,7 +12,11 @@ use phonedir::store::Store;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "phonedir", version, about = "Online contact directory server for IP phones and PBXs")]
+#[command(
+    name = "phonedir",
+    version,
+    about = "Online contact directory server for IP phones and PBXs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -197,7 +201,10 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
         }
         DirectoryCommand::List { data } => {
             let store = Store::open(&data.data_dir)?;
-            println!("{:<14}  {:>8}  {:>8}  {:>7}", "key", "contacts", "sources", "version");
+            println!(
+                "{:<14}  {:>8}  {:>8}  {:>7}",
+                "key", "contacts", "sources", "version"
+            );
             for d in store.list_directories()? {
                 println!(
                     "{:<14}  {:>8}  {:>8}  {:>7}",

@@ -16,7 +16,9 @@ use std::str::FromStr;
 pub struct Region(country::Id);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{0}` is not a region phonedir knows; use a two-letter country code such as DE, AT, CH or GB")]
+#[error(
+    "`{0}` is not a region phonedir knows; use a two-letter country code such as DE, AT, CH or GB"
+)]
 pub struct RegionError(pub String);
 
 impl FromStr for Region {
@@ -226,7 +228,10 @@ fn matches_entirely(n: &phonenumber::PhoneNumber) -> bool {
             d.voicemail(),
         ];
         full_match(d.general(), &national)
-            && types.into_iter().flatten().any(|t| full_match(t, &national))
+            && types
+                .into_iter()
+                .flatten()
+                .any(|t| full_match(t, &national))
     })
 }
 
@@ -276,7 +281,11 @@ fn split_type(s: &str) -> Result<(Option<NumberType>, &str), NumberError> {
         return Ok((None, s));
     };
     let p = prefix.trim();
-    if p.is_empty() || !p.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '_' | '-')) {
+    if p.is_empty()
+        || !p
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '_' | '-'))
+    {
         return Ok((None, s));
     }
     if p.eq_ignore_ascii_case("tel") {
@@ -375,8 +384,13 @@ mod tests {
             .unwrap();
         assert_eq!(n.kind, NumberType::Mobile);
         assert_eq!(n.value, "+4915112345678");
-        let n = de().parse_typed("cell: 0151 12345678", NumberType::Work).unwrap();
-        assert_eq!((n.kind, n.value.as_str()), (NumberType::Mobile, "+4915112345678"));
+        let n = de()
+            .parse_typed("cell: 0151 12345678", NumberType::Work)
+            .unwrap();
+        assert_eq!(
+            (n.kind, n.value.as_str()),
+            (NumberType::Mobile, "+4915112345678")
+        );
         assert_eq!(
             de().parse_typed("WROK:+4923648873040", NumberType::Work),
             Err(NumberError::UnknownType("WROK".into()))
@@ -386,7 +400,10 @@ mod tests {
     #[test]
     fn untyped_is_work_and_quotes_are_dropped() {
         let n = de().parse_typed("'+4989123456'", NumberType::Work).unwrap();
-        assert_eq!((n.kind, n.value.as_str()), (NumberType::Work, "+4989123456"));
+        assert_eq!(
+            (n.kind, n.value.as_str()),
+            (NumberType::Work, "+4989123456")
+        );
     }
 
     #[test]
@@ -394,7 +411,10 @@ mod tests {
         let n = de().parse_typed("42", NumberType::Work).unwrap();
         assert_eq!((n.kind, n.value.as_str()), (NumberType::Extension, "42"));
         let n = de().parse_typed("EXT:1234567", NumberType::Work).unwrap();
-        assert_eq!((n.kind, n.value.as_str()), (NumberType::Extension, "1234567"));
+        assert_eq!(
+            (n.kind, n.value.as_str()),
+            (NumberType::Extension, "1234567")
+        );
         let n = NumberRules::default()
             .parse_typed("12-34", NumberType::Work)
             .unwrap();
@@ -415,7 +435,9 @@ mod tests {
 
     #[test]
     fn wrong_region_suggests_the_right_one() {
-        let e = de().parse_typed("020 7946 0018", NumberType::Home).unwrap_err();
+        let e = de()
+            .parse_typed("020 7946 0018", NumberType::Home)
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "`020 7946 0018` is not a valid number for region DE; add the country code or push with ?region=GB"
@@ -469,10 +491,17 @@ mod reference_table {
                 Err(_) => "INVALID".to_owned(),
             };
             if got != expected {
-                failures.push(format!("{input:?} ({region}): expected {expected}, got {got}"));
+                failures.push(format!(
+                    "{input:?} ({region}): expected {expected}, got {got}"
+                ));
             }
         }
         assert!(rows >= 150, "table has only {rows} rows");
-        assert!(failures.is_empty(), "{} of {rows} differ:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of {rows} differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }

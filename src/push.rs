@@ -61,15 +61,14 @@ pub enum PushError {
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error("the file yields no contact that can be stored; nothing was changed (push with ?allow_empty=true to empty the source on purpose)")]
-    NoContacts { report: Report },
+    NoContacts { report: Box<Report> },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 pub fn valid_source_name(s: &str) -> bool {
     (1..=64).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -98,7 +97,7 @@ pub fn push(store: &Store, limits: &Limits, req: &PushRequest) -> Result<PushRes
     let parsed = ingest::parse_csv(req.body, &opts)?;
     if parsed.contacts.is_empty() && !req.allow_empty {
         return Err(PushError::NoContacts {
-            report: parsed.report,
+            report: Box::new(parsed.report),
         });
     }
     let numbers = parsed.contacts.iter().map(|c| c.numbers.len()).sum();

@@ -98,7 +98,16 @@ mod tests {
 
     #[test]
     fn finds_names_in_every_spelling() {
-        for q in ["muller", "mueller", "MÜLLER", "Müll", "jorg", "joerg", "gross", "baeckerei"] {
+        for q in [
+            "muller",
+            "mueller",
+            "MÜLLER",
+            "Müll",
+            "jorg",
+            "joerg",
+            "gross",
+            "baeckerei",
+        ] {
             assert!(Query::parse(q).unwrap().matches(&muller()), "{q}");
         }
         assert!(!Query::parse("schmidt").unwrap().matches(&muller()));

@@ -209,7 +209,10 @@ async fn respond(
             return Err(ApiError::unknown_directory());
         };
         let tag = etag(dir.id, dir.version, view.tag(), &query);
-        if if_none_match.as_deref().is_some_and(|h| etag_matches(h, &tag)) {
+        if if_none_match
+            .as_deref()
+            .is_some_and(|h| etag_matches(h, &tag))
+        {
             return Ok(Outcome::NotModified(tag));
         }
         let Some(book) = st.store.book(&key)? else {
@@ -225,7 +228,12 @@ async fn respond(
             max_extension_digits: st.limits.max_extension_digits,
         };
         let rendered = view.render(&book, &rules)?;
-        let tag = etag(book.directory.id, book.directory.version, view.tag(), &query);
+        let tag = etag(
+            book.directory.id,
+            book.directory.version,
+            view.tag(),
+            &query,
+        );
         Ok(Outcome::Body(tag, book.directory.version, rendered))
     })
     .await
@@ -266,9 +274,10 @@ fn etag(directory_id: i64, version: i64, view: &str, query: &str) -> String {
 }
 
 fn etag_matches(header: &str, tag: &str) -> bool {
-    header.split(',').map(str::trim).any(|t| {
-        t == "*" || t == tag || t.strip_prefix("W/") == Some(tag)
-    })
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t == tag || t.strip_prefix("W/") == Some(tag))
 }
 
 #[cfg(test)]

@@ -127,8 +127,7 @@ impl From<PushError> for ApiError {
                     .iter()
                     .filter_map(|w| serde_json::to_value(w).ok())
                     .collect();
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-                    .with_details(details)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).with_details(details)
             }
         }
     }

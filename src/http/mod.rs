@@ -3,8 +3,8 @@
 
 mod contacts;
 pub mod error;
-mod upload;
 pub mod tls;
+mod upload;
 
 use crate::domain::{mask_key, ApiKey};
 use crate::push::{self, Limits, PushError, PushRequest};
@@ -78,7 +78,11 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         })?;
     }
     if let Some(addr) = &cfg.https {
-        let tls = tls::load(&cfg.data_dir, cfg.tls_cert.as_deref(), cfg.tls_key.as_deref())?;
+        let tls = tls::load(
+            &cfg.data_dir,
+            cfg.tls_cert.as_deref(),
+            cfg.tls_key.as_deref(),
+        )?;
         tracing::info!(
             certificate = %tls.cert_path.display(),
             generated = tls.generated,

@@ -61,7 +61,8 @@ pub fn load(data_dir: &Path, cert: Option<&Path>, key: Option<&Path>) -> Result<
         });
     };
     let fingerprint = fingerprint(leaf);
-    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| pem_error(&key_path, "key", e))?;
+    let key =
+        PrivateKeyDer::from_pem_file(&key_path).map_err(|e| pem_error(&key_path, "key", e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?

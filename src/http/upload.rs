@@ -91,7 +91,10 @@ async fn collect(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, Api
     let mut buf = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, format!("the upload broke off: {e}"))
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("the upload broke off: {e}"),
+            )
         })?;
         if buf.len() + chunk.len() > limit {
             return Err(too_large(limit));

@@ -322,7 +322,11 @@ mod tests {
         assert_eq!(p.contacts.len(), 2);
         assert_eq!(
             numbers(&p.contacts[0]),
-            vec!["WORK:+4930901820", "MOBILE:+4915112345678", "HOME:+4930901821"]
+            vec![
+                "WORK:+4930901820",
+                "MOBILE:+4915112345678",
+                "HOME:+4930901821"
+            ]
         );
         assert_eq!(numbers(&p.contacts[1]), vec!["EXTENSION:42"]);
     }
@@ -345,8 +349,14 @@ mod tests {
         assert_eq!(w[0].column, "phone");
         assert_eq!(w[0].value, "WORK:12345678901234567");
         assert_eq!(w[1].line, 3);
-        assert!(w[1].message.contains("`WROK` is not a number type"), "{w:?}");
-        assert!(w[2].message.contains("`Ben` has no usable phone number"), "{w:?}");
+        assert!(
+            w[1].message.contains("`WROK` is not a number type"),
+            "{w:?}"
+        );
+        assert!(
+            w[2].message.contains("`Ben` has no usable phone number"),
+            "{w:?}"
+        );
     }
 
     #[test]

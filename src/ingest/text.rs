@@ -27,8 +27,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, IngestError> {
     }
     let (text, _) = encoding.decode_without_bom_handling(body);
     let text = text.into_owned();
-    if let Some(offset) = text.find(|c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if let Some(offset) = text.find(|c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(IngestError::NotText { offset });
     }
     let name = match encoding.name() {
@@ -85,9 +84,15 @@ mod tests {
         let d = decode("Name;Telefon\nMüller;1".as_bytes()).unwrap();
         assert_eq!(d.encoding, "UTF-8");
         let d = decode(b"\xef\xbb\xbfName\nM\xc3\xbcller").unwrap();
-        assert_eq!((d.encoding, d.text.as_str()), ("UTF-8 (BOM)", "Name\nMüller"));
+        assert_eq!(
+            (d.encoding, d.text.as_str()),
+            ("UTF-8 (BOM)", "Name\nMüller")
+        );
         let d = decode(b"Name\nM\xfcller").unwrap();
-        assert_eq!((d.encoding, d.text.as_str()), ("windows-1252", "Name\nMüller"));
+        assert_eq!(
+            (d.encoding, d.text.as_str()),
+            ("windows-1252", "Name\nMüller")
+        );
         let d = decode(b"\xff\xfeN\x00\xfc\x00").unwrap();
         assert_eq!((d.encoding, d.text.as_str()), ("UTF-16LE", "Nü"));
     }

@@ -70,7 +70,10 @@ pub fn online(
     };
     if let Some(cmd) = given(params, "command") {
         if cmd != "get_list" {
-            return error(SYNTAX_ERROR, &format!("unknown command {cmd}; use get_list"));
+            return error(
+                SYNTAX_ERROR,
+                &format!("unknown command {cmd}; use get_list"),
+            );
         }
     }
     if let Some(t) = given(params, "type") {
@@ -198,7 +201,10 @@ pub fn central(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderErr
                 surname: cut(surname, CENTRAL_MAX_NAME),
                 name: cut(name, CENTRAL_MAX_NAME),
                 office: slots(c, &|t| {
-                    matches!(t, NumberType::Work | NumberType::Extension | NumberType::Other)
+                    matches!(
+                        t,
+                        NumberType::Work | NumberType::Extension | NumberType::Other
+                    )
                 }),
                 mobile: slots(c, &|t| matches!(t, NumberType::Mobile | NumberType::Pager)),
                 home: slots(c, &|t| t == NumberType::Home),

@@ -24,6 +24,31 @@ pub enum RenderError {
     CsvFlush(#[from] std::io::Error),
 }
 
+/// Escapes for XML with the five named entities only (`&amp;` and not `&#38;`): phone
+/// firmware parsers are known to handle these and little else.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct XmlEscaper;
+
+impl askama::filters::Escaper for XmlEscaper {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, s: &str) -> std::fmt::Result {
+        let mut last = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let entity = match b {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                b'\'' => "&apos;",
+                _ => continue,
+            };
+            dest.write_str(&s[last..i])?;
+            dest.write_str(entity)?;
+            last = i + 1;
+        }
+        dest.write_str(&s[last..])
+    }
+}
+
 /// A rendered phone book.
 #[derive(Debug)]
 pub struct Rendered {

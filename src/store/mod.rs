@@ -124,7 +124,9 @@ impl Store {
     }
 
     pub fn delete_directory(&self, key: &ApiKey) -> Result<bool> {
-        self.write(|tx| Ok(tx.execute("DELETE FROM directories WHERE key = ?1", [key.as_str()])? > 0))
+        self.write(|tx| {
+            Ok(tx.execute("DELETE FROM directories WHERE key = ?1", [key.as_str()])? > 0)
+        })
     }
 
     pub fn list_directories(&self) -> Result<Vec<DirectorySummary>> {

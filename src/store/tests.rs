@@ -26,17 +26,37 @@ fn push_creates_replaces_and_versions() {
         Err(StoreError::UnknownDirectory)
     ));
     let first = store
-        .replace_source(&k, "push", "push", &[contact("b", "+492"), contact("Ä", "+491")], true)
+        .replace_source(
+            &k,
+            "push",
+            "push",
+            &[contact("b", "+492"), contact("Ä", "+491")],
+            true,
+        )
         .unwrap();
     assert_eq!((first.version, first.contacts, first.changed), (1, 2, true));
     let book = store.book(&k).unwrap().unwrap();
-    let names: Vec<&str> = book.contacts.iter().map(|c| c.display_name.as_str()).collect();
+    let names: Vec<&str> = book
+        .contacts
+        .iter()
+        .map(|c| c.display_name.as_str())
+        .collect();
     assert_eq!(names, vec!["Ä", "b"], "sorted accent-insensitively");
 
     let same = store
-        .replace_source(&k, "push", "push", &[contact("b", "+492"), contact("Ä", "+491")], true)
+        .replace_source(
+            &k,
+            "push",
+            "push",
+            &[contact("b", "+492"), contact("Ä", "+491")],
+            true,
+        )
         .unwrap();
-    assert_eq!((same.version, same.changed), (1, false), "identical push keeps the version");
+    assert_eq!(
+        (same.version, same.changed),
+        (1, false),
+        "identical push keeps the version"
+    );
 
     let other = store
         .replace_source(&k, "crm", "push", &[contact("C", "+493")], true)
@@ -47,7 +67,11 @@ fn push_creates_replaces_and_versions() {
         .unwrap();
     assert_eq!(replaced.version, 3);
     let book = store.book(&k).unwrap().unwrap();
-    let names: Vec<&str> = book.contacts.iter().map(|c| c.display_name.as_str()).collect();
+    let names: Vec<&str> = book
+        .contacts
+        .iter()
+        .map(|c| c.display_name.as_str())
+        .collect();
     assert_eq!(names, vec!["C", "D"], "a push replaces its own source only");
     assert_eq!(book.directory.version, 3);
 }
@@ -59,7 +83,10 @@ fn reopening_keeps_data_and_schema() {
     {
         let store = Store::open(dir.path()).unwrap();
         store.create_directory(&k).unwrap();
-        assert!(matches!(store.create_directory(&k), Err(StoreError::DirectoryExists)));
+        assert!(matches!(
+            store.create_directory(&k),
+            Err(StoreError::DirectoryExists)
+        ));
         store
             .replace_source(&k, "push", "push", &[contact("A", "+491")], false)
             .unwrap();
