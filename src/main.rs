@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
-use phonedir::domain::ApiKey;
+use phonedir::domain::{ApiKey, DirectorySettings};
 use phonedir::http::{self, ServerConfig};
 use phonedir::phone::Region;
 use phonedir::push::{self, Limits, PushRequest};
@@ -110,6 +110,27 @@ enum DirectoryCommand {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Change a directory's settings; options left out keep their value.
+    Set {
+        key: String,
+        /// Title phones show above the book.
+        #[arg(long)]
+        name: Option<String>,
+        /// Country for national numbers, e.g. DE.
+        #[arg(long)]
+        region: Option<String>,
+        /// How numbers are written for phones: e164, intl00, national or auto.
+        #[arg(long)]
+        numbers: Option<String>,
+        /// Outside-line prefix of the PBX, e.g. 0.
+        #[arg(long)]
+        outside_prefix: Option<String>,
+        /// Refuse pushes that shrink a source by more than this percentage.
+        #[arg(long)]
+        max_shrink_percent: Option<u8>,
+        #[command(flatten)]
+        data: DataDir,
+    },
     /// Delete a directory and all its contacts.
     Delete {
         key: String,
@@ -212,6 +233,32 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        DirectoryCommand::Set {
+            key: k,
+            name,
+            region,
+            numbers,
+            outside_prefix,
+            max_shrink_percent,
+            data,
+        } => {
+            let store = Store::open(&data.data_dir)?;
+            let k = key(&k)?;
+            let Some(dir) = store.directory(&k)? else {
+                bail!("no directory has the key {k}");
+            };
+            let mut settings = dir.settings;
+            settings.merge(DirectorySettings {
+                name,
+                region,
+                numbers,
+                outside_prefix,
+                max_shrink_percent,
+            });
+            settings.validate()?;
+            let dir = store.set_settings(&k, &settings)?;
+            println!("{}", serde_json::to_string_pretty(&dir.settings)?);
+        }
         DirectoryCommand::Delete { key: k, data } => {
             let store = Store::open(&data.data_dir)?;
             if !store.delete_directory(&key(&k)?)? {
@@ -277,7 +324,7 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     let Some(book) = store.book(&key(&args.key)?)? else {
         bail!("no directory has the key {}", args.key);
     };
-    let r = format.render(&book.directory.name, &book.contacts, Presenter)?;
+    let r = format.render(book.directory.title(), &book.contacts, Presenter)?;
     print!("{}", r.body);
     if let Some(n) = r.notice {
         eprintln!("note: {n}");

@@ -83,8 +83,7 @@ pub fn push(store: &Store, limits: &Limits, req: &PushRequest) -> Result<PushRes
     let region = req.region.or_else(|| {
         existing
             .as_ref()
-            .and_then(|d| d.region.as_deref())
-            .and_then(|r| r.parse().ok())
+            .and_then(|d| d.settings.region())
             .or(limits.default_region)
     });
     let opts = IngestOptions {

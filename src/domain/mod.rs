@@ -7,8 +7,10 @@ mod contact;
 mod key;
 mod number;
 pub mod search;
+mod settings;
 pub mod text;
 
 pub use contact::Contact;
 pub use key::{mask_key, ApiKey, KeyError};
 pub use number::{NumberType, PhoneNumber};
+pub use settings::{DirectorySettings, SettingsError, NUMBER_SHAPES};

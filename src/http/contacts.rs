@@ -105,7 +105,7 @@ impl View {
     fn render(&self, book: &Book, rules: &NumberRules) -> Result<Rendered, RenderError> {
         let p = Presenter;
         match self {
-            View::Book(format, None) => format.render(&book.directory.name, &book.contacts, p),
+            View::Book(format, None) => format.render(book.directory.title(), &book.contacts, p),
             View::Book(format, Some(q)) => {
                 let hits: Vec<Contact> = book
                     .contacts
@@ -113,7 +113,7 @@ impl View {
                     .filter(|c| q.matches(c))
                     .cloned()
                     .collect();
-                format.render(&book.directory.name, &hits, p)
+                format.render(book.directory.title(), &hits, p)
             }
             View::Gigaset(params) => gigaset::online(&book.contacts, params, rules, p),
         }
@@ -221,9 +221,8 @@ async fn respond(
         let rules = NumberRules {
             region: book
                 .directory
-                .region
-                .as_deref()
-                .and_then(|r| r.parse().ok())
+                .settings
+                .region()
                 .or(st.limits.default_region),
             max_extension_digits: st.limits.max_extension_digits,
         };

@@ -58,7 +58,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({
+        let mut resp = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.insert_header(("WWW-Authenticate", "Bearer realm=\"phonedir\""));
+        }
+        resp.json(json!({
             "error": self.message,
             "details": self.details,
         }))

@@ -1,6 +1,8 @@
 //! The HTTP(S) face: routes, TLS, access log. Handlers parse a request, call one function
 //! and map its result; all error mapping lives in `error`.
 
+mod api;
+mod auth;
 mod contacts;
 pub mod error;
 pub mod tls;
@@ -158,6 +160,7 @@ pub fn app(
         )
         .route("/healthz", web::get().to(healthz))
         .configure(contacts::routes)
+        .configure(api::routes)
         .default_service(web::to(not_found))
 }
 

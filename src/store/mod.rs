@@ -6,7 +6,7 @@
 
 mod pool;
 
-use crate::domain::{text::sort_key, ApiKey, Contact, NumberType, PhoneNumber};
+use crate::domain::{text::sort_key, ApiKey, Contact, DirectorySettings, NumberType, PhoneNumber};
 use pool::Pool;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ pub enum StoreError {
     UnknownDirectory,
     #[error("a directory with this key exists already")]
     DirectoryExists,
-    #[error("the stored number type `{0}` is unknown")]
+    #[error("a stored value cannot be read: {0}")]
     Corrupt(String),
 }
 
@@ -39,9 +39,24 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Directory {
     pub id: i64,
     pub key: ApiKey,
-    pub name: String,
-    pub region: Option<String>,
+    pub settings: DirectorySettings,
     pub version: i64,
+}
+
+impl Directory {
+    /// The title phones show.
+    pub fn title(&self) -> &str {
+        self.settings.name.as_deref().unwrap_or("")
+    }
+}
+
+/// One source of a directory, as the status view shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SourceSummary {
+    pub name: String,
+    pub kind: String,
+    pub contacts: usize,
+    pub last_success: Option<String>,
 }
 
 /// A directory's contacts as of one version, sorted by name.
@@ -132,7 +147,7 @@ impl Store {
     pub fn list_directories(&self) -> Result<Vec<DirectorySummary>> {
         self.read(|tx| {
             let mut st = tx.prepare(
-                "SELECT d.id, d.key, d.name, d.region, d.version,
+                "SELECT d.id, d.key, d.settings, d.version,
                         (SELECT count(*) FROM sources s WHERE s.directory_id = d.id),
                         (SELECT count(*) FROM contacts c JOIN sources s ON c.source_id = s.id
                           WHERE s.directory_id = d.id)
@@ -141,8 +156,8 @@ impl Store {
             let rows = st.query_map([], |r| {
                 Ok((
                     directory_from_row(r)?,
+                    r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
                 ))
             })?;
             let mut out = Vec::new();
@@ -155,6 +170,43 @@ impl Store {
                 });
             }
             Ok(out)
+        })
+    }
+
+    /// Replaces the directory's settings. Phones see the change at once: the version moves,
+    /// so every cached book and ETag is renewed.
+    pub fn set_settings(&self, key: &ApiKey, settings: &DirectorySettings) -> Result<Directory> {
+        let json =
+            serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.write(|tx| {
+            let dir = directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)?;
+            tx.execute(
+                "UPDATE directories SET settings = ?2 WHERE id = ?1",
+                params![dir.id, json],
+            )?;
+            bump_version(tx, dir.id)?;
+            directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)
+        })
+    }
+
+    /// The directory's sources with their sizes, by name.
+    pub fn sources(&self, key: &ApiKey) -> Result<Vec<SourceSummary>> {
+        self.read(|tx| {
+            let dir = directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)?;
+            let mut st = tx.prepare_cached(
+                "SELECT s.name, s.kind, s.last_success,
+                        (SELECT count(*) FROM contacts c WHERE c.source_id = s.id)
+                   FROM sources s WHERE s.directory_id = ?1 ORDER BY s.name",
+            )?;
+            let rows = st.query_map([dir.id], |r| {
+                Ok(SourceSummary {
+                    name: r.get(0)?,
+                    kind: r.get(1)?,
+                    last_success: r.get(2)?,
+                    contacts: usize::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
 
@@ -269,16 +321,17 @@ fn directory_from_row(r: &rusqlite::Row) -> rusqlite::Result<Directory> {
         key: ApiKey::parse(&key).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
         })?,
-        name: r.get(2)?,
-        region: r.get(3)?,
-        version: r.get(4)?,
+        settings: serde_json::from_str(&r.get::<_, String>(2)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        version: r.get(3)?,
     })
 }
 
 fn directory_row(tx: &Transaction, key: &ApiKey) -> Result<Option<Directory>> {
     Ok(tx
         .query_row(
-            "SELECT id, key, name, region, version FROM directories WHERE key = ?1",
+            "SELECT id, key, settings, version FROM directories WHERE key = ?1",
             [key.as_str()],
             directory_from_row,
         )

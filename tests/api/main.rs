@@ -5,3 +5,4 @@ mod errors;
 mod formats;
 mod helpers;
 mod lifecycle;
+mod manage;

@@ -2,8 +2,8 @@
 CREATE TABLE directories (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     key         TEXT NOT NULL UNIQUE,
-    name        TEXT NOT NULL DEFAULT '',
-    region      TEXT,
+    -- DirectorySettings as JSON (name, region, number shape, …), validated before stored.
+    settings    TEXT NOT NULL DEFAULT '{}',
     -- Bumped on every change of the directory's contents; part of every ETag.
     version     INTEGER NOT NULL DEFAULT 0,
     created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
