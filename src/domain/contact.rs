@@ -21,6 +21,9 @@ pub struct Contact {
     pub position: String,
     #[serde(default)]
     pub email: String,
+    /// A grouping phones can show as folders (`group`/`category` column); empty if none.
+    #[serde(default)]
+    pub group: String,
     #[serde(default)]
     pub numbers: Vec<PhoneNumber>,
 }

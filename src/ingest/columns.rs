@@ -14,6 +14,7 @@ pub enum Role {
     Department,
     Position,
     Email,
+    Group,
     /// A cell of numbers, each `TYPE:number` or of the column's type.
     Phone(NumberType),
     /// A column the vocabulary knows and deliberately does not use (birthday, notes).
@@ -49,6 +50,7 @@ const SYNCBLUE: Vocabulary = Vocabulary {
             "department" => Role::Department,
             "position" => Role::Position,
             "email" => Role::Email,
+            "group" | "category" => Role::Group,
             "phone" => Role::Phone(NumberType::Work),
             "birthday" => Role::Known,
             _ => {

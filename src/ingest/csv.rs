@@ -179,6 +179,7 @@ fn set_text(c: &mut Contact, role: Role, value: &str) {
         Role::Department => &mut c.department,
         Role::Position => &mut c.position,
         Role::Email => &mut c.email,
+        Role::Group => &mut c.group,
         Role::Phone(_) | Role::Known => return,
     };
     // With repeated columns the first value wins; later ones add nothing.
@@ -216,6 +217,7 @@ impl Assembler {
                     Role::Department,
                     Role::Position,
                     Role::Email,
+                    Role::Group,
                 ] {
                     let v = text_of(&row.contact, role).to_owned();
                     if !v.is_empty() {
@@ -276,6 +278,7 @@ fn text_of(c: &Contact, role: Role) -> &str {
         Role::Department => &c.department,
         Role::Position => &c.position,
         Role::Email => &c.email,
+        Role::Group => &c.group,
         Role::Phone(_) | Role::Known => "",
     }
 }

@@ -357,8 +357,8 @@ fn bump_version(tx: &Transaction, directory_id: i64) -> Result<i64> {
 fn insert_contacts(tx: &Transaction, source_id: i64, contacts: &[Contact]) -> Result<()> {
     let mut c_st = tx.prepare_cached(
         "INSERT INTO contacts (source_id, external_id, display_name, given_name, family_name,
-                               company, department, position, email, sort_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                               company, department, position, email, group_name, sort_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     let mut n_st = tx.prepare_cached(
         "INSERT INTO numbers (contact_id, position, type, value) VALUES (?1, ?2, ?3, ?4)",
@@ -374,6 +374,7 @@ fn insert_contacts(tx: &Transaction, source_id: i64, contacts: &[Contact]) -> Re
             c.department,
             c.position,
             c.email,
+            c.group,
             sort_key(&c.display_name),
         ])?;
         let id = tx.last_insert_rowid();
@@ -387,7 +388,7 @@ fn insert_contacts(tx: &Transaction, source_id: i64, contacts: &[Contact]) -> Re
 fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
     let mut st = tx.prepare_cached(
         "SELECT c.id, c.external_id, c.display_name, c.given_name, c.family_name, c.company,
-                c.department, c.position, c.email
+                c.department, c.position, c.email, c.group_name
            FROM contacts c JOIN sources s ON c.source_id = s.id
           WHERE s.directory_id = ?1
           ORDER BY c.sort_key, c.display_name, c.id",
@@ -406,6 +407,7 @@ fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
                 department: r.get(6)?,
                 position: r.get(7)?,
                 email: r.get(8)?,
+                group: r.get(9)?,
                 numbers: Vec::new(),
             },
         ))

@@ -32,6 +32,7 @@ CREATE TABLE contacts (
     department    TEXT NOT NULL DEFAULT '',
     position      TEXT NOT NULL DEFAULT '',
     email         TEXT NOT NULL DEFAULT '',
+    group_name    TEXT NOT NULL DEFAULT '',
     sort_key      TEXT NOT NULL
 );
 CREATE INDEX contacts_by_source ON contacts (source_id, sort_key);
