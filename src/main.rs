@@ -5,8 +5,9 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use phonedir::domain::{ApiKey, DirectorySettings};
 use phonedir::http::{self, ServerConfig};
+use phonedir::ingest::Mapping;
 use phonedir::phone::Region;
-use phonedir::push::{self, Limits, PushRequest};
+use phonedir::push::{self, InputFormat, Limits, PushRequest};
 use phonedir::render::{Format, Presenter};
 use phonedir::store::Store;
 use std::path::PathBuf;
@@ -55,6 +56,9 @@ struct ReadRules {
     /// Most rows one push may hold.
     #[arg(long, env = "PHONEDIR_MAX_ROWS", default_value_t = 200_000)]
     max_rows: usize,
+    /// Longest cell read; longer ones are left out with a warning.
+    #[arg(long, env = "PHONEDIR_MAX_FIELD_CHARS", default_value_t = 1_000)]
+    max_field_chars: usize,
     /// Refuse pushes to unknown keys instead of creating the directory.
     #[arg(long, env = "PHONEDIR_NO_OPEN_REGISTRATION")]
     no_open_registration: bool,
@@ -66,6 +70,7 @@ impl ReadRules {
             default_region: self.default_region,
             max_extension_digits: self.max_extension_digits,
             max_rows: self.max_rows,
+            max_field_chars: self.max_field_chars,
             open_registration: !self.no_open_registration,
         }
     }
@@ -160,6 +165,12 @@ struct ImportArgs {
     /// Store even if the file yields no contact (empties the source).
     #[arg(long)]
     allow_empty: bool,
+    /// Store even if the directory's shrink guard would refuse.
+    #[arg(long)]
+    force: bool,
+    /// Explicit columns, e.g. display_name:Kontakt,phone.work:Rufnummer (see README).
+    #[arg(long)]
+    map: Option<String>,
     #[command(flatten)]
     rules: ReadRules,
 }
@@ -275,39 +286,86 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     let body = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let k = key(&args.key)?;
-    let result = push::push(
+    let map = args.map.as_deref().map(str::parse::<Mapping>).transpose()?;
+    let json = args
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    // Drawn only on a terminal; a script's output stays clean.
+    let bar = indicatif::ProgressBar::new(body.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("reading");
+    let result = push::push_with_progress(
         &store,
         &args.rules.limits(),
         &PushRequest {
             key: &k,
             source: &args.source,
             body: &body,
+            format: if json {
+                InputFormat::Json
+            } else {
+                InputFormat::Csv
+            },
+            map: map.as_ref(),
+            force: args.force,
             region: args.region,
             allow_empty: args.allow_empty,
             dry_run: args.dry_run,
         },
-    )?;
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+            if done == total {
+                bar.set_message("storing");
+            }
+        },
+    );
+    bar.finish_and_clear();
+    let result = result?;
     let r = &result.report;
     println!(
-        "{}: {} contacts with {} numbers from {} rows ({}, {}, {} delimited){}",
+        "{}: {} contacts with {} numbers from {} rows ({}, {}{})",
         args.file.display(),
         result.contacts,
         result.numbers,
         r.rows,
         r.vocabulary,
         r.encoding,
-        r.delimiter,
-        if result.dry_run {
-            "; dry run, nothing stored".to_owned()
+        if r.delimiter.is_empty() {
+            String::new()
         } else {
-            format!("; directory {} is at version {}", k, result.version)
-        }
+            format!(", {} delimited", r.delimiter)
+        },
     );
+    if result.dry_run {
+        println!("dry run: nothing was stored");
+    } else if result.changed {
+        println!("directory {k} is now at version {}", result.version);
+    } else {
+        println!(
+            "source `{}` already held exactly these contacts; nothing changed",
+            result.source
+        );
+    }
+    if !r.columns_used.is_empty() {
+        println!("columns used: {}", r.columns_used.join(", "));
+    }
     if !r.columns_ignored.is_empty() {
         println!("columns ignored: {}", r.columns_ignored.join(", "));
     }
+    if !r.warnings.is_empty() {
+        println!("{} problems:", r.warnings.len());
+    }
     for w in &r.warnings {
-        println!("line {}: {} ({})", w.line, w.message, w.column);
+        let place = if w.column.is_empty() {
+            format!("line {}", w.line)
+        } else {
+            format!("line {}, column {}", w.line, w.column)
+        };
+        println!("  {place}: {}", w.message);
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! not at all. The HTTP handlers, the `import` command and `--demo` all come through here.
 
 use crate::domain::ApiKey;
-use crate::ingest::{self, IngestError, IngestOptions, Report};
+use crate::ingest::{self, IngestError, IngestOptions, Mapping, Report};
 use crate::phone::{NumberRules, Region};
 use crate::store::{Store, StoreError};
 use serde::Serialize;
@@ -13,6 +13,7 @@ pub struct Limits {
     pub default_region: Option<Region>,
     pub max_extension_digits: usize,
     pub max_rows: usize,
+    pub max_field_chars: usize,
     /// An unknown well-formed key creates its directory on first push (sync.blue behaviour).
     pub open_registration: bool,
 }
@@ -23,9 +24,18 @@ impl Default for Limits {
             default_region: None,
             max_extension_digits: 6,
             max_rows: 200_000,
+            max_field_chars: 1_000,
             open_registration: true,
         }
     }
+}
+
+/// What the pushed bytes are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InputFormat {
+    #[default]
+    Csv,
+    Json,
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +43,11 @@ pub struct PushRequest<'a> {
     pub key: &'a ApiKey,
     pub source: &'a str,
     pub body: &'a [u8],
+    pub format: InputFormat,
+    /// Columns named by the pusher (`?map=`).
+    pub map: Option<&'a Mapping>,
+    /// Store even if the directory's shrink guard would refuse.
+    pub force: bool,
     /// `?region=`; wins over the directory's and the server's region.
     pub region: Option<Region>,
     /// Store a file that yields no contact (it empties the source).
@@ -62,6 +77,13 @@ pub enum PushError {
     Ingest(#[from] IngestError),
     #[error("the file yields no contact that can be stored; nothing was changed (push with ?allow_empty=true to empty the source on purpose)")]
     NoContacts { report: Box<Report> },
+    #[error("the push would shrink source `{source_name}` from {before} to {after} contacts, more than this directory allows ({max_percent}%); push with ?force=true if that is intended")]
+    Shrink {
+        source_name: String,
+        before: usize,
+        after: usize,
+        max_percent: u8,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -73,6 +95,16 @@ pub fn valid_source_name(s: &str) -> bool {
 }
 
 pub fn push(store: &Store, limits: &Limits, req: &PushRequest) -> Result<PushResult, PushError> {
+    push_with_progress(store, limits, req, &mut |_, _| {})
+}
+
+/// As `push`, telling `progress(bytes_read, bytes_total)` how far reading has come.
+pub fn push_with_progress(
+    store: &Store,
+    limits: &Limits,
+    req: &PushRequest,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<PushResult, PushError> {
     if !valid_source_name(req.source) {
         return Err(PushError::BadSourceName);
     }
@@ -92,8 +124,13 @@ pub fn push(store: &Store, limits: &Limits, req: &PushRequest) -> Result<PushRes
             max_extension_digits: limits.max_extension_digits,
         },
         max_rows: limits.max_rows,
+        max_field_chars: limits.max_field_chars,
+        map: req.map,
     };
-    let parsed = ingest::parse_csv(req.body, &opts)?;
+    let parsed = match req.format {
+        InputFormat::Csv => ingest::parse_csv_with_progress(req.body, &opts, progress)?,
+        InputFormat::Json => ingest::parse_json(req.body, &opts)?,
+    };
     if parsed.contacts.is_empty() && !req.allow_empty {
         return Err(PushError::NoContacts {
             report: Box::new(parsed.report),
@@ -110,6 +147,24 @@ pub fn push(store: &Store, limits: &Limits, req: &PushRequest) -> Result<PushRes
         dry_run: req.dry_run,
         report: parsed.report,
     };
+    if let (Some(dir), false) = (&existing, req.force) {
+        if let Some(max_percent) = dir.settings.max_shrink_percent {
+            let before = store
+                .sources(req.key)?
+                .into_iter()
+                .find(|s| s.name == req.source)
+                .map_or(0, |s| s.contacts);
+            let after = result.contacts;
+            if after < before && (before - after) * 100 > before * usize::from(max_percent) {
+                return Err(PushError::Shrink {
+                    source_name: req.source.to_owned(),
+                    before,
+                    after,
+                    max_percent,
+                });
+            }
+        }
+    }
     if req.dry_run {
         return Ok(result);
     }

@@ -1,23 +1,21 @@
 //! `/contacts/{KEY}…`: the sync.blue URL contract (push, CSV) and every phone book format.
 
 use super::error::ApiError;
-use super::{upload, AppState};
+use super::AppState;
 use crate::domain::search::Query;
 use crate::domain::{ApiKey, Contact};
-use crate::phone::{NumberRules, Region};
-use crate::push::{self, PushRequest};
+use crate::phone::NumberRules;
 use crate::render::{gigaset, Format, Presenter, RenderError, Rendered};
 use crate::store::Book;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/contacts/{key}")
             .route("", web::get().to(csv_book))
-            .route("", web::post().to(push_file))
-            .route("", web::put().to(push_file))
+            .route("", web::post().to(super::receive::push_file))
+            .route("", web::put().to(super::receive::push_file))
             .route("/yealink/v1", web::get().to(yealink_book))
             .route("/snom/v1", web::get().to(snom_book))
             .route("/snom/tbook", web::get().to(snom_tbook))
@@ -25,65 +23,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/gigaset/v1", web::get().to(gigaset_online))
             .route("/gigaset/central", web::get().to(gigaset_central)),
     );
-}
-
-#[derive(Deserialize)]
-struct PushQuery {
-    source: Option<String>,
-    region: Option<String>,
-    #[serde(default)]
-    allow_empty: bool,
-    #[serde(default)]
-    dry_run: bool,
-}
-
-fn parse_region(r: Option<&str>) -> Result<Option<Region>, ApiError> {
-    r.filter(|r| !r.trim().is_empty())
-        .map(str::parse::<Region>)
-        .transpose()
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
-}
-
-async fn push_file(
-    req: HttpRequest,
-    key: web::Path<String>,
-    query: web::Query<PushQuery>,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let key = ApiKey::parse(&key)?;
-    let region = parse_region(query.region.as_deref())?;
-    let body = upload::read(&req, payload, state.max_upload_bytes).await?;
-    let query = query.into_inner();
-    let st = state.clone();
-    let k = key.clone();
-    let result = web::block(move || {
-        push::push(
-            &st.store,
-            &st.limits,
-            &PushRequest {
-                key: &k,
-                source: query.source.as_deref().unwrap_or("push"),
-                body: &body,
-                region,
-                allow_empty: query.allow_empty,
-                dry_run: query.dry_run,
-            },
-        )
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))??;
-    tracing::info!(
-        directory = %key.masked(),
-        source = %result.source,
-        contacts = result.contacts,
-        warnings = result.report.warnings.len(),
-        version = result.version,
-        changed = result.changed,
-        dry_run = result.dry_run,
-        "push"
-    );
-    Ok(HttpResponse::Ok().json(result))
 }
 
 /// What a phone asked for; the part of the URL and query that shapes the body.

@@ -101,6 +101,12 @@ impl From<IngestError> for ApiError {
                 vec![json!({"expected_columns": expected, "found_columns": found})]
             }
             IngestError::Malformed { line, .. } => vec![json!({ "line": line })],
+            IngestError::Json { line, column, .. } => {
+                vec![json!({ "line": line, "column": column })]
+            }
+            IngestError::MappedColumnMissing { found, .. } => {
+                vec![json!({ "found_columns": found })]
+            }
             _ => Vec::new(),
         };
         let status = match e {
@@ -125,6 +131,7 @@ impl From<PushError> for ApiError {
             PushError::Ingest(e) => e.into(),
             PushError::Store(e) => e.into(),
             PushError::BadSourceName => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
+            PushError::Shrink { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             PushError::NoContacts { ref report } => {
                 let details = report
                     .warnings

@@ -5,6 +5,7 @@ mod api;
 mod auth;
 mod contacts;
 pub mod error;
+mod receive;
 pub mod tls;
 mod upload;
 
@@ -120,6 +121,9 @@ fn load_demo(store: &Store, limits: &Limits) -> Result<(), ServeError> {
             key: &key,
             source: "push",
             body: DEMO_CSV,
+            format: Default::default(),
+            map: None,
+            force: false,
             region: "DE".parse().ok(),
             allow_empty: false,
             dry_run: false,

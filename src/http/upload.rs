@@ -1,7 +1,9 @@
 //! Reading a pushed file: `multipart/form-data` with a field `file` (what `curl -F` sends),
-//! or the file itself as the body (`text/csv`), never more than the configured limit.
+//! or the file itself as the body (`text/csv`, `application/json`), never more than the
+//! configured limit.
 
 use super::error::ApiError;
+use crate::push::InputFormat;
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest};
@@ -11,7 +13,7 @@ pub async fn read(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<(Vec<u8>, InputFormat), ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -28,27 +30,33 @@ pub async fn read(
         .to_ascii_lowercase();
     let essence = mime.split(';').next().unwrap_or("").trim().to_owned();
     match essence.as_str() {
-        "multipart/form-data" => read_form(req, payload, limit).await,
+        "multipart/form-data" => {
+            let (bytes, filename) = read_form(req, payload, limit).await?;
+            let json = filename.to_ascii_lowercase().ends_with(".json");
+            Ok((bytes, if json { InputFormat::Json } else { InputFormat::Csv }))
+        }
         "text/csv" | "text/plain" | "application/csv" | "application/octet-stream"
         | "text/comma-separated-values" | "application/vnd.ms-excel" => {
-            collect(payload, limit).await
+            Ok((collect(payload, limit).await?, InputFormat::Csv))
         }
+        "application/json" => Ok((collect(payload, limit).await?, InputFormat::Json)),
         "" => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "the request has no Content-Type; push the file as a form (curl -F 'file=@contacts.csv' URL) or as text/csv",
         )),
         other => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("{other} is not a way to push a file; push it as a form (curl -F 'file=@contacts.csv' URL) or as text/csv"),
+            format!("{other} is not a way to push a file; push it as a form (curl -F 'file=@contacts.csv' URL), as text/csv or as application/json"),
         )),
     }
 }
 
+/// The `file` field's bytes and file name.
 async fn read_form(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<(Vec<u8>, String), ApiError> {
     let mut form = Multipart::new(req.headers(), payload);
     let mut file = None;
     let mut others = Vec::new();
@@ -58,6 +66,11 @@ async fn read_form(
         let mut field = field.map_err(bad_form)?;
         let name = field.name().unwrap_or("").to_owned();
         let keep = name == "file" && file.is_none();
+        let filename = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .unwrap_or("")
+            .to_owned();
         let mut buf = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(bad_form)?;
@@ -69,13 +82,13 @@ async fn read_form(
             }
         }
         if keep {
-            file = Some(buf);
+            file = Some((buf, filename));
         } else {
             others.push(name);
         }
     }
-    if let Some(buf) = file {
-        return Ok(buf);
+    if let Some(found) = file {
+        return Ok(found);
     }
     let fields = others;
     Err(ApiError::new(

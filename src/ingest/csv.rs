@@ -1,22 +1,34 @@
 //! CSV in any dialect a contact export comes in: bytes → text → header → rows → contacts.
 
+use super::assemble::{Assembler, Row};
 use super::columns::{self, Mapping, Role};
 use super::text::{self, delimiter_name};
 use super::{IngestError, IngestOptions, Parsed, Report, Warning};
-use crate::domain::{Contact, PhoneNumber};
-use crate::phone::NumberError;
-use std::collections::HashMap;
 
 /// How many records may stand before the header (export titles, blank lines).
 const HEADER_SEARCH_ROWS: usize = 10;
-/// A field this long or with this many line breaks is an unclosed quote that swallowed
-/// the rest of the file, not a contact.
-const MAX_FIELD_BYTES: usize = 64 * 1024;
-const MAX_FIELD_LINES: usize = 200;
+/// How often (in rows) the progress callback hears from us.
+const PROGRESS_EVERY: usize = 2_000;
 
 pub fn parse_csv(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestError> {
+    parse_csv_with_progress(bytes, opts, &mut |_, _| {})
+}
+
+/// As `parse_csv`, calling `progress(bytes_read, bytes_total)` now and then (for a progress
+/// bar on large files).
+pub fn parse_csv_with_progress(
+    bytes: &[u8],
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Parsed, IngestError> {
     let decoded = text::decode(bytes)?;
     let delimiter = text::sniff_delimiter(densest_line(&decoded.text));
+    if let Some(line) = unclosed_quote(&decoded.text, delimiter) {
+        return Err(IngestError::Malformed {
+            line,
+            message: "a quoted field starts here and never ends; the unbalanced quote (\") would swallow the rest of the file".to_owned(),
+        });
+    }
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -24,9 +36,9 @@ pub fn parse_csv(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestErr
         .from_reader(decoded.text.as_bytes());
 
     let mut records = reader.records();
-    let (headers, mapping) = find_header(&mut records)?;
+    let (headers, mapping) = find_header(&mut records, opts)?;
     let mut report = Report {
-        vocabulary: mapping.vocabulary.name.to_owned(),
+        vocabulary: mapping.vocabulary.clone(),
         encoding: decoded.encoding.to_owned(),
         delimiter: delimiter_name(delimiter).to_owned(),
         ..Report::default()
@@ -39,12 +51,13 @@ pub fn parse_csv(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestErr
         }
     }
 
+    let total = decoded.text.len() as u64;
     let lines = LineIndex::new(&decoded.text);
-    let mut book = Assembler::default();
+    let mut book = Assembler::new(&opts.rules);
     for rec in records {
         let rec = rec.map_err(|e| malformed(&e))?;
-        let line = rec.position().map_or(0, |p| lines.line_of(p.byte()));
-        check_fields(&rec, line)?;
+        let byte = rec.position().map_or(0, |p| p.byte());
+        let line = lines.line_of(byte);
         if rec.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -52,39 +65,36 @@ pub fn parse_csv(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestErr
         if report.rows > opts.max_rows {
             return Err(IngestError::TooManyRows { max: opts.max_rows });
         }
-        let mut row = Row {
-            line,
-            contact: Contact::default(),
-        };
+        if report.rows % PROGRESS_EVERY == 0 {
+            progress(byte, total);
+        }
+        let mut row = Row::new(line);
         for (i, field) in rec.iter().enumerate() {
             let (Some(Some(role)), Some(header)) = (mapping.roles.get(i), headers.get(i)) else {
                 continue;
             };
             let value = field.trim();
-            if value.is_empty() {
+            if value.is_empty() || *role == Role::Known {
                 continue;
             }
-            match *role {
-                Role::Phone(kind) => {
-                    for piece in split_numbers(value) {
-                        match opts.rules.parse_typed(piece, kind) {
-                            Ok(n) => row.contact.add_number(n),
-                            Err(NumberError::Empty) => {}
-                            Err(e) => report.warnings.push(Warning {
-                                line,
-                                column: header.trim().to_owned(),
-                                value: piece.trim().to_owned(),
-                                message: e.to_string(),
-                            }),
-                        }
-                    }
-                }
-                Role::Known => {}
-                text_role => set_text(&mut row.contact, text_role, value),
+            let chars = value.chars().count();
+            if chars > opts.max_field_chars {
+                report.warnings.push(Warning {
+                    line,
+                    column: header.trim().to_owned(),
+                    value: value.chars().take(40).collect::<String>() + "…",
+                    message: format!(
+                        "the cell has {chars} characters, more than the limit of {}; it was left out",
+                        opts.max_field_chars
+                    ),
+                });
+                continue;
             }
+            row.cell(*role, header, value, &opts.rules, &mut report.warnings);
         }
-        book.add(row);
+        book.add(row, &mut report.warnings);
     }
+    progress(total, total);
     let contacts = book.finish(&mut report.warnings);
     report.warnings.sort_by_key(|w| w.line);
     Ok(Parsed { contacts, report })
@@ -97,6 +107,43 @@ fn densest_line(text: &str) -> &str {
         .take(HEADER_SEARCH_ROWS)
         .max_by_key(|l| l.matches([',', ';', '\t', '|']).count())
         .unwrap_or("")
+}
+
+/// The line where a quoted field opens that no quote closes. Such a field would run to the
+/// end of the file and turn every later row into one garbage cell. A quote counts only at
+/// the start of a field, as the CSV reader reads it.
+fn unclosed_quote(text: &str, delimiter: u8) -> Option<u64> {
+    let delimiter = char::from(delimiter);
+    let (mut line, mut opened_at) = (1u64, 0u64);
+    let (mut quoted, mut at_field_start) = (false, true);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            line += 1;
+        }
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            }
+            continue;
+        }
+        match c {
+            '"' if at_field_start => {
+                quoted = true;
+                opened_at = line;
+                at_field_start = false;
+            }
+            '\n' | '\r' => at_field_start = true,
+            c if c == delimiter => at_field_start = true,
+            ' ' if at_field_start => {}
+            _ => at_field_start = false,
+        }
+    }
+    quoted.then_some(opened_at)
 }
 
 /// Line numbers as a person counts them in an editor, from byte offsets.
@@ -123,6 +170,7 @@ impl LineIndex {
 
 fn find_header(
     records: &mut ::csv::StringRecordsIter<&[u8]>,
+    opts: &IngestOptions,
 ) -> Result<(Vec<String>, Mapping), IngestError> {
     let mut first_error = None;
     for rec in records.take(HEADER_SEARCH_ROWS) {
@@ -131,7 +179,7 @@ fn find_header(
             continue;
         }
         let headers: Vec<String> = rec.iter().map(str::to_owned).collect();
-        match columns::detect(&headers) {
+        match columns::detect(&headers, opts.map) {
             Ok(mapping) => return Ok((headers, mapping)),
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -139,18 +187,6 @@ fn find_header(
         }
     }
     Err(first_error.unwrap_or(IngestError::Empty))
-}
-
-fn check_fields(rec: &::csv::StringRecord, line: u64) -> Result<(), IngestError> {
-    for f in rec.iter() {
-        if f.len() > MAX_FIELD_BYTES || f.matches('\n').count() > MAX_FIELD_LINES {
-            return Err(IngestError::Malformed {
-                line,
-                message: "a quoted field starts here and does not end; an unbalanced quote (\") swallows the rest of the file".to_owned(),
-            });
-        }
-    }
-    Ok(())
 }
 
 fn malformed(e: &::csv::Error) -> IngestError {
@@ -162,146 +198,13 @@ fn malformed(e: &::csv::Error) -> IngestError {
     IngestError::Malformed { line, message }
 }
 
-/// One cell may hold several numbers: `;`, `,`, line breaks, or Google's ` ::: `.
-fn split_numbers(cell: &str) -> impl Iterator<Item = &str> {
-    cell.split([';', ',', '\n', '\r'])
-        .flat_map(|p| p.split(":::"))
-        .filter(|p| !p.trim().is_empty())
-}
-
-fn set_text(c: &mut Contact, role: Role, value: &str) {
-    let slot = match role {
-        Role::InternalId => &mut c.external_id,
-        Role::DisplayName => &mut c.display_name,
-        Role::GivenName => &mut c.given_name,
-        Role::FamilyName => &mut c.family_name,
-        Role::Company => &mut c.company,
-        Role::Department => &mut c.department,
-        Role::Position => &mut c.position,
-        Role::Email => &mut c.email,
-        Role::Group => &mut c.group,
-        Role::Phone(_) | Role::Known => return,
-    };
-    // With repeated columns the first value wins; later ones add nothing.
-    if slot.is_empty() {
-        *slot = value.to_owned();
-    }
-}
-
-struct Row {
-    line: u64,
-    contact: Contact,
-}
-
-/// Folds rows that share an `internal_id` into one contact, in first-seen order.
-#[derive(Default)]
-struct Assembler {
-    rows: Vec<Row>,
-    by_id: HashMap<String, usize>,
-}
-
-impl Assembler {
-    fn add(&mut self, row: Row) {
-        let id = row.contact.external_id.clone();
-        if !id.is_empty() {
-            if let Some(&i) = self.by_id.get(&id) {
-                let into = &mut self.rows[i].contact;
-                for n in &row.contact.numbers {
-                    into.add_number(n.clone());
-                }
-                for role in [
-                    Role::DisplayName,
-                    Role::GivenName,
-                    Role::FamilyName,
-                    Role::Company,
-                    Role::Department,
-                    Role::Position,
-                    Role::Email,
-                    Role::Group,
-                ] {
-                    let v = text_of(&row.contact, role).to_owned();
-                    if !v.is_empty() {
-                        set_text(into, role, &v);
-                    }
-                }
-                return;
-            }
-            self.by_id.insert(id, self.rows.len());
-        }
-        self.rows.push(row);
-    }
-
-    fn finish(self, warnings: &mut Vec<Warning>) -> Vec<Contact> {
-        let mut out = Vec::with_capacity(self.rows.len());
-        for Row { line, mut contact } in self.rows {
-            if contact.display_name.is_empty() {
-                contact.display_name = fallback_name(&contact);
-            }
-            if contact.display_name.is_empty() {
-                warnings.push(Warning {
-                    line,
-                    column: String::new(),
-                    value: contact
-                        .numbers
-                        .first()
-                        .map(PhoneNumber::to_string)
-                        .unwrap_or_default(),
-                    message: "the row has no name; fill display_name, given_name/family_name or company. The row was not stored".to_owned(),
-                });
-                continue;
-            }
-            if contact.numbers.is_empty() {
-                warnings.push(Warning {
-                    line,
-                    column: String::new(),
-                    value: contact.display_name.clone(),
-                    message: format!(
-                        "`{}` has no usable phone number and was not stored",
-                        contact.display_name
-                    ),
-                });
-                continue;
-            }
-            out.push(contact);
-        }
-        out
-    }
-}
-
-fn text_of(c: &Contact, role: Role) -> &str {
-    match role {
-        Role::InternalId => &c.external_id,
-        Role::DisplayName => &c.display_name,
-        Role::GivenName => &c.given_name,
-        Role::FamilyName => &c.family_name,
-        Role::Company => &c.company,
-        Role::Department => &c.department,
-        Role::Position => &c.position,
-        Role::Email => &c.email,
-        Role::Group => &c.group,
-        Role::Phone(_) | Role::Known => "",
-    }
-}
-
-/// Given and family name, else the company.
-fn fallback_name(c: &Contact) -> String {
-    let person = format!("{} {}", c.given_name, c.family_name)
-        .trim()
-        .to_owned();
-    if person.is_empty() {
-        c.company.clone()
-    } else {
-        person
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::NumberType;
+    use crate::domain::{Contact, NumberType};
     use crate::phone::NumberRules;
 
-    fn opts() -> IngestOptions {
+    fn opts() -> IngestOptions<'static> {
         IngestOptions {
             rules: NumberRules {
                 region: Some("DE".parse().unwrap()),
@@ -380,5 +283,16 @@ mod tests {
             parse_csv(csv.as_bytes(), &opts()),
             Err(IngestError::Malformed { line: 2, .. })
         ));
+        // Short files too, and quotes inside unquoted fields or doubled inside quoted ones
+        // are no unbalanced quote.
+        let short = "display_name,phone\nAnna,+4930901820\nBen \"the boss\",\"+4930901821\nCleo,+4930901822\n";
+        assert!(matches!(
+            parse_csv(short.as_bytes(), &opts()),
+            Err(IngestError::Malformed { line: 3, .. })
+        ));
+        let fine =
+            "display_name,phone\nBen \"the boss\",+4930901821\n\"Cleo \"\"C\"\"\",+4930901822\n";
+        let p = parse_csv(fine.as_bytes(), &opts()).unwrap();
+        assert_eq!(p.contacts[1].display_name, "Cleo \"C\"");
     }
 }

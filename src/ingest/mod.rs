@@ -2,12 +2,16 @@
 //! what was left out, row by row. Nothing here touches the store; a caller decides whether
 //! the result is stored.
 
+mod assemble;
 mod columns;
 mod csv;
+mod json;
+mod mapping;
 mod text;
 
-pub use self::columns::Vocabulary;
-pub use self::csv::parse_csv;
+pub use self::csv::{parse_csv, parse_csv_with_progress};
+pub use self::json::parse_json;
+pub use self::mapping::{MapError, Mapping, FIELDS as MAP_FIELDS};
 
 use crate::domain::Contact;
 use crate::phone::NumberRules;
@@ -27,8 +31,16 @@ pub enum IngestError {
     },
     #[error("line {line}: {message}")]
     Malformed { line: u64, message: String },
-    #[error("the file has more than {max} rows; split it or raise the limit")]
+    #[error("the file has more than {max} rows; split it or raise the limit (--max-rows)")]
     TooManyRows { max: usize },
+    #[error("the map names the column `{column}`, which the file does not have")]
+    MappedColumnMissing { column: String, found: Vec<String> },
+    #[error("the JSON cannot be read at line {line}, column {column}: {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 /// One row-level problem: where it is and what to do about it.
@@ -59,16 +71,22 @@ pub struct Parsed {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub struct IngestOptions {
+pub struct IngestOptions<'a> {
     pub rules: NumberRules,
     pub max_rows: usize,
+    /// Longer cells are left out with a warning.
+    pub max_field_chars: usize,
+    /// Columns named by the pusher (`?map=`), over the vocabularies.
+    pub map: Option<&'a Mapping>,
 }
 
-impl Default for IngestOptions {
+impl Default for IngestOptions<'_> {
     fn default() -> Self {
         IngestOptions {
             rules: NumberRules::default(),
             max_rows: 200_000,
+            max_field_chars: 1_000,
+            map: None,
         }
     }
 }

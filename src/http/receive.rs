@@ -1,0 +1,85 @@
+//! `POST`/`PUT /contacts/{KEY}`: a file (form, raw CSV or JSON) replaces one source.
+
+use super::error::ApiError;
+use super::{upload, AppState};
+use crate::domain::ApiKey;
+use crate::ingest::Mapping;
+use crate::phone::Region;
+use crate::push::{self, PushRequest};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct PushQuery {
+    source: Option<String>,
+    region: Option<String>,
+    map: Option<String>,
+    #[serde(default)]
+    allow_empty: bool,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    force: bool,
+}
+
+fn bad_request(e: impl ToString) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
+}
+
+pub async fn push_file(
+    req: HttpRequest,
+    key: web::Path<String>,
+    query: web::Query<PushQuery>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let key = ApiKey::parse(&key)?;
+    let query = query.into_inner();
+    let region = query
+        .region
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .map(str::parse::<Region>)
+        .transpose()
+        .map_err(bad_request)?;
+    let map = query
+        .map
+        .as_deref()
+        .map(str::parse::<Mapping>)
+        .transpose()
+        .map_err(bad_request)?;
+    let (body, format) = upload::read(&req, payload, state.max_upload_bytes).await?;
+    let st = state.clone();
+    let k = key.clone();
+    let result = web::block(move || {
+        push::push(
+            &st.store,
+            &st.limits,
+            &PushRequest {
+                key: &k,
+                source: query.source.as_deref().unwrap_or("push"),
+                body: &body,
+                format,
+                map: map.as_ref(),
+                force: query.force,
+                region,
+                allow_empty: query.allow_empty,
+                dry_run: query.dry_run,
+            },
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    tracing::info!(
+        directory = %key.masked(),
+        source = %result.source,
+        contacts = result.contacts,
+        warnings = result.report.warnings.len(),
+        version = result.version,
+        changed = result.changed,
+        dry_run = result.dry_run,
+        "push"
+    );
+    Ok(HttpResponse::Ok().json(result))
+}
