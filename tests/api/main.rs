@@ -4,5 +4,6 @@
 mod errors;
 mod formats;
 mod helpers;
+mod imports;
 mod lifecycle;
 mod manage;
