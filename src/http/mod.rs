@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+pub mod cache;
 mod contacts;
 pub mod error;
 mod receive;

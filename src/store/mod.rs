@@ -5,6 +5,7 @@
 //! book, never half of it: each read runs in one transaction, each push in one other.
 
 mod pool;
+mod versions;
 
 use crate::domain::{text::sort_key, ApiKey, Contact, DirectorySettings, NumberType, PhoneNumber};
 use pool::Pool;
@@ -86,6 +87,7 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Pool,
+    versions: versions::Versions,
 }
 
 impl Store {
@@ -100,6 +102,7 @@ impl Store {
         migrate(&mut writer)?;
         Ok(Store {
             readers: Pool::new(path.clone()),
+            versions: versions::Versions::open(&path)?,
             path,
             writer: Mutex::new(writer),
         })
@@ -114,6 +117,8 @@ impl Store {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        // Before the caller answers: a request after this write sees the new version.
+        self.versions.forget_all();
         Ok(out)
     }
 
@@ -123,6 +128,19 @@ impl Store {
         let out = f(&tx)?;
         tx.finish()?;
         Ok(out)
+    }
+
+    /// (directory id, version) of a directory, from memory when it can: what a phone's
+    /// conditional request and the book cache need, without a database query.
+    pub fn version(&self, key: &ApiKey) -> Result<Option<(i64, i64)>> {
+        if let Some(v) = self.versions.get(key.as_str())? {
+            return Ok(Some(v));
+        }
+        let Some(d) = self.directory(key)? else {
+            return Ok(None);
+        };
+        self.versions.remember(key.as_str(), d.id, d.version);
+        Ok(Some((d.id, d.version)))
     }
 
     pub fn directory(&self, key: &ApiKey) -> Result<Option<Directory>> {

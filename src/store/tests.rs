@@ -114,3 +114,36 @@ fn refuses_a_newer_schema() {
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+#[test]
+fn versions_follow_writes_of_this_and_other_processes() {
+    let dir = tempdir();
+    let k = key("ACME0123456789");
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.version(&k).unwrap(), None);
+    store
+        .replace_source(&k, "push", "push", &[contact("A", "+491")], true)
+        .unwrap();
+    let (id, v1) = store.version(&k).unwrap().unwrap();
+    assert_eq!(v1, 1);
+    store
+        .replace_source(&k, "push", "push", &[contact("B", "+492")], true)
+        .unwrap();
+    assert_eq!(
+        store.version(&k).unwrap(),
+        Some((id, 2)),
+        "own writes at once"
+    );
+
+    // Another process writes the same file.
+    let other = Store::open(dir.path()).unwrap();
+    other
+        .replace_source(&k, "push", "push", &[contact("C", "+493")], true)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        store.version(&k).unwrap(),
+        Some((id, 3)),
+        "other writers within 250 ms"
+    );
+}

@@ -1,0 +1,214 @@
+//! Rendered phone books, kept per (directory, version, view, query) so a phone polling an
+//! unchanged book costs a map lookup and a reference count. Bodies are `Bytes`, shared with
+//! the response without copying, and gzipped once when stored. The cache is bounded in
+//! bytes and forgets the least recently used books first; a new version is a new key, so
+//! nothing stale is ever served.
+
+use actix_web::web::Bytes;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub directory_id: i64,
+    pub version: i64,
+    pub view: &'static str,
+    pub query: String,
+}
+
+#[derive(Debug)]
+pub struct Cached {
+    pub etag: String,
+    pub version: i64,
+    pub content_type: &'static str,
+    pub notice: Option<String>,
+    pub body: Bytes,
+    /// The body gzipped, when that is smaller.
+    pub gzip: Option<Bytes>,
+}
+
+impl Cached {
+    pub fn new(
+        etag: String,
+        version: i64,
+        content_type: &'static str,
+        notice: Option<String>,
+        body: String,
+    ) -> Cached {
+        let body = Bytes::from(body);
+        let gzip = gzip(&body).filter(|z| z.len() < body.len());
+        Cached {
+            etag,
+            version,
+            content_type,
+            notice,
+            body,
+            gzip,
+        }
+    }
+
+    fn size(&self) -> usize {
+        self.body.len() + self.gzip.as_ref().map_or(0, Bytes::len) + self.etag.len() + 128
+    }
+}
+
+fn gzip(body: &[u8]) -> Option<Bytes> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::default(),
+    );
+    enc.write_all(body).ok()?;
+    enc.finish().ok().map(Bytes::from)
+}
+
+pub struct BookCache {
+    max_bytes: usize,
+    inner: Mutex<Lru>,
+}
+
+#[derive(Default)]
+struct Lru {
+    entries: HashMap<CacheKey, (Arc<Cached>, u64)>,
+    /// use tick → key, oldest first
+    order: BTreeMap<u64, CacheKey>,
+    bytes: usize,
+    tick: u64,
+}
+
+impl BookCache {
+    pub fn new(max_bytes: usize) -> BookCache {
+        BookCache {
+            max_bytes,
+            inner: Mutex::new(Lru::default()),
+        }
+    }
+
+    pub fn get(&self, key: &CacheKey) -> Option<Arc<Cached>> {
+        let mut lru = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        lru.tick += 1;
+        let tick = lru.tick;
+        let (entry, old) = {
+            let (entry, used) = lru.entries.get_mut(key)?;
+            let old = std::mem::replace(used, tick);
+            (entry.clone(), old)
+        };
+        lru.order.remove(&old);
+        lru.order.insert(tick, key.clone());
+        Some(entry)
+    }
+
+    pub fn insert(&self, key: CacheKey, value: Arc<Cached>) {
+        let size = value.size();
+        if size > self.max_bytes {
+            return;
+        }
+        let mut lru = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        // Older versions of the same view can never be asked for again.
+        let stale: Vec<CacheKey> = lru
+            .entries
+            .keys()
+            .filter(|k| {
+                k.directory_id == key.directory_id
+                    && k.version < key.version
+                    && k.view == key.view
+                    && k.query == key.query
+            })
+            .cloned()
+            .collect();
+        for k in stale {
+            lru.remove(&k);
+        }
+        lru.remove(&key);
+        lru.tick += 1;
+        let tick = lru.tick;
+        lru.order.insert(tick, key.clone());
+        lru.entries.insert(key, (value, tick));
+        lru.bytes += size;
+        while lru.bytes > self.max_bytes {
+            let Some((_, oldest)) = lru.order.pop_first() else {
+                break;
+            };
+            if let Some((v, _)) = lru.entries.remove(&oldest) {
+                lru.bytes -= v.size();
+            }
+        }
+    }
+
+    /// (entries, bytes) held now.
+    pub fn usage(&self) -> (usize, usize) {
+        let lru = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        (lru.entries.len(), lru.bytes)
+    }
+}
+
+impl Lru {
+    fn remove(&mut self, key: &CacheKey) {
+        if let Some((v, tick)) = self.entries.remove(key) {
+            self.order.remove(&tick);
+            self.bytes -= v.size();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(dir: i64, version: i64) -> CacheKey {
+        CacheKey {
+            directory_id: dir,
+            version,
+            view: "yealink",
+            query: String::new(),
+        }
+    }
+
+    fn entry(n: usize) -> Arc<Cached> {
+        Arc::new(Cached::new(
+            "\"e\"".into(),
+            1,
+            "text/xml",
+            None,
+            "<x/>".repeat(n),
+        ))
+    }
+
+    #[test]
+    fn stays_within_its_bound_dropping_the_least_recently_used() {
+        let one = entry(1000).size();
+        let cache = BookCache::new(one * 3);
+        for d in 0..3 {
+            cache.insert(key(d, 1), entry(1000));
+        }
+        assert!(cache.get(&key(0, 1)).is_some());
+        cache.insert(key(3, 1), entry(1000));
+        assert!(cache.get(&key(1, 1)).is_none(), "least recently used goes");
+        assert!(cache.get(&key(0, 1)).is_some());
+        assert!(cache.get(&key(3, 1)).is_some());
+        let (n, bytes) = cache.usage();
+        assert_eq!(n, 3);
+        assert!(bytes <= one * 3);
+    }
+
+    #[test]
+    fn a_new_version_replaces_the_old_one() {
+        let cache = BookCache::new(1 << 20);
+        cache.insert(key(1, 1), entry(10));
+        cache.insert(key(1, 2), entry(10));
+        assert!(cache.get(&key(1, 1)).is_none());
+        assert_eq!(cache.usage().0, 1);
+    }
+
+    #[test]
+    fn gzip_is_kept_when_smaller_and_decodes_to_the_body() {
+        let e = entry(1000);
+        let z = e.gzip.clone().expect("repetitive body compresses");
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut out).unwrap();
+        assert_eq!(out.as_bytes(), &e.body[..]);
+        assert!(Cached::new("e".into(), 1, "t", None, "x".into())
+            .gzip
+            .is_none());
+    }
+}

@@ -1,0 +1,81 @@
+//! Which version each directory is at, kept in memory so a phone whose book is cached costs
+//! no database query. Every write of this process clears it; writes of another process (a
+//! `phonedir import` next to the running server) are noticed through SQLite's
+//! `data_version`, checked at most every `RECHECK`.
+
+use super::{connect, Result};
+use rusqlite::Connection;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+const RECHECK: Duration = Duration::from_millis(250);
+
+pub struct Versions {
+    /// key → (directory id, version); only directories that exist, so its size is bounded
+    /// by the number of directories, whatever keys phones probe.
+    map: RwLock<HashMap<String, (i64, i64)>>,
+    watch: Mutex<Watch>,
+}
+
+struct Watch {
+    conn: Connection,
+    data_version: i64,
+    checked: Instant,
+}
+
+impl Versions {
+    pub fn open(path: &Path) -> Result<Versions> {
+        let conn = connect(path)?;
+        let data_version = data_version(&conn)?;
+        Ok(Versions {
+            map: RwLock::new(HashMap::new()),
+            watch: Mutex::new(Watch {
+                conn,
+                data_version,
+                checked: Instant::now(),
+            }),
+        })
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<(i64, i64)>> {
+        self.notice_other_writers()?;
+        Ok(self
+            .map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .copied())
+    }
+
+    pub fn remember(&self, key: &str, id: i64, version: i64) {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_owned(), (id, version));
+    }
+
+    pub fn forget_all(&self) {
+        self.map.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    fn notice_other_writers(&self) -> Result<()> {
+        let mut w = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        if w.checked.elapsed() < RECHECK {
+            return Ok(());
+        }
+        w.checked = Instant::now();
+        let now = data_version(&w.conn)?;
+        if now != w.data_version {
+            w.data_version = now;
+            self.forget_all();
+        }
+        Ok(())
+    }
+}
+
+/// Changes whenever another connection, of this process or another, commits.
+fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
