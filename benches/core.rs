@@ -1,0 +1,99 @@
+//! Micro-benchmarks of the hot paths: number normalization (canonical and messy input),
+//! CSV ingest, and each renderer for a 1,000-contact book. Run with `cargo bench`; the
+//! end-to-end comparisons against nginx and libphonenumber live in bench/run.sh.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use phonedir::domain::{Contact, NumberType, PhoneNumber};
+use phonedir::ingest::{parse_csv, IngestOptions};
+use phonedir::phone::NumberRules;
+use phonedir::render::{Format, Presenter};
+use std::hint::black_box;
+
+fn rules() -> NumberRules {
+    NumberRules {
+        region: "DE".parse().ok(),
+        max_extension_digits: 6,
+    }
+}
+
+fn book(n: usize) -> Vec<Contact> {
+    (0..n)
+        .map(|i| Contact {
+            external_id: i.to_string(),
+            display_name: format!("Müller-Lüdenscheidt {i:05} & Söhne"),
+            given_name: format!("Jörg {i}"),
+            family_name: "Müller-Lüdenscheidt".into(),
+            company: "Bäckerei Groß".into(),
+            email: format!("user{i}@example.de"),
+            numbers: vec![
+                PhoneNumber {
+                    kind: NumberType::Work,
+                    value: format!("+49231{:07}", 1_000_000 + i),
+                },
+                PhoneNumber {
+                    kind: NumberType::Mobile,
+                    value: format!("+49151{:08}", 10_000_000 + i),
+                },
+                PhoneNumber {
+                    kind: NumberType::Extension,
+                    value: format!("{}", 100 + i % 900),
+                },
+            ],
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn normalization(c: &mut Criterion) {
+    let r = rules();
+    let mut g = c.benchmark_group("normalize");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("e164", |b| {
+        b.iter(|| r.parse_typed(black_box("WORK:+4923648873040"), NumberType::Work))
+    });
+    g.bench_function("national_messy", |b| {
+        b.iter(|| r.parse_typed(black_box("+49 (0)231 12345-67"), NumberType::Work))
+    });
+    g.bench_function("extension", |b| {
+        b.iter(|| r.parse_typed(black_box("EXT:201"), NumberType::Work))
+    });
+    g.finish();
+}
+
+fn ingest(c: &mut Criterion) {
+    let mut csv = String::from("internal_id,display_name,phone,email\n");
+    for (i, ct) in book(1000).iter().enumerate() {
+        csv.push_str(&format!(
+            "{i},{},WORK:{};MOBILE:{},{}\n",
+            ct.display_name, ct.numbers[0].value, ct.numbers[1].value, ct.email
+        ));
+    }
+    let opts = IngestOptions {
+        rules: rules(),
+        ..Default::default()
+    };
+    let mut g = c.benchmark_group("ingest");
+    g.throughput(Throughput::Elements(1000));
+    g.bench_function("csv_1000_contacts", |b| {
+        b.iter(|| parse_csv(black_box(csv.as_bytes()), &opts))
+    });
+    g.finish();
+}
+
+fn render(c: &mut Criterion) {
+    let contacts = book(1000);
+    let mut g = c.benchmark_group("render_1000_contacts");
+    g.throughput(Throughput::Elements(1000));
+    for f in Format::NAMES {
+        let Some(format) = Format::from_name(f) else {
+            continue;
+        };
+        g.bench_function(f, |b| {
+            b.iter(|| format.render("ACME", black_box(&contacts), Presenter::default()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, normalization, ingest, render);
+criterion_main!(benches);
