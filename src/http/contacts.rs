@@ -3,10 +3,11 @@
 use super::error::ApiError;
 use super::{upload, AppState};
 use crate::domain::search::Query;
-use crate::domain::{ApiKey, Contact};
+use crate::domain::{ApiKey, Contact, DirectorySettings};
+use crate::lookup;
 use crate::phone::{NumberRules, Region};
 use crate::push::{self, PushRequest};
-use crate::render::{gigaset, Format, Presenter, RenderError, Rendered};
+use crate::render::{gigaset, Format, Presenter, RenderError, Rendered, ShapeParams};
 use crate::store::Book;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -23,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/snom/tbook", web::get().to(snom_tbook))
             .route("/snom/tbook", web::post().to(snom_tbook))
             .route("/gigaset/v1", web::get().to(gigaset_online))
-            .route("/gigaset/central", web::get().to(gigaset_central)),
+            .route("/gigaset/central", web::get().to(gigaset_central))
+            .route("/lookup", web::get().to(lookup_number)),
     );
 }
 
@@ -102,8 +104,18 @@ impl View {
         }
     }
 
-    fn render(&self, book: &Book, rules: &NumberRules) -> Result<Rendered, RenderError> {
-        let p = Presenter;
+    /// The CSV is the data contract (export, re-import elsewhere): the directory's phone
+    /// settings do not change it, only explicit URL parameters do.
+    fn uses_directory_shape(&self) -> bool {
+        !matches!(self, View::Book(Format::Csv, _))
+    }
+
+    fn render(
+        &self,
+        book: &Book,
+        rules: &NumberRules,
+        p: &Presenter,
+    ) -> Result<Rendered, RenderError> {
         match self {
             View::Book(format, None) => format.render(book.directory.title(), &book.contacts, p),
             View::Book(format, Some(q)) => {
@@ -127,6 +139,65 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// The number-shape parameters every phone-book URL takes.
+#[derive(Clone, Debug, Default)]
+struct ShapeQuery {
+    numbers: Option<String>,
+    outside_prefix: Option<String>,
+    region: Option<String>,
+}
+
+impl ShapeQuery {
+    fn from_params(params: &[(String, String)]) -> Self {
+        let get = |k| param(params, k).map(str::to_owned);
+        ShapeQuery {
+            numbers: get("numbers"),
+            outside_prefix: get("outside_prefix"),
+            region: get("region"),
+        }
+    }
+
+    fn of(req: &HttpRequest) -> Self {
+        web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map(|q| ShapeQuery::from_params(&q))
+            .unwrap_or_default()
+    }
+
+    /// The presenter and the number-reading rules for one request: URL over directory
+    /// settings over server flags.
+    fn resolve(
+        &self,
+        settings: &DirectorySettings,
+        whole_settings: bool,
+        limits: &crate::push::Limits,
+    ) -> Result<(Presenter, NumberRules), ApiError> {
+        let region_only;
+        let settings = if whole_settings {
+            settings
+        } else {
+            region_only = DirectorySettings {
+                region: settings.region.clone(),
+                ..Default::default()
+            };
+            &region_only
+        };
+        let p = Presenter::resolve(
+            &ShapeParams {
+                numbers: self.numbers.as_deref(),
+                outside_prefix: self.outside_prefix.as_deref(),
+                region: self.region.as_deref(),
+            },
+            Some(settings),
+            limits.default_region,
+        )?;
+        let rules = NumberRules {
+            region: p.region,
+            max_extension_digits: limits.max_extension_digits,
+        };
+        Ok((p, rules))
+    }
 }
 
 async fn csv_book(
@@ -188,6 +259,74 @@ async fn gigaset_central(
     respond(&req, &state, &key, View::Book(Format::GigasetCentral, None)).await
 }
 
+/// Caller-ID lookup for PBXs and CTI: `?number=N`, answered as JSON or, with
+/// `&format=text`, as the bare name (what a PBX's HTTP lookup puts on the display).
+async fn lookup_number(
+    key: web::Path<String>,
+    params: Params,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let key = ApiKey::parse(&key)?;
+    let text = match param(&params, "format") {
+        None | Some("json") => false,
+        Some("text") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("format is `{other}`; use json or text"),
+            ))
+        }
+    };
+    let Some(number) = param(&params, "number")
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+    else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "add the calling number: ?number=+4923648873040 (any shape: 0049…, 0231…, an extension)",
+        ));
+    };
+    let shape = ShapeQuery::from_params(&params);
+    let st = state.clone();
+    let found = web::block(move || -> Result<Option<serde_json::Value>, ApiError> {
+        let Some(book) = st.store.book(&key)? else {
+            return Err(ApiError::unknown_directory());
+        };
+        let (p, rules) = shape.resolve(&book.directory.settings, true, &st.limits)?;
+        Ok(
+            lookup::best(&book.contacts, &number, &rules, &p.outside_prefix).map(|h| {
+                serde_json::json!({
+                    "number": h.number.value,
+                    "name": h.contact.display_name,
+                    "type": h.number.kind,
+                    "exact": h.exact,
+                    "contact": h.contact,
+                })
+            }),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    let mut resp = match found {
+        Some(_) => HttpResponse::Ok(),
+        None => HttpResponse::NotFound(),
+    };
+    resp.insert_header((header::CACHE_CONTROL, "no-store"));
+    Ok(match (found, text) {
+        (Some(hit), true) => resp
+            .content_type("text/plain; charset=utf-8")
+            .body(hit["name"].as_str().unwrap_or_default().to_owned()),
+        // An empty body: a PBX shows nothing rather than an error text as the caller's name.
+        (None, true) => resp.content_type("text/plain; charset=utf-8").finish(),
+        (Some(hit), false) => resp.json(hit),
+        (None, false) => resp.json(serde_json::json!({
+            "error": "no contact has this number",
+            "details": [],
+        })),
+    })
+}
+
 /// Answers a phone-book request: 404 for an unknown key, 304 when the phone's copy is
 /// current, else the rendered book with its ETag.
 async fn respond(
@@ -198,6 +337,7 @@ async fn respond(
 ) -> Result<HttpResponse, ApiError> {
     let key = ApiKey::parse(key)?;
     let query = req.query_string().to_owned();
+    let shape = ShapeQuery::of(req);
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -218,15 +358,12 @@ async fn respond(
         let Some(book) = st.store.book(&key)? else {
             return Err(ApiError::unknown_directory());
         };
-        let rules = NumberRules {
-            region: book
-                .directory
-                .settings
-                .region()
-                .or(st.limits.default_region),
-            max_extension_digits: st.limits.max_extension_digits,
-        };
-        let rendered = view.render(&book, &rules)?;
+        let (p, rules) = shape.resolve(
+            &book.directory.settings,
+            view.uses_directory_shape(),
+            &st.limits,
+        )?;
+        let rendered = view.render(&book, &rules, &p)?;
         let tag = etag(
             book.directory.id,
             book.directory.version,

@@ -63,7 +63,7 @@ pub fn online(
     contacts: &[Contact],
     params: &[(String, String)],
     rules: &NumberRules,
-    p: Presenter,
+    p: &Presenter,
 ) -> Result<Rendered, RenderError> {
     let error = |id, message: &str| -> Result<Rendered, RenderError> {
         Ok(Rendered::xml(ErrorDoc { id, message }.render()?))
@@ -96,7 +96,7 @@ pub fn online(
     let hits: Vec<&Contact> = match number {
         Some((_, raw)) => {
             let mut v: Vec<&Contact> = Vec::new();
-            for h in lookup::by_number(contacts, raw, rules) {
+            for h in lookup::by_number(contacts, raw, rules, &p.outside_prefix) {
                 if !v.iter().any(|c| std::ptr::eq(*c, h.contact)) {
                     v.push(h.contact);
                 }
@@ -143,7 +143,7 @@ pub fn online(
     Ok(Rendered::xml(body))
 }
 
-fn entry(c: &Contact, p: Presenter) -> Entry {
+fn entry(c: &Contact, p: &Presenter) -> Entry {
     let (fname, lname) = split_name(c);
     let nums = c.numbers_by_preference();
     let pick = |f: &dyn Fn(NumberType) -> bool| {
@@ -181,7 +181,7 @@ struct Central {
 }
 
 /// The central phone book: two office, two mobile and two home numbers per entry.
-pub fn central(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError> {
+pub fn central(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let slots = |c: &Contact, f: &dyn Fn(NumberType) -> bool| {
         let mut out: [String; 2] = Default::default();
         for (slot, n) in out

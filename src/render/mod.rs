@@ -6,10 +6,12 @@
 
 pub mod csv;
 pub mod gigaset;
+pub mod shape;
 pub mod snom;
 pub mod yealink;
 
-use crate::domain::{Contact, PhoneNumber};
+use crate::domain::Contact;
+pub use shape::{Presenter, ShapeError, ShapeParams};
 
 pub const XML: &str = "text/xml; charset=utf-8";
 pub const CSV: &str = "text/csv; charset=utf-8";
@@ -65,17 +67,6 @@ impl Rendered {
             content_type: XML,
             notice: None,
         }
-    }
-}
-
-/// How numbers are written for a phone. Today every phone gets E.164; per-phone shapes
-/// (national, `00`, outside-line prefix) hang off this one place.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Presenter;
-
-impl Presenter {
-    pub fn show(&self, n: &PhoneNumber) -> String {
-        n.value.clone()
     }
 }
 
@@ -152,10 +143,10 @@ impl Format {
         self,
         book_title: &str,
         contacts: &[Contact],
-        p: Presenter,
+        p: &Presenter,
     ) -> Result<Rendered, RenderError> {
         match self {
-            Format::Csv => csv::render(contacts),
+            Format::Csv => csv::render(contacts, p),
             Format::Yealink => yealink::book(book_title, contacts, p),
             Format::YealinkDirectory => yealink::directory(contacts, p),
             Format::Snom => snom::directory(book_title, contacts, p),

@@ -22,7 +22,7 @@ struct Directory<'a> {
 pub fn directory(
     book_title: &str,
     contacts: &[Contact],
-    p: Presenter,
+    p: &Presenter,
 ) -> Result<Rendered, RenderError> {
     let mut entries = Vec::new();
     for c in contacts {
@@ -78,7 +78,7 @@ fn tbook_type(t: NumberType) -> &'static str {
     }
 }
 
-pub fn tbook(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError> {
+pub fn tbook(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let contacts = contacts
         .iter()
         .map(|c| {

@@ -26,7 +26,7 @@ struct Book<'a> {
     menus: Vec<Menu>,
 }
 
-pub fn book(book_title: &str, contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError> {
+pub fn book(book_title: &str, contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let mut cut = 0;
     let units = contacts
         .iter()
@@ -76,7 +76,7 @@ struct Directory {
     entries: Vec<Entry>,
 }
 
-pub fn directory(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError> {
+pub fn directory(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let entries = contacts
         .iter()
         .map(|c| Entry {
