@@ -163,7 +163,9 @@ mod tests {
         }
         assert_eq!(names(&by_number(&b, "042", &de, "0")), vec!["Ben"]);
         // Without the prefix setting a prefixed number is no exact match.
-        assert!(by_number(&b, "00231 1234567", &de, "").iter().all(|h| !h.exact));
+        assert!(by_number(&b, "00231 1234567", &de, "")
+            .iter()
+            .all(|h| !h.exact));
         let mut two = book();
         two.insert(
             0,
@@ -178,6 +180,12 @@ mod tests {
         );
         let hits = by_number(&two, "2311234567", &NumberRules::default(), "");
         assert_eq!(names(&hits), vec!["Anna", "Long"]);
-        assert_eq!(best(&two, "2311234567", &NumberRules::default(), "").unwrap().contact.display_name, "Anna");
+        assert_eq!(
+            best(&two, "2311234567", &NumberRules::default(), "")
+                .unwrap()
+                .contact
+                .display_name,
+            "Anna"
+        );
     }
 }

@@ -26,7 +26,11 @@ struct Book<'a> {
     menus: Vec<Menu>,
 }
 
-pub fn book(book_title: &str, contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+pub fn book(
+    book_title: &str,
+    contacts: &[Contact],
+    p: &Presenter,
+) -> Result<Rendered, RenderError> {
     let mut cut = 0;
     let units = contacts
         .iter()
