@@ -7,7 +7,8 @@ use crate::domain::{ApiKey, Contact, DirectorySettings};
 use crate::lookup;
 use crate::phone::{NumberRules, Region};
 use crate::push::{self, PushRequest};
-use crate::render::{gigaset, Format, Presenter, RenderError, Rendered, ShapeParams};
+use crate::render::paging::PageRequest;
+use crate::render::{cisco, gigaset, Format, Presenter, RenderError, Rendered, ShapeParams};
 use crate::store::Book;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -25,6 +26,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/snom/tbook", web::post().to(snom_tbook))
             .route("/gigaset/v1", web::get().to(gigaset_online))
             .route("/gigaset/central", web::get().to(gigaset_central))
+            .route("/snom/dect", web::get().to(whole(Format::SnomDect)))
+            .route("/cisco/v1", web::get().to(cisco_book))
+            .route("/grandstream/v1", web::get().to(whole(Format::Grandstream)))
+            .route("/fanvil/v1", web::get().to(whole(Format::Fanvil)))
+            .route("/fritzbox/v1", web::get().to(whole(Format::FritzBox)))
+            .route("/vcard", web::get().to(vcard_book))
             .route("/lookup", web::get().to(lookup_number)),
     );
 }
@@ -92,6 +99,9 @@ async fn push_file(
 enum View {
     /// A whole-book format, optionally narrowed by a search term.
     Book(Format, Option<Query>),
+    /// Cisco's screen-by-screen directory: search term, page, and the URL of this request
+    /// without its `page` parameter, for the SoftKey links.
+    Cisco(Option<Query>, usize, String),
     /// The Gigaset online-directory protocol, which answers its own queries.
     Gigaset(Vec<(String, String)>),
 }
@@ -100,6 +110,7 @@ impl View {
     fn tag(&self) -> &'static str {
         match self {
             View::Book(f, _) => f.name(),
+            View::Cisco(..) => "cisco",
             View::Gigaset(_) => "gigaset",
         }
     }
@@ -116,23 +127,115 @@ impl View {
         rules: &NumberRules,
         p: &Presenter,
     ) -> Result<Rendered, RenderError> {
+        let title = book.directory.title();
         match self {
-            View::Book(format, None) => format.render(book.directory.title(), &book.contacts, p),
-            View::Book(format, Some(q)) => {
-                let hits: Vec<Contact> = book
-                    .contacts
-                    .iter()
-                    .filter(|c| q.matches(c))
-                    .cloned()
-                    .collect();
-                format.render(book.directory.title(), &hits, p)
+            View::Book(format, q) => format.render(title, &searched(&book.contacts, q), p),
+            View::Cisco(q, page, base) => {
+                let link = |n: usize| format!("{base}page={n}");
+                let req = PageRequest {
+                    page: *page,
+                    link: &link,
+                };
+                cisco::directory(title, &searched(&book.contacts, q), p, &req)
             }
             View::Gigaset(params) => gigaset::online(&book.contacts, params, rules, p),
         }
     }
 }
 
+/// The contacts a search term finds, or all of them.
+fn searched<'a>(contacts: &'a [Contact], q: &Option<Query>) -> std::borrow::Cow<'a, [Contact]> {
+    match q {
+        None => contacts.into(),
+        Some(q) => contacts
+            .iter()
+            .filter(|c| q.matches(c))
+            .cloned()
+            .collect::<Vec<_>>()
+            .into(),
+    }
+}
+
 type Params = web::Query<Vec<(String, String)>>;
+
+/// The handler for a whole-book format whose only options are search (`?q=`) and the
+/// number shape.
+fn whole(
+    format: Format,
+) -> impl Fn(
+    HttpRequest,
+    web::Path<String>,
+    Params,
+    web::Data<AppState>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, ApiError>>>>
+       + Clone {
+    move |req, key, params, state| {
+        Box::pin(async move {
+            let view = View::Book(format, param(&params, "q").and_then(Query::parse));
+            respond(&req, &state, &key, view).await
+        })
+    }
+}
+
+async fn vcard_book(
+    req: HttpRequest,
+    key: web::Path<String>,
+    params: Params,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let format = match param(&params, "version").map(str::trim) {
+        None | Some("" | "3" | "3.0") => Format::Vcard3,
+        Some("4" | "4.0") => Format::Vcard4,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("version is `{other}`; use 3.0 or 4.0"),
+            ))
+        }
+    };
+    let view = View::Book(format, param(&params, "q").and_then(Query::parse));
+    respond(&req, &state, &key, view).await
+}
+
+async fn cisco_book(
+    req: HttpRequest,
+    key: web::Path<String>,
+    params: Params,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let page = match param(&params, "page") {
+        None => 1,
+        Some(p) => p.trim().parse::<usize>().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("page is `{p}`; use a page number from 1 on"),
+            )
+        })?,
+    };
+    let view = View::Cisco(
+        param(&params, "q").and_then(Query::parse),
+        page,
+        self_link_without(&req, "page"),
+    );
+    respond(&req, &state, &key, view).await
+}
+
+/// This request's absolute URL without one parameter, ready for `name=value` to be
+/// appended: phones follow SoftKey links as given, so they must be absolute.
+fn self_link_without(req: &HttpRequest, name: &str) -> String {
+    let info = req.connection_info();
+    let kept: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(name))
+        .collect();
+    let mut url = format!("{}://{}{}?", info.scheme(), info.host(), req.path());
+    for kv in kept {
+        url.push_str(kv);
+        url.push('&');
+    }
+    url
+}
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params

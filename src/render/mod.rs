@@ -4,10 +4,16 @@
 //! XML is written through askama templates (templates/), which escape `& < > " '` in
 //! every value.
 
+pub mod cisco;
 pub mod csv;
+pub mod fanvil;
+pub mod fritzbox;
 pub mod gigaset;
+pub mod grandstream;
+pub mod paging;
 pub mod shape;
 pub mod snom;
+pub mod vcard;
 pub mod yealink;
 
 use crate::domain::Contact;
@@ -84,6 +90,36 @@ pub fn cut(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
+/// One labelled entry per number, for formats whose entries hold a single number: with
+/// several numbers the type goes into the name (`Oliver Baltz (Mobile)`). `max_name` cuts
+/// the person's name, never the label, so entries stay tellable apart on short displays.
+pub struct NamedNumber {
+    pub name: String,
+    pub number: String,
+}
+
+pub fn per_number(contacts: &[Contact], p: &Presenter, max_name: usize) -> Vec<NamedNumber> {
+    let mut entries = Vec::new();
+    for c in contacts {
+        let nums = c.numbers_by_preference();
+        let labelled = nums.len() > 1;
+        for n in nums {
+            let name = if labelled {
+                let label = n.kind.label();
+                let room = max_name.saturating_sub(label.chars().count() + 3);
+                format!("{} ({label})", cut(&c.display_name, room))
+            } else {
+                cut(&c.display_name, max_name)
+            };
+            entries.push(NamedNumber {
+                name,
+                number: p.show(n),
+            });
+        }
+    }
+    entries
+}
+
 /// Given and family name for formats that want them apart; a contact known only by its
 /// display name (a company, a hotline) goes into the family-name field, which phones sort
 /// and show first.
@@ -103,17 +139,29 @@ pub enum Format {
     YealinkDirectory,
     Snom,
     SnomTbook,
+    SnomDect,
     GigasetCentral,
+    Grandstream,
+    Fanvil,
+    FritzBox,
+    Vcard3,
+    Vcard4,
 }
 
 impl Format {
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 12] = [
         "csv",
         "yealink",
         "yealink-directory",
         "snom",
         "snom-tbook",
+        "snom-dect",
         "gigaset-central",
+        "grandstream",
+        "fanvil",
+        "fritzbox",
+        "vcard",
+        "vcard4",
     ];
 
     pub fn from_name(s: &str) -> Option<Format> {
@@ -123,7 +171,13 @@ impl Format {
             "yealink-directory" => Format::YealinkDirectory,
             "snom" => Format::Snom,
             "snom-tbook" => Format::SnomTbook,
+            "snom-dect" => Format::SnomDect,
             "gigaset-central" => Format::GigasetCentral,
+            "grandstream" => Format::Grandstream,
+            "fanvil" => Format::Fanvil,
+            "fritzbox" => Format::FritzBox,
+            "vcard" => Format::Vcard3,
+            "vcard4" => Format::Vcard4,
             _ => return None,
         })
     }
@@ -135,7 +189,13 @@ impl Format {
             Format::YealinkDirectory => "yealink-directory",
             Format::Snom => "snom",
             Format::SnomTbook => "snom-tbook",
+            Format::SnomDect => "snom-dect",
             Format::GigasetCentral => "gigaset-central",
+            Format::Grandstream => "grandstream",
+            Format::Fanvil => "fanvil",
+            Format::FritzBox => "fritzbox",
+            Format::Vcard3 => "vcard",
+            Format::Vcard4 => "vcard4",
         }
     }
 
@@ -151,7 +211,13 @@ impl Format {
             Format::YealinkDirectory => yealink::directory(contacts, p),
             Format::Snom => snom::directory(book_title, contacts, p),
             Format::SnomTbook => snom::tbook(contacts, p),
+            Format::SnomDect => snom::dect(contacts, p),
             Format::GigasetCentral => gigaset::central(contacts, p),
+            Format::Grandstream => grandstream::book(contacts, p),
+            Format::Fanvil => fanvil::directory(contacts, p),
+            Format::FritzBox => fritzbox::book(book_title, contacts, p),
+            Format::Vcard3 => vcard::render(contacts, p, vcard::Version::V3),
+            Format::Vcard4 => vcard::render(contacts, p, vcard::Version::V4),
         }
     }
 }

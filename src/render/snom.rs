@@ -1,48 +1,26 @@
 //! snom: the minibrowser `SnomIPPhoneDirectory` (one entry per number) and the tbook 2.0
 //! file that the phone imports into its local directory.
 
-use super::{split_name, title, Presenter, RenderError, Rendered};
+use super::{per_number, split_name, title, NamedNumber, Presenter, RenderError, Rendered};
 use crate::domain::{Contact, NumberType};
 use askama::Template;
-
-struct Entry {
-    name: String,
-    number: String,
-}
 
 #[derive(Template)]
 #[template(path = "snom_directory.xml")]
 struct Directory<'a> {
     title: &'a str,
-    entries: Vec<Entry>,
+    entries: Vec<NamedNumber>,
 }
 
-/// One entry per number; with several numbers the type goes into the name
-/// (`Oliver Baltz (Mobile)`), since the entry has no label of its own.
+/// One entry per number; with several numbers the type goes into the name.
 pub fn directory(
     book_title: &str,
     contacts: &[Contact],
     p: &Presenter,
 ) -> Result<Rendered, RenderError> {
-    let mut entries = Vec::new();
-    for c in contacts {
-        let nums = c.numbers_by_preference();
-        let labelled = nums.len() > 1;
-        for n in nums {
-            let name = if labelled {
-                format!("{} ({})", c.display_name, n.kind.label())
-            } else {
-                c.display_name.clone()
-            };
-            entries.push(Entry {
-                name,
-                number: p.show(n),
-            });
-        }
-    }
     let body = Directory {
         title: title(book_title),
-        entries,
+        entries: per_number(contacts, p, usize::MAX),
     }
     .render()?;
     Ok(Rendered::xml(body))
@@ -100,4 +78,59 @@ pub fn tbook(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderErro
         })
         .collect();
     Ok(Rendered::xml(TBook { contacts }.render()?))
+}
+
+struct DectEntry {
+    name: String,
+    home: String,
+    office: String,
+    mobile: String,
+}
+
+#[derive(Template)]
+#[template(path = "snom_dect.xml")]
+struct DectDirectory {
+    entries: Vec<DectEntry>,
+}
+
+/// snom DECT bases (M300/M700/M900): one entry per contact with one home (`Telephone`),
+/// one office and one mobile number.
+pub fn dect(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+    let mut left_out = 0;
+    let entries = contacts
+        .iter()
+        .map(|c| {
+            let nums = c.numbers_by_preference();
+            let slot = |f: fn(NumberType) -> bool| {
+                nums.iter()
+                    .find(|n| f(n.kind))
+                    .map(|n| p.show(n))
+                    .unwrap_or_default()
+            };
+            let e = DectEntry {
+                name: c.display_name.clone(),
+                home: slot(|t| t == NumberType::Home),
+                office: slot(|t| {
+                    matches!(
+                        t,
+                        NumberType::Work | NumberType::Extension | NumberType::Other
+                    )
+                }),
+                mobile: slot(|t| matches!(t, NumberType::Mobile | NumberType::Pager)),
+            };
+            let shown = [&e.home, &e.office, &e.mobile]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .count();
+            left_out += nums.len() - shown;
+            e
+        })
+        .collect();
+    let mut r = Rendered::xml(DectDirectory { entries }.render()?);
+    if left_out > 0 {
+        r.notice = Some(format!(
+            "{left_out} numbers left out: a snom DECT entry holds one home, one office and one mobile number"
+        ));
+    }
+    Ok(r)
 }
