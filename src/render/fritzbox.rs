@@ -39,7 +39,11 @@ fn kind(t: NumberType) -> &'static str {
     }
 }
 
-pub fn book(book_title: &str, contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+pub fn book(
+    book_title: &str,
+    contacts: &[Contact],
+    p: &Presenter,
+) -> Result<Rendered, RenderError> {
     let mut numbers_cut = 0;
     let entries = contacts
         .iter()

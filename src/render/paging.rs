@@ -40,15 +40,46 @@ mod tests {
     fn pages_clamp_and_link_their_neighbours() {
         let items: Vec<u32> = (1..=70).collect();
         let link = |n: usize| format!("p{n}");
-        let p = paginate(&items, 32, &PageRequest { page: 1, link: &link });
-        assert_eq!((p.items.len(), p.pages, p.prev.as_deref(), p.next.as_deref()), (32, 3, None, Some("p2")));
-        let p = paginate(&items, 32, &PageRequest { page: 3, link: &link });
+        let p = paginate(
+            &items,
+            32,
+            &PageRequest {
+                page: 1,
+                link: &link,
+            },
+        );
+        assert_eq!(
+            (p.items.len(), p.pages, p.prev.as_deref(), p.next.as_deref()),
+            (32, 3, None, Some("p2"))
+        );
+        let p = paginate(
+            &items,
+            32,
+            &PageRequest {
+                page: 3,
+                link: &link,
+            },
+        );
         assert_eq!(p.items, &items[64..]);
         assert_eq!((p.prev.as_deref(), p.next.as_deref()), (Some("p2"), None));
-        let p = paginate(&items, 32, &PageRequest { page: 99, link: &link });
+        let p = paginate(
+            &items,
+            32,
+            &PageRequest {
+                page: 99,
+                link: &link,
+            },
+        );
         assert_eq!(p.number, 3);
         let none: Vec<u32> = Vec::new();
-        let p = paginate(&none, 32, &PageRequest { page: 0, link: &link });
+        let p = paginate(
+            &none,
+            32,
+            &PageRequest {
+                page: 0,
+                link: &link,
+            },
+        );
         assert_eq!((p.items.len(), p.number, p.pages), (0, 1, 1));
     }
 }

@@ -7,3 +7,4 @@ mod helpers;
 mod lifecycle;
 mod manage;
 mod shapes;
+mod vendors;
