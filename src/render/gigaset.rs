@@ -165,6 +165,11 @@ fn entry(c: &Contact, p: &Presenter) -> Entry {
 /// Device limits of the central phone book (Gigaset N610/N870 documentation).
 pub const CENTRAL_MAX_ENTRIES: usize = 2000;
 pub const CENTRAL_MAX_NAME: usize = 32;
+/// The file may not exceed 2 MB. With at most 2000 entries, names cut to 32 characters and
+/// six numbers of at most 21 digits, an entry stays under 700 bytes even with every
+/// character escaped or four bytes long, so the entry limit keeps the file under 1.4 MB;
+/// a unit test holds us to that.
+pub const CENTRAL_MAX_BYTES: usize = 2 * 1024 * 1024;
 
 struct CentralEntry {
     surname: String,
@@ -192,11 +197,16 @@ pub fn central(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderEr
         }
         out
     };
+    let mut names_cut = 0;
     let entries = contacts
         .iter()
         .take(CENTRAL_MAX_ENTRIES)
         .map(|c| {
             let (name, surname) = split_name(c);
+            if name.chars().count() > CENTRAL_MAX_NAME || surname.chars().count() > CENTRAL_MAX_NAME
+            {
+                names_cut += 1;
+            }
             CentralEntry {
                 surname: cut(surname, CENTRAL_MAX_NAME),
                 name: cut(name, CENTRAL_MAX_NAME),
@@ -212,11 +222,69 @@ pub fn central(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderEr
         })
         .collect();
     let mut r = Rendered::xml(Central { entries }.render()?);
+    let mut notes = Vec::new();
     if contacts.len() > CENTRAL_MAX_ENTRIES {
-        r.notice = Some(format!(
+        notes.push(format!(
             "{} contacts left out: the Gigaset central phone book holds {CENTRAL_MAX_ENTRIES} entries",
             contacts.len() - CENTRAL_MAX_ENTRIES
         ));
     }
+    if names_cut > 0 {
+        notes.push(format!(
+            "{names_cut} names cut to the {CENTRAL_MAX_NAME} characters a Gigaset handset shows"
+        ));
+    }
+    if !notes.is_empty() {
+        r.notice = Some(notes.join("; "));
+    }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PhoneNumber;
+    use crate::render::ShapeParams;
+
+    #[test]
+    fn the_largest_possible_central_book_stays_under_2_mb() {
+        let name = "&𝄞".repeat(40);
+        let n = |kind| PhoneNumber {
+            kind,
+            value: "+491234567890123".into(),
+        };
+        let c = Contact {
+            display_name: name.clone(),
+            given_name: name.clone(),
+            family_name: name,
+            numbers: [
+                NumberType::Work,
+                NumberType::Other,
+                NumberType::Mobile,
+                NumberType::Pager,
+                NumberType::Home,
+                NumberType::Home,
+            ]
+            .into_iter()
+            .map(n)
+            .collect(),
+            ..Default::default()
+        };
+        let p = Presenter::resolve(
+            &ShapeParams {
+                numbers: Some("intl00"),
+                outside_prefix: Some("0000"),
+                ..Default::default()
+            },
+            None,
+            None,
+        )
+        .unwrap();
+        let book = vec![c; CENTRAL_MAX_ENTRIES + 1];
+        let r = central(&book, &p).unwrap();
+        assert!(r.body.len() < CENTRAL_MAX_BYTES, "{} bytes", r.body.len());
+        let notice = r.notice.unwrap();
+        assert!(notice.contains("1 contacts left out"), "{notice}");
+        assert!(notice.contains("2000 names cut"), "{notice}");
+    }
 }
