@@ -8,7 +8,7 @@ use crate::lookup;
 use crate::phone::{NumberRules, Region};
 use crate::push::{self, PushRequest};
 use crate::render::paging::PageRequest;
-use crate::render::{cisco, gigaset, Format, Presenter, RenderError, Rendered, ShapeParams};
+use crate::render::{cisco, gigaset, snom, Format, Presenter, RenderError, Rendered, ShapeParams};
 use crate::store::Book;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -27,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/gigaset/v1", web::get().to(gigaset_online))
             .route("/gigaset/central", web::get().to(gigaset_central))
             .route("/snom/dect", web::get().to(whole(Format::SnomDect)))
+            .route("/snom/search", web::get().to(snom_search))
             .route("/cisco/v1", web::get().to(cisco_book))
             .route("/grandstream/v1", web::get().to(whole(Format::Grandstream)))
             .route("/fanvil/v1", web::get().to(whole(Format::Fanvil)))
@@ -99,9 +100,11 @@ async fn push_file(
 enum View {
     /// A whole-book format, optionally narrowed by a search term.
     Book(Format, Option<Query>),
-    /// Cisco's screen-by-screen directory: search term, page, and the URL of this request
-    /// without its `page` parameter, for the SoftKey links.
-    Cisco(Option<Query>, usize, String),
+    /// A screen-by-screen directory: search term, page, and the URL of this request
+    /// without its `page` parameter, for the soft-key links.
+    Paged(Paged, Option<Query>, usize, String),
+    /// snom's search page, which sends the typed term to this URL (`__Q__` replaced).
+    SnomSearch(String),
     /// The Gigaset online-directory protocol, which answers its own queries.
     Gigaset(Vec<(String, String)>),
 }
@@ -110,7 +113,9 @@ impl View {
     fn tag(&self) -> &'static str {
         match self {
             View::Book(f, _) => f.name(),
-            View::Cisco(..) => "cisco",
+            View::Paged(Paged::Cisco, ..) => "cisco",
+            View::Paged(Paged::Snom { .. }, ..) => "snom-page",
+            View::SnomSearch(_) => "snom-search",
             View::Gigaset(_) => "gigaset",
         }
     }
@@ -130,17 +135,29 @@ impl View {
         let title = book.directory.title();
         match self {
             View::Book(format, q) => format.render(title, &searched(&book.contacts, q), p),
-            View::Cisco(q, page, base) => {
+            View::Paged(kind, q, page, base) => {
                 let link = |n: usize| format!("{base}page={n}");
                 let req = PageRequest {
                     page: *page,
                     link: &link,
                 };
-                cisco::directory(title, &searched(&book.contacts, q), p, &req)
+                let hits = searched(&book.contacts, q);
+                match kind {
+                    Paged::Cisco => cisco::directory(title, &hits, p, &req),
+                    Paged::Snom { search } => {
+                        snom::directory_page(title, &hits, p, &req, search.clone())
+                    }
+                }
             }
+            View::SnomSearch(url) => snom::search_page(title, url),
             View::Gigaset(params) => gigaset::online(&book.contacts, params, rules, p),
         }
     }
+}
+
+enum Paged {
+    Cisco,
+    Snom { search: String },
 }
 
 /// The contacts a search term finds, or all of them.
@@ -203,21 +220,59 @@ async fn cisco_book(
     params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = match param(&params, "page") {
-        None => 1,
-        Some(p) => p.trim().parse::<usize>().map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("page is `{p}`; use a page number from 1 on"),
-            )
-        })?,
-    };
-    let view = View::Cisco(
+    let page = page_param(&params)?.unwrap_or(1);
+    let view = View::Paged(
+        Paged::Cisco,
         param(&params, "q").and_then(Query::parse),
         page,
         self_link_without(&req, "page"),
     );
     respond(&req, &state, &key, view).await
+}
+
+fn page_param(params: &[(String, String)]) -> Result<Option<usize>, ApiError> {
+    param(params, "page")
+        .map(|p| {
+            p.trim().parse::<usize>().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("page is `{p}`; use a page number from 1 on"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// snom's search page: the phone asks for a term and opens the first screen of hits, with
+/// this request's number-shape parameters kept.
+async fn snom_search(
+    req: HttpRequest,
+    key: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let url = snom_page_url(&req, "page=1&q=__Q__");
+    respond(&req, &state, &key, View::SnomSearch(url)).await
+}
+
+/// An absolute `/snom/v1` URL with this request's parameters (but `page` and `q`) and `tail`.
+fn snom_page_url(req: &HttpRequest, tail: &str) -> String {
+    let here = self_link_without(req, "page");
+    let (path, query) = here.split_once('?').unwrap_or((&here, ""));
+    let base = path
+        .strip_suffix("/search")
+        .map(|p| format!("{p}/v1"))
+        .unwrap_or_else(|| path.to_owned());
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some("q"))
+        .collect();
+    let mut url = format!("{base}?");
+    for kv in kept {
+        url.push_str(kv);
+        url.push('&');
+    }
+    url.push_str(tail);
+    url
 }
 
 /// This request's absolute URL without one parameter, ready for `name=value` to be
@@ -332,7 +387,21 @@ async fn snom_book(
     params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = View::Book(Format::Snom, param(&params, "q").and_then(Query::parse));
+    let q = param(&params, "q").and_then(Query::parse);
+    // Without `page` the whole book, as snom phones and the contract have always had it.
+    let view = match page_param(&params)? {
+        None => View::Book(Format::Snom, q),
+        Some(page) => {
+            let search = snom_page_url(&req, "").replace("/snom/v1?", "/snom/search?");
+            let search = search.trim_end_matches(['&', '?']).to_owned();
+            View::Paged(
+                Paged::Snom { search },
+                q,
+                page,
+                self_link_without(&req, "page"),
+            )
+        }
+    };
     respond(&req, &state, &key, view).await
 }
 

@@ -1,16 +1,28 @@
 //! snom: the minibrowser `SnomIPPhoneDirectory` (one entry per number) and the tbook 2.0
 //! file that the phone imports into its local directory.
 
+use super::paging::{paginate, PageRequest};
 use super::{per_number, split_name, title, NamedNumber, Presenter, RenderError, Rendered};
 use crate::domain::{Contact, NumberType};
 use askama::Template;
+
+struct SoftKey {
+    key: &'static str,
+    label: &'static str,
+    url: String,
+}
 
 #[derive(Template)]
 #[template(path = "snom_directory.xml")]
 struct Directory<'a> {
     title: &'a str,
-    entries: Vec<NamedNumber>,
+    prompt: String,
+    entries: &'a [NamedNumber],
+    keys: Vec<SoftKey>,
 }
+
+/// Entries per screen when a phone pages through the book.
+pub const PAGE_SIZE: usize = 20;
 
 /// One entry per number; with several numbers the type goes into the name.
 pub fn directory(
@@ -18,12 +30,78 @@ pub fn directory(
     contacts: &[Contact],
     p: &Presenter,
 ) -> Result<Rendered, RenderError> {
+    let entries = per_number(contacts, p, usize::MAX);
     let body = Directory {
         title: title(book_title),
-        entries: per_number(contacts, p, usize::MAX),
+        prompt: "Prompt".to_owned(),
+        entries: &entries,
+        keys: Vec::new(),
     }
     .render()?;
     Ok(Rendered::xml(body))
+}
+
+/// A screen of the directory with soft keys: F1 opens the search page, F3/F4 go to the
+/// previous/next screen.
+pub fn directory_page(
+    book_title: &str,
+    contacts: &[Contact],
+    p: &Presenter,
+    page: &PageRequest<'_>,
+    search_url: String,
+) -> Result<Rendered, RenderError> {
+    let entries = per_number(contacts, p, usize::MAX);
+    let pg = paginate(&entries, PAGE_SIZE, page);
+    let mut keys = vec![SoftKey {
+        key: "F1",
+        label: "Search",
+        url: search_url,
+    }];
+    if let Some(url) = pg.prev {
+        keys.push(SoftKey {
+            key: "F3",
+            label: "Previous",
+            url,
+        });
+    }
+    if let Some(url) = pg.next {
+        keys.push(SoftKey {
+            key: "F4",
+            label: "Next",
+            url,
+        });
+    }
+    let prompt = if entries.is_empty() {
+        "No entries".to_owned()
+    } else {
+        format!("Page {} of {}", pg.number, pg.pages)
+    };
+    let body = Directory {
+        title: title(book_title),
+        prompt,
+        entries: pg.items,
+        keys,
+    }
+    .render()?;
+    Ok(Rendered::xml(body))
+}
+
+#[derive(Template)]
+#[template(path = "snom_input.xml")]
+struct Input<'a> {
+    title: &'a str,
+    url: &'a str,
+}
+
+/// The search page: the phone asks for a term and fetches `url` with `__Q__` replaced.
+pub fn search_page(book_title: &str, url: &str) -> Result<Rendered, RenderError> {
+    Ok(Rendered::xml(
+        Input {
+            title: title(book_title),
+            url,
+        }
+        .render()?,
+    ))
 }
 
 struct TNumber {

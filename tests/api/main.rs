@@ -6,5 +6,6 @@ mod formats;
 mod helpers;
 mod lifecycle;
 mod manage;
+mod search;
 mod shapes;
 mod vendors;
