@@ -175,17 +175,13 @@ fn searched<'a>(contacts: &'a [Contact], q: &Option<Query>) -> std::borrow::Cow<
 
 type Params = web::Query<Vec<(String, String)>>;
 
+type Reply = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, ApiError>>>>;
+
 /// The handler for a whole-book format whose only options are search (`?q=`) and the
 /// number shape.
 fn whole(
     format: Format,
-) -> impl Fn(
-    HttpRequest,
-    web::Path<String>,
-    Params,
-    web::Data<AppState>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, ApiError>>>>
-       + Clone {
+) -> impl Fn(HttpRequest, web::Path<String>, Params, web::Data<AppState>) -> Reply + Clone {
     move |req, key, params, state| {
         Box::pin(async move {
             let view = View::Book(format, param(&params, "q").and_then(Query::parse));
