@@ -8,6 +8,7 @@ use crate::lookup;
 use crate::phone::{NumberRules, Region};
 use crate::push::{self, PushRequest};
 use crate::render::paging::PageRequest;
+use crate::render::yealink::{self, GroupBy};
 use crate::render::{cisco, gigaset, snom, Format, Presenter, RenderError, Rendered, ShapeParams};
 use crate::store::Book;
 use actix_web::http::{header, StatusCode};
@@ -103,6 +104,8 @@ enum View {
     /// A screen-by-screen directory: search term, page, and the URL of this request
     /// without its `page` parameter, for the soft-key links.
     Paged(Paged, Option<Query>, usize, String),
+    /// Yealink's book with one Menu per group.
+    YealinkGrouped(GroupBy, Option<Query>),
     /// snom's search page, which sends the typed term to this URL (`__Q__` replaced).
     SnomSearch(String),
     /// The Gigaset online-directory protocol, which answers its own queries.
@@ -116,6 +119,7 @@ impl View {
             View::Paged(Paged::Cisco, ..) => "cisco",
             View::Paged(Paged::Snom { .. }, ..) => "snom-page",
             View::SnomSearch(_) => "snom-search",
+            View::YealinkGrouped(..) => "yealink-grouped",
             View::Gigaset(_) => "gigaset",
         }
     }
@@ -150,6 +154,9 @@ impl View {
                 }
             }
             View::SnomSearch(url) => snom::search_page(title, url),
+            View::YealinkGrouped(by, q) => {
+                yealink::grouped(title, &searched(&book.contacts, q), p, Some(*by))
+            }
             View::Gigaset(params) => gigaset::online(&book.contacts, params, rules, p),
         }
     }
@@ -368,12 +375,21 @@ async fn yealink_book(
     params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let format = if param(&params, "style") == Some("directory") {
-        Format::YealinkDirectory
-    } else {
-        Format::Yealink
+    let q = param(&params, "q").and_then(Query::parse);
+    let group_by = match param(&params, "group_by").filter(|g| !g.trim().is_empty()) {
+        None => None,
+        Some(g) => Some(GroupBy::from_name(g).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("group_by is `{g}`; use group, company or source"),
+            )
+        })?),
     };
-    let view = View::Book(format, param(&params, "q").and_then(Query::parse));
+    let view = match (param(&params, "style"), group_by) {
+        (Some("directory"), _) => View::Book(Format::YealinkDirectory, q),
+        (_, Some(by)) => View::YealinkGrouped(by, q),
+        (_, None) => View::Book(Format::Yealink, q),
+    };
     respond(&req, &state, &key, view).await
 }
 

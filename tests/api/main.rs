@@ -3,6 +3,7 @@
 
 mod errors;
 mod formats;
+mod groups;
 mod helpers;
 mod lifecycle;
 mod manage;
