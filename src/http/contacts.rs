@@ -31,6 +31,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/snom/search", web::get().to(snom_search))
             .route("/cisco/v1", web::get().to(cisco_book))
             .route("/grandstream/v1", web::get().to(whole(Format::Grandstream)))
+            // Grandstream phones append `/phonebook.xml` to the configured server path.
+            .route(
+                "/grandstream/v1/phonebook.xml",
+                web::get().to(whole(Format::Grandstream)),
+            )
             .route("/fanvil/v1", web::get().to(whole(Format::Fanvil)))
             .route("/fritzbox/v1", web::get().to(whole(Format::FritzBox)))
             .route("/vcard", web::get().to(vcard_book))

@@ -39,7 +39,10 @@ fn child_text<'a>(n: roxmltree::Node<'a, '_>, tag: &str) -> &'a str {
 #[test]
 fn grandstream_address_book_has_typed_phones_and_escaped_names() {
     let s = pushed(BOOK);
-    let r = s.get(&format!("/contacts/{KEY}/grandstream/v1?numbers=intl00"));
+    // The phone appends /phonebook.xml to the configured path.
+    let r = s.get(&format!(
+        "/contacts/{KEY}/grandstream/v1/phonebook.xml?numbers=intl00"
+    ));
     assert_eq!(r.header("content-type"), Some("text/xml; charset=utf-8"));
     assert!(
         r.body
