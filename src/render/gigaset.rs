@@ -187,12 +187,16 @@ struct Central {
 
 /// The central phone book: two office, two mobile and two home numbers per entry.
 pub fn central(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+    let numbers_cut = std::cell::Cell::new(0);
     let slots = |c: &Contact, f: &dyn Fn(NumberType) -> bool| {
         let mut out: [String; 2] = Default::default();
-        for (slot, n) in out
-            .iter_mut()
-            .zip(c.numbers_by_preference().into_iter().filter(|n| f(n.kind)))
-        {
+        let fitting: Vec<_> = c
+            .numbers_by_preference()
+            .into_iter()
+            .filter(|n| f(n.kind))
+            .collect();
+        numbers_cut.set(numbers_cut.get() + fitting.len().saturating_sub(2));
+        for (slot, n) in out.iter_mut().zip(fitting) {
             *slot = p.show(n);
         }
         out
@@ -227,6 +231,22 @@ pub fn central(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderEr
         notes.push(format!(
             "{} contacts left out: the Gigaset central phone book holds {CENTRAL_MAX_ENTRIES} entries",
             contacts.len() - CENTRAL_MAX_ENTRIES
+        ));
+    }
+    let faxes: usize = contacts
+        .iter()
+        .take(CENTRAL_MAX_ENTRIES)
+        .map(|c| {
+            c.numbers
+                .iter()
+                .filter(|n| n.kind == NumberType::Fax)
+                .count()
+        })
+        .sum();
+    let numbers_cut = numbers_cut.get() + faxes;
+    if numbers_cut > 0 {
+        notes.push(format!(
+            "{numbers_cut} numbers left out: a Gigaset central entry holds two office, two mobile and two home numbers, no fax"
         ));
     }
     if names_cut > 0 {

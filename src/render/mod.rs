@@ -221,3 +221,72 @@ impl Format {
         }
     }
 }
+
+/// A device limit that cuts this book in one format, for the directory's status.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceWarning {
+    pub format: &'static str,
+    pub notice: String,
+}
+
+/// What every whole-book format would cut from this book, found by rendering it: the same
+/// code that cuts is the code that reports, so the status cannot disagree with the phones.
+pub fn device_warnings(book_title: &str, contacts: &[Contact]) -> Vec<DeviceWarning> {
+    let p = Presenter::default();
+    Format::NAMES
+        .iter()
+        .filter_map(|n| Format::from_name(n))
+        .filter_map(|f| {
+            let notice = f.render(book_title, contacts, &p).ok()?.notice?;
+            Some(DeviceWarning {
+                format: f.name(),
+                notice,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{NumberType, PhoneNumber};
+
+    #[test]
+    fn device_warnings_name_each_format_that_cuts() {
+        let numbers = (0..10)
+            .map(|i| PhoneNumber {
+                kind: NumberType::Work,
+                value: format!("+49309018{:02}", 20 + i),
+            })
+            .collect();
+        let c = Contact {
+            display_name: "Viele".into(),
+            numbers,
+            ..Default::default()
+        };
+        let w = device_warnings("", &[c]);
+        let formats: Vec<&str> = w.iter().map(|w| w.format).collect();
+        assert_eq!(
+            formats,
+            vec!["yealink", "snom-dect", "gigaset-central", "fritzbox"]
+        );
+        assert!(
+            w[2].notice.contains("8 numbers left out"),
+            "{}",
+            w[2].notice
+        );
+        assert!(
+            w[3].notice.contains("1 numbers left out"),
+            "{}",
+            w[2].notice
+        );
+        assert!(device_warnings("", &[]).is_empty());
+    }
+
+    #[test]
+    fn every_format_name_reads_back() {
+        for n in Format::NAMES {
+            assert_eq!(Format::from_name(n).map(Format::name), Some(n));
+        }
+    }
+}

@@ -422,3 +422,35 @@ fn new_formats_answer_404_for_unknown_keys_and_304_when_current() {
         assert_eq!(r.status, 304, "{f}");
     }
 }
+
+#[test]
+fn directory_status_lists_what_device_limits_cut() {
+    let mut csv = String::from(BOOK);
+    let many: Vec<String> = (0..11)
+        .map(|i| format!("WORK:+49309018{:02}", 20 + i))
+        .collect();
+    csv.push_str(&format!("4,Viele Nummern,,,\"{}\",\r\n", many.join(";")));
+    let s = pushed(&csv);
+    let url = s.url(&format!("/api/v1/directories/{KEY}"));
+    let r = s.request(
+        "GET",
+        &url,
+        &[("Authorization", &format!("Bearer {KEY}"))],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let j = r.json();
+    let w = j["device_warnings"].as_array().expect("device_warnings");
+    let fritz = w
+        .iter()
+        .find(|w| w["format"] == "fritzbox")
+        .expect("fritzbox warning");
+    let header = s
+        .get(&format!("/contacts/{KEY}/fritzbox/v1"))
+        .header("x-phonedir-notice")
+        .unwrap()
+        .to_owned();
+    // The status says exactly what the phone's download says.
+    assert_eq!(fritz["notice"], header.as_str());
+    assert!(w.iter().any(|w| w["format"] == "yealink"));
+}
