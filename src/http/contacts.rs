@@ -467,9 +467,8 @@ async fn lookup_number(
         }
     };
     let Some(number) = param(&params, "number")
-        .map(str::trim)
+        .map(plus_from_form_encoding)
         .filter(|n| !n.is_empty())
-        .map(str::to_owned)
     else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -514,6 +513,17 @@ async fn lookup_number(
             "details": [],
         })),
     })
+}
+
+/// A PBX that puts `+4923…` into a query string unencoded sends a space (form encoding);
+/// a leading space before digits can only have been that plus.
+fn plus_from_form_encoding(raw: &str) -> String {
+    let rest = raw.trim_start_matches(' ');
+    if rest.len() < raw.len() && rest.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("+{}", rest.trim())
+    } else {
+        raw.trim().to_owned()
+    }
 }
 
 /// Answers a phone-book request: 404 for an unknown key, 304 when the phone's copy is
