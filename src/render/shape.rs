@@ -198,6 +198,13 @@ mod tests {
     }
 
     #[test]
+    fn every_shape_the_settings_accept_is_one_we_render() {
+        for name in crate::domain::NUMBER_SHAPES {
+            assert!(name.parse::<Shape>().is_ok(), "{name}");
+        }
+    }
+
+    #[test]
     fn national_keeps_the_leading_zero_of_italian_numbers() {
         let it = n(NumberType::Work, "+390612345678");
         let pr = Presenter::resolve(
