@@ -16,39 +16,86 @@ pub struct Hit<'a> {
 const MIN_SUFFIX_DIGITS: usize = 7;
 
 /// Every stored number that is the calling number, exact matches first; trailing-digit
-/// matches only when nothing matched exactly. Order within each group follows `contacts`.
-pub fn by_number<'a>(contacts: &'a [Contact], raw: &str, rules: &NumberRules) -> Vec<Hit<'a>> {
-    let all = || {
-        contacts
-            .iter()
-            .flat_map(|c| c.numbers.iter().map(move |n| (c, n)))
-    };
-    if let Ok(wanted) = rules.parse(raw, crate::domain::NumberType::Work) {
-        let exact: Vec<Hit> = all()
-            .filter(|(_, n)| n.value == wanted.value && n.is_extension() == wanted.is_extension())
-            .map(|(contact, number)| Hit {
-                contact,
-                number,
-                exact: true,
-            })
-            .collect();
-        if !exact.is_empty() || wanted.is_extension() {
+/// matches only when nothing matched exactly, the closest (fewest unmatched leading digits)
+/// first. Ties keep the order of `contacts`, so the first hit is the same on every call.
+///
+/// A PBX that needs `outside_prefix` for outside lines often delivers callers with it
+/// (`0023648873040`); such a number is read without the prefix first, then as it is.
+pub fn by_number<'a>(
+    contacts: &'a [Contact],
+    raw: &str,
+    rules: &NumberRules,
+    outside_prefix: &str,
+) -> Vec<Hit<'a>> {
+    let raw = raw.trim();
+    let mut shapes = Vec::with_capacity(2);
+    if !outside_prefix.is_empty() {
+        if let Some(rest) = raw.strip_prefix(outside_prefix) {
+            shapes.push(rest);
+        }
+    }
+    shapes.push(raw);
+    for shape in &shapes {
+        let exact = exact(contacts, shape, rules);
+        if !exact.is_empty() {
             return exact;
         }
     }
+    shapes
+        .iter()
+        .map(|shape| by_suffix(contacts, shape))
+        .find(|hits| !hits.is_empty())
+        .unwrap_or_default()
+}
+
+/// The one answer for a caller-ID display: the first of `by_number`.
+pub fn best<'a>(
+    contacts: &'a [Contact],
+    raw: &str,
+    rules: &NumberRules,
+    outside_prefix: &str,
+) -> Option<Hit<'a>> {
+    by_number(contacts, raw, rules, outside_prefix)
+        .into_iter()
+        .next()
+}
+
+fn numbers(contacts: &[Contact]) -> impl Iterator<Item = (&Contact, &PhoneNumber)> {
+    contacts
+        .iter()
+        .flat_map(|c| c.numbers.iter().map(move |n| (c, n)))
+}
+
+fn exact<'a>(contacts: &'a [Contact], raw: &str, rules: &NumberRules) -> Vec<Hit<'a>> {
+    let Ok(wanted) = rules.parse(raw, crate::domain::NumberType::Work) else {
+        return Vec::new();
+    };
+    numbers(contacts)
+        .filter(|(_, n)| n.value == wanted.value && n.is_extension() == wanted.is_extension())
+        .map(|(contact, number)| Hit {
+            contact,
+            number,
+            exact: true,
+        })
+        .collect()
+}
+
+fn by_suffix<'a>(contacts: &'a [Contact], raw: &str) -> Vec<Hit<'a>> {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     let tail = digits.trim_start_matches('0');
     if tail.len() < MIN_SUFFIX_DIGITS {
         return Vec::new();
     }
-    all()
+    let mut hits: Vec<Hit> = numbers(contacts)
         .filter(|(_, n)| !n.is_extension() && n.value.ends_with(tail))
         .map(|(contact, number)| Hit {
             contact,
             number,
             exact: false,
         })
-        .collect()
+        .collect();
+    hits.sort_by_key(|h| h.number.value.len());
+    hits
 }
 
 #[cfg(test)]
@@ -91,15 +138,54 @@ mod tests {
             "0231 1234567",
             "0231/123 45 67",
         ] {
-            let hits = by_number(&b, q, &de);
+            let hits = by_number(&b, q, &de, "");
             assert_eq!(names(&hits), vec!["Anna"], "{q}");
             assert!(hits[0].exact);
         }
-        assert_eq!(names(&by_number(&b, "42", &de)), vec!["Ben"]);
-        assert!(by_number(&b, "43", &de).is_empty());
+        assert_eq!(names(&by_number(&b, "42", &de, "")), vec!["Ben"]);
+        assert!(by_number(&b, "43", &de, "").is_empty());
         // Without a region a national number still matches on its trailing digits.
-        let hits = by_number(&b, "0231 1234567", &NumberRules::default());
+        let hits = by_number(&b, "0231 1234567", &NumberRules::default(), "");
         assert_eq!(names(&hits), vec!["Anna"]);
         assert!(!hits[0].exact);
+    }
+
+    #[test]
+    fn outside_prefix_is_read_first_and_the_closest_partial_wins() {
+        let de = NumberRules {
+            region: Some("DE".parse().unwrap()),
+            ..Default::default()
+        };
+        let b = book();
+        for q in ["00231 1234567", "0004923112345 67", "042"] {
+            let hits = by_number(&b, q, &de, "0");
+            assert!(!hits.is_empty() && hits[0].exact, "{q}");
+        }
+        assert_eq!(names(&by_number(&b, "042", &de, "0")), vec!["Ben"]);
+        // Without the prefix setting a prefixed number is no exact match.
+        assert!(by_number(&b, "00231 1234567", &de, "")
+            .iter()
+            .all(|h| !h.exact));
+        let mut two = book();
+        two.insert(
+            0,
+            Contact {
+                display_name: "Long".into(),
+                numbers: vec![PhoneNumber {
+                    kind: NumberType::Work,
+                    value: "+4912311234567".into(),
+                }],
+                ..Default::default()
+            },
+        );
+        let hits = by_number(&two, "2311234567", &NumberRules::default(), "");
+        assert_eq!(names(&hits), vec!["Anna", "Long"]);
+        assert_eq!(
+            best(&two, "2311234567", &NumberRules::default(), "")
+                .unwrap()
+                .contact
+                .display_name,
+            "Anna"
+        );
     }
 }

@@ -382,7 +382,11 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     let Some(book) = store.book(&key(&args.key)?)? else {
         bail!("no directory has the key {}", args.key);
     };
-    let r = format.render(book.directory.title(), &book.contacts, Presenter)?;
+    let r = format.render(
+        book.directory.title(),
+        &book.contacts,
+        &Presenter::default(),
+    )?;
     print!("{}", r.body);
     if let Some(n) = r.notice {
         eprintln!("note: {n}");

@@ -26,6 +26,10 @@ pub struct Contact {
     pub group: String,
     #[serde(default)]
     pub numbers: Vec<PhoneNumber>,
+    /// The name of the source the contact came from; filled when read from the store,
+    /// for phones that group by source. Not part of what a push stores.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
 }
 
 impl Contact {

@@ -20,13 +20,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn status(auth: Authorized, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
-    let (dir, sources) = web::block(move || -> Result<_, ApiError> {
+    let (dir, sources, warnings) = web::block(move || -> Result<_, ApiError> {
         let dir = st
             .store
             .directory(&auth.0)?
             .ok_or_else(ApiError::unknown_directory)?;
         let sources = st.store.sources(&auth.0)?;
-        Ok((dir, sources))
+        let warnings = st.store.book(&auth.0)?.map_or_else(Vec::new, |b| {
+            crate::render::device_warnings(b.directory.title(), &b.contacts)
+        });
+        Ok((dir, sources, warnings))
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
@@ -38,6 +41,7 @@ async fn status(auth: Authorized, state: web::Data<AppState>) -> Result<HttpResp
         "contacts": contacts,
         "settings": dir.settings,
         "sources": sources,
+        "device_warnings": warnings,
     })))
 }
 

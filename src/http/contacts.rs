@@ -3,11 +3,14 @@
 use super::error::ApiError;
 use super::AppState;
 use crate::domain::search::Query;
-use crate::domain::{ApiKey, Contact};
+use crate::domain::{ApiKey, Contact, DirectorySettings};
+use crate::lookup;
 use crate::phone::NumberRules;
-use crate::render::{gigaset, Format, Presenter, RenderError, Rendered};
+use crate::render::paging::PageRequest;
+use crate::render::yealink::{self, GroupBy};
+use crate::render::{cisco, gigaset, snom, Format, Presenter, RenderError, Rendered, ShapeParams};
 use crate::store::Book;
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -21,7 +24,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/snom/tbook", web::get().to(snom_tbook))
             .route("/snom/tbook", web::post().to(snom_tbook))
             .route("/gigaset/v1", web::get().to(gigaset_online))
-            .route("/gigaset/central", web::get().to(gigaset_central)),
+            .route("/gigaset/central", web::get().to(gigaset_central))
+            .route("/snom/dect", web::get().to(whole(Format::SnomDect)))
+            .route("/snom/search", web::get().to(snom_search))
+            .route("/cisco/v1", web::get().to(cisco_book))
+            .route("/grandstream/v1", web::get().to(whole(Format::Grandstream)))
+            // Grandstream phones append `/phonebook.xml` to the configured server path.
+            .route(
+                "/grandstream/v1/phonebook.xml",
+                web::get().to(whole(Format::Grandstream)),
+            )
+            .route("/fanvil/v1", web::get().to(whole(Format::Fanvil)))
+            .route("/fritzbox/v1", web::get().to(whole(Format::FritzBox)))
+            .route("/vcard", web::get().to(vcard_book))
+            .route("/lookup", web::get().to(lookup_number)),
     );
 }
 
@@ -29,6 +45,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 enum View {
     /// A whole-book format, optionally narrowed by a search term.
     Book(Format, Option<Query>),
+    /// A screen-by-screen directory: search term, page, and the URL of this request
+    /// without its `page` parameter, for the soft-key links.
+    Paged(Paged, Option<Query>, usize, String),
+    /// Yealink's book with one Menu per group.
+    YealinkGrouped(GroupBy, Option<Query>),
+    /// snom's search page, which sends the typed term to this URL (`__Q__` replaced).
+    SnomSearch(String),
     /// The Gigaset online-directory protocol, which answers its own queries.
     Gigaset(Vec<(String, String)>),
 }
@@ -37,35 +60,249 @@ impl View {
     fn tag(&self) -> &'static str {
         match self {
             View::Book(f, _) => f.name(),
+            View::Paged(Paged::Cisco, ..) => "cisco",
+            View::Paged(Paged::Snom { .. }, ..) => "snom-page",
+            View::SnomSearch(_) => "snom-search",
+            View::YealinkGrouped(..) => "yealink-grouped",
             View::Gigaset(_) => "gigaset",
         }
     }
 
-    fn render(&self, book: &Book, rules: &NumberRules) -> Result<Rendered, RenderError> {
-        let p = Presenter;
+    /// The CSV is the data contract (export, re-import elsewhere): the directory's phone
+    /// settings do not change it, only explicit URL parameters do.
+    fn uses_directory_shape(&self) -> bool {
+        !matches!(self, View::Book(Format::Csv, _))
+    }
+
+    fn render(
+        &self,
+        book: &Book,
+        rules: &NumberRules,
+        p: &Presenter,
+    ) -> Result<Rendered, RenderError> {
+        let title = book.directory.title();
         match self {
-            View::Book(format, None) => format.render(book.directory.title(), &book.contacts, p),
-            View::Book(format, Some(q)) => {
-                let hits: Vec<Contact> = book
-                    .contacts
-                    .iter()
-                    .filter(|c| q.matches(c))
-                    .cloned()
-                    .collect();
-                format.render(book.directory.title(), &hits, p)
+            View::Book(format, q) => format.render(title, &searched(&book.contacts, q), p),
+            View::Paged(kind, q, page, base) => {
+                let link = |n: usize| format!("{base}page={n}");
+                let req = PageRequest {
+                    page: *page,
+                    link: &link,
+                };
+                let hits = searched(&book.contacts, q);
+                match kind {
+                    Paged::Cisco => cisco::directory(title, &hits, p, &req),
+                    Paged::Snom { search } => {
+                        snom::directory_page(title, &hits, p, &req, search.clone())
+                    }
+                }
+            }
+            View::SnomSearch(url) => snom::search_page(title, url),
+            View::YealinkGrouped(by, q) => {
+                yealink::grouped(title, &searched(&book.contacts, q), p, Some(*by))
             }
             View::Gigaset(params) => gigaset::online(&book.contacts, params, rules, p),
         }
     }
 }
 
+enum Paged {
+    Cisco,
+    Snom { search: String },
+}
+
+/// The contacts a search term finds, or all of them.
+fn searched<'a>(contacts: &'a [Contact], q: &Option<Query>) -> std::borrow::Cow<'a, [Contact]> {
+    match q {
+        None => contacts.into(),
+        Some(q) => contacts
+            .iter()
+            .filter(|c| q.matches(c))
+            .cloned()
+            .collect::<Vec<_>>()
+            .into(),
+    }
+}
+
 type Params = web::Query<Vec<(String, String)>>;
+
+type Reply = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, ApiError>>>>;
+
+/// The handler for a whole-book format whose only options are search (`?q=`) and the
+/// number shape.
+fn whole(
+    format: Format,
+) -> impl Fn(HttpRequest, web::Path<String>, Params, web::Data<AppState>) -> Reply + Clone {
+    move |req, key, params, state| {
+        Box::pin(async move {
+            let view = View::Book(format, param(&params, "q").and_then(Query::parse));
+            respond(&req, &state, &key, view).await
+        })
+    }
+}
+
+async fn vcard_book(
+    req: HttpRequest,
+    key: web::Path<String>,
+    params: Params,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let format = match param(&params, "version").map(str::trim) {
+        None | Some("" | "3" | "3.0") => Format::Vcard3,
+        Some("4" | "4.0") => Format::Vcard4,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("version is `{other}`; use 3.0 or 4.0"),
+            ))
+        }
+    };
+    let view = View::Book(format, param(&params, "q").and_then(Query::parse));
+    respond(&req, &state, &key, view).await
+}
+
+async fn cisco_book(
+    req: HttpRequest,
+    key: web::Path<String>,
+    params: Params,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page_param(&params)?.unwrap_or(1);
+    let view = View::Paged(
+        Paged::Cisco,
+        param(&params, "q").and_then(Query::parse),
+        page,
+        self_link_without(&req, "page"),
+    );
+    respond(&req, &state, &key, view).await
+}
+
+fn page_param(params: &[(String, String)]) -> Result<Option<usize>, ApiError> {
+    param(params, "page")
+        .map(|p| {
+            p.trim().parse::<usize>().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("page is `{p}`; use a page number from 1 on"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// snom's search page: the phone asks for a term and opens the first screen of hits, with
+/// this request's number-shape parameters kept.
+async fn snom_search(
+    req: HttpRequest,
+    key: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let url = snom_page_url(&req, "page=1&q=__Q__");
+    respond(&req, &state, &key, View::SnomSearch(url)).await
+}
+
+/// An absolute `/snom/v1` URL with this request's parameters (but `page` and `q`) and `tail`.
+fn snom_page_url(req: &HttpRequest, tail: &str) -> String {
+    let here = self_link_without(req, "page");
+    let (path, query) = here.split_once('?').unwrap_or((&here, ""));
+    let base = path
+        .strip_suffix("/search")
+        .map(|p| format!("{p}/v1"))
+        .unwrap_or_else(|| path.to_owned());
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some("q"))
+        .collect();
+    let mut url = format!("{base}?");
+    for kv in kept {
+        url.push_str(kv);
+        url.push('&');
+    }
+    url.push_str(tail);
+    url
+}
+
+/// This request's absolute URL without one parameter, ready for `name=value` to be
+/// appended: phones follow SoftKey links as given, so they must be absolute.
+fn self_link_without(req: &HttpRequest, name: &str) -> String {
+    let info = req.connection_info();
+    let kept: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(name))
+        .collect();
+    let mut url = format!("{}://{}{}?", info.scheme(), info.host(), req.path());
+    for kv in kept {
+        url.push_str(kv);
+        url.push('&');
+    }
+    url
+}
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// The number-shape parameters every phone-book URL takes.
+#[derive(Clone, Debug, Default)]
+struct ShapeQuery {
+    numbers: Option<String>,
+    outside_prefix: Option<String>,
+    region: Option<String>,
+}
+
+impl ShapeQuery {
+    fn from_params(params: &[(String, String)]) -> Self {
+        let get = |k| param(params, k).map(str::to_owned);
+        ShapeQuery {
+            numbers: get("numbers"),
+            outside_prefix: get("outside_prefix"),
+            region: get("region"),
+        }
+    }
+
+    fn of(req: &HttpRequest) -> Self {
+        web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map(|q| ShapeQuery::from_params(&q))
+            .unwrap_or_default()
+    }
+
+    /// The presenter and the number-reading rules for one request: URL over directory
+    /// settings over server flags.
+    fn resolve(
+        &self,
+        settings: &DirectorySettings,
+        whole_settings: bool,
+        limits: &crate::push::Limits,
+    ) -> Result<(Presenter, NumberRules), ApiError> {
+        let region_only;
+        let settings = if whole_settings {
+            settings
+        } else {
+            region_only = DirectorySettings {
+                region: settings.region.clone(),
+                ..Default::default()
+            };
+            &region_only
+        };
+        let p = Presenter::resolve(
+            &ShapeParams {
+                numbers: self.numbers.as_deref(),
+                outside_prefix: self.outside_prefix.as_deref(),
+                region: self.region.as_deref(),
+            },
+            Some(settings),
+            limits.default_region,
+        )?;
+        let rules = NumberRules {
+            region: p.region,
+            max_extension_digits: limits.max_extension_digits,
+        };
+        Ok((p, rules))
+    }
 }
 
 async fn csv_book(
@@ -82,12 +319,21 @@ async fn yealink_book(
     params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let format = if param(&params, "style") == Some("directory") {
-        Format::YealinkDirectory
-    } else {
-        Format::Yealink
+    let q = param(&params, "q").and_then(Query::parse);
+    let group_by = match param(&params, "group_by").filter(|g| !g.trim().is_empty()) {
+        None => None,
+        Some(g) => Some(GroupBy::from_name(g).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("group_by is `{g}`; use group, company or source"),
+            )
+        })?),
     };
-    let view = View::Book(format, param(&params, "q").and_then(Query::parse));
+    let view = match (param(&params, "style"), group_by) {
+        (Some("directory"), _) => View::Book(Format::YealinkDirectory, q),
+        (_, Some(by)) => View::YealinkGrouped(by, q),
+        (_, None) => View::Book(Format::Yealink, q),
+    };
     respond(&req, &state, &key, view).await
 }
 
@@ -97,7 +343,21 @@ async fn snom_book(
     params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = View::Book(Format::Snom, param(&params, "q").and_then(Query::parse));
+    let q = param(&params, "q").and_then(Query::parse);
+    // Without `page` the whole book, as snom phones and the contract have always had it.
+    let view = match page_param(&params)? {
+        None => View::Book(Format::Snom, q),
+        Some(page) => {
+            let search = snom_page_url(&req, "").replace("/snom/v1?", "/snom/search?");
+            let search = search.trim_end_matches(['&', '?']).to_owned();
+            View::Paged(
+                Paged::Snom { search },
+                q,
+                page,
+                self_link_without(&req, "page"),
+            )
+        }
+    };
     respond(&req, &state, &key, view).await
 }
 
@@ -127,6 +387,84 @@ async fn gigaset_central(
     respond(&req, &state, &key, View::Book(Format::GigasetCentral, None)).await
 }
 
+/// Caller-ID lookup for PBXs and CTI: `?number=N`, answered as JSON or, with
+/// `&format=text`, as the bare name (what a PBX's HTTP lookup puts on the display).
+async fn lookup_number(
+    key: web::Path<String>,
+    params: Params,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let key = ApiKey::parse(&key)?;
+    let text = match param(&params, "format") {
+        None | Some("json") => false,
+        Some("text") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("format is `{other}`; use json or text"),
+            ))
+        }
+    };
+    let Some(number) = param(&params, "number")
+        .map(plus_from_form_encoding)
+        .filter(|n| !n.is_empty())
+    else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "add the calling number: ?number=+4923648873040 (any shape: 0049…, 0231…, an extension)",
+        ));
+    };
+    let shape = ShapeQuery::from_params(&params);
+    let st = state.clone();
+    let found = web::block(move || -> Result<Option<serde_json::Value>, ApiError> {
+        let Some(book) = st.store.book(&key)? else {
+            return Err(ApiError::unknown_directory());
+        };
+        let (p, rules) = shape.resolve(&book.directory.settings, true, &st.limits)?;
+        Ok(
+            lookup::best(&book.contacts, &number, &rules, &p.outside_prefix).map(|h| {
+                serde_json::json!({
+                    "number": h.number.value,
+                    "name": h.contact.display_name,
+                    "type": h.number.kind,
+                    "exact": h.exact,
+                    "contact": h.contact,
+                })
+            }),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    let mut resp = match found {
+        Some(_) => HttpResponse::Ok(),
+        None => HttpResponse::NotFound(),
+    };
+    resp.insert_header((header::CACHE_CONTROL, "no-store"));
+    Ok(match (found, text) {
+        (Some(hit), true) => resp
+            .content_type("text/plain; charset=utf-8")
+            .body(hit["name"].as_str().unwrap_or_default().to_owned()),
+        // An empty body: a PBX shows nothing rather than an error text as the caller's name.
+        (None, true) => resp.content_type("text/plain; charset=utf-8").finish(),
+        (Some(hit), false) => resp.json(hit),
+        (None, false) => resp.json(serde_json::json!({
+            "error": "no contact has this number",
+            "details": [],
+        })),
+    })
+}
+
+/// A PBX that puts `+4923…` into a query string unencoded sends a space (form encoding);
+/// a leading space before digits can only have been that plus.
+fn plus_from_form_encoding(raw: &str) -> String {
+    let rest = raw.trim_start_matches(' ');
+    if rest.len() < raw.len() && rest.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("+{}", rest.trim())
+    } else {
+        raw.trim().to_owned()
+    }
+}
+
 /// Answers a phone-book request: 404 for an unknown key, 304 when the phone's copy is
 /// current, else the rendered book with its ETag.
 async fn respond(
@@ -137,6 +475,7 @@ async fn respond(
 ) -> Result<HttpResponse, ApiError> {
     let key = ApiKey::parse(key)?;
     let query = req.query_string().to_owned();
+    let shape = ShapeQuery::of(req);
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -157,15 +496,12 @@ async fn respond(
         let Some(book) = st.store.book(&key)? else {
             return Err(ApiError::unknown_directory());
         };
-        let rules = NumberRules {
-            region: book
-                .directory
-                .settings
-                .region()
-                .or(st.limits.default_region),
-            max_extension_digits: st.limits.max_extension_digits,
-        };
-        let rendered = view.render(&book, &rules)?;
+        let (p, rules) = shape.resolve(
+            &book.directory.settings,
+            view.uses_directory_shape(),
+            &st.limits,
+        )?;
+        let rendered = view.render(&book, &rules, &p)?;
         let tag = etag(
             book.directory.id,
             book.directory.version,

@@ -4,7 +4,7 @@
 use crate::domain::KeyError;
 use crate::ingest::IngestError;
 use crate::push::PushError;
-use crate::render::RenderError;
+use crate::render::{RenderError, ShapeError};
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -91,6 +91,12 @@ impl From<StoreError> for ApiError {
 impl From<RenderError> for ApiError {
     fn from(e: RenderError) -> Self {
         ApiError::internal(&e)
+    }
+}
+
+impl From<ShapeError> for ApiError {
+    fn from(e: ShapeError) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
     }
 }
 

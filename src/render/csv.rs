@@ -1,7 +1,7 @@
 //! The sync.blue directory CSV: `internal_id,display_name,family_name,given_name,phone,email`,
 //! numbers as `TYPE:NUMBER` joined by `;`.
 
-use super::{RenderError, Rendered, CSV};
+use super::{Presenter, RenderError, Rendered, CSV};
 use crate::domain::Contact;
 
 pub const HEADER: [&str; 6] = [
@@ -13,7 +13,7 @@ pub const HEADER: [&str; 6] = [
     "email",
 ];
 
-pub fn render(contacts: &[Contact]) -> Result<Rendered, RenderError> {
+pub fn render(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let mut w = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(Vec::with_capacity(contacts.len() * 96 + 64));
@@ -22,7 +22,7 @@ pub fn render(contacts: &[Contact]) -> Result<Rendered, RenderError> {
         let phone = c
             .numbers
             .iter()
-            .map(|n| n.to_string())
+            .map(|n| format!("{}:{}", n.kind, p.show(n)))
             .collect::<Vec<_>>()
             .join(";");
         w.write_record([
@@ -75,7 +75,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let out = render(&[c]).unwrap().body;
+        let out = render(&[c], &Presenter::default()).unwrap().body;
         assert_eq!(
             out,
             "internal_id,display_name,family_name,given_name,phone,email\r\n\

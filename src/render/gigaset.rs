@@ -63,7 +63,7 @@ pub fn online(
     contacts: &[Contact],
     params: &[(String, String)],
     rules: &NumberRules,
-    p: Presenter,
+    p: &Presenter,
 ) -> Result<Rendered, RenderError> {
     let error = |id, message: &str| -> Result<Rendered, RenderError> {
         Ok(Rendered::xml(ErrorDoc { id, message }.render()?))
@@ -96,7 +96,7 @@ pub fn online(
     let hits: Vec<&Contact> = match number {
         Some((_, raw)) => {
             let mut v: Vec<&Contact> = Vec::new();
-            for h in lookup::by_number(contacts, raw, rules) {
+            for h in lookup::by_number(contacts, raw, rules, &p.outside_prefix) {
                 if !v.iter().any(|c| std::ptr::eq(*c, h.contact)) {
                     v.push(h.contact);
                 }
@@ -143,7 +143,7 @@ pub fn online(
     Ok(Rendered::xml(body))
 }
 
-fn entry(c: &Contact, p: Presenter) -> Entry {
+fn entry(c: &Contact, p: &Presenter) -> Entry {
     let (fname, lname) = split_name(c);
     let nums = c.numbers_by_preference();
     let pick = |f: &dyn Fn(NumberType) -> bool| {
@@ -165,6 +165,11 @@ fn entry(c: &Contact, p: Presenter) -> Entry {
 /// Device limits of the central phone book (Gigaset N610/N870 documentation).
 pub const CENTRAL_MAX_ENTRIES: usize = 2000;
 pub const CENTRAL_MAX_NAME: usize = 32;
+/// The file may not exceed 2 MB. With at most 2000 entries, names cut to 32 characters and
+/// six numbers of at most 21 digits, an entry stays under 700 bytes even with every
+/// character escaped or four bytes long, so the entry limit keeps the file under 1.4 MB;
+/// a unit test holds us to that.
+pub const CENTRAL_MAX_BYTES: usize = 2 * 1024 * 1024;
 
 struct CentralEntry {
     surname: String,
@@ -181,22 +186,31 @@ struct Central {
 }
 
 /// The central phone book: two office, two mobile and two home numbers per entry.
-pub fn central(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError> {
+pub fn central(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+    let numbers_cut = std::cell::Cell::new(0);
     let slots = |c: &Contact, f: &dyn Fn(NumberType) -> bool| {
         let mut out: [String; 2] = Default::default();
-        for (slot, n) in out
-            .iter_mut()
-            .zip(c.numbers_by_preference().into_iter().filter(|n| f(n.kind)))
-        {
+        let fitting: Vec<_> = c
+            .numbers_by_preference()
+            .into_iter()
+            .filter(|n| f(n.kind))
+            .collect();
+        numbers_cut.set(numbers_cut.get() + fitting.len().saturating_sub(2));
+        for (slot, n) in out.iter_mut().zip(fitting) {
             *slot = p.show(n);
         }
         out
     };
+    let mut names_cut = 0;
     let entries = contacts
         .iter()
         .take(CENTRAL_MAX_ENTRIES)
         .map(|c| {
             let (name, surname) = split_name(c);
+            if name.chars().count() > CENTRAL_MAX_NAME || surname.chars().count() > CENTRAL_MAX_NAME
+            {
+                names_cut += 1;
+            }
             CentralEntry {
                 surname: cut(surname, CENTRAL_MAX_NAME),
                 name: cut(name, CENTRAL_MAX_NAME),
@@ -212,11 +226,85 @@ pub fn central(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderErr
         })
         .collect();
     let mut r = Rendered::xml(Central { entries }.render()?);
+    let mut notes = Vec::new();
     if contacts.len() > CENTRAL_MAX_ENTRIES {
-        r.notice = Some(format!(
+        notes.push(format!(
             "{} contacts left out: the Gigaset central phone book holds {CENTRAL_MAX_ENTRIES} entries",
             contacts.len() - CENTRAL_MAX_ENTRIES
         ));
     }
+    let faxes: usize = contacts
+        .iter()
+        .take(CENTRAL_MAX_ENTRIES)
+        .map(|c| {
+            c.numbers
+                .iter()
+                .filter(|n| n.kind == NumberType::Fax)
+                .count()
+        })
+        .sum();
+    let numbers_cut = numbers_cut.get() + faxes;
+    if numbers_cut > 0 {
+        notes.push(format!(
+            "{numbers_cut} numbers left out: a Gigaset central entry holds two office, two mobile and two home numbers, no fax"
+        ));
+    }
+    if names_cut > 0 {
+        notes.push(format!(
+            "{names_cut} names cut to the {CENTRAL_MAX_NAME} characters a Gigaset handset shows"
+        ));
+    }
+    if !notes.is_empty() {
+        r.notice = Some(notes.join("; "));
+    }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PhoneNumber;
+    use crate::render::ShapeParams;
+
+    #[test]
+    fn the_largest_possible_central_book_stays_under_2_mb() {
+        let name = "&𝄞".repeat(40);
+        let n = |kind| PhoneNumber {
+            kind,
+            value: "+491234567890123".into(),
+        };
+        let c = Contact {
+            display_name: name.clone(),
+            given_name: name.clone(),
+            family_name: name,
+            numbers: [
+                NumberType::Work,
+                NumberType::Other,
+                NumberType::Mobile,
+                NumberType::Pager,
+                NumberType::Home,
+                NumberType::Home,
+            ]
+            .into_iter()
+            .map(n)
+            .collect(),
+            ..Default::default()
+        };
+        let p = Presenter::resolve(
+            &ShapeParams {
+                numbers: Some("intl00"),
+                outside_prefix: Some("0000"),
+                ..Default::default()
+            },
+            None,
+            None,
+        )
+        .unwrap();
+        let book = vec![c; CENTRAL_MAX_ENTRIES + 1];
+        let r = central(&book, &p).unwrap();
+        assert!(r.body.len() < CENTRAL_MAX_BYTES, "{} bytes", r.body.len());
+        let notice = r.notice.unwrap();
+        assert!(notice.contains("1 contacts left out"), "{notice}");
+        assert!(notice.contains("2000 names cut"), "{notice}");
+    }
 }

@@ -4,12 +4,20 @@
 //! XML is written through askama templates (templates/), which escape `& < > " '` in
 //! every value.
 
+pub mod cisco;
 pub mod csv;
+pub mod fanvil;
+pub mod fritzbox;
 pub mod gigaset;
+pub mod grandstream;
+pub mod paging;
+pub mod shape;
 pub mod snom;
+pub mod vcard;
 pub mod yealink;
 
-use crate::domain::{Contact, PhoneNumber};
+use crate::domain::Contact;
+pub use shape::{Presenter, ShapeError, ShapeParams};
 
 pub const XML: &str = "text/xml; charset=utf-8";
 pub const CSV: &str = "text/csv; charset=utf-8";
@@ -68,17 +76,6 @@ impl Rendered {
     }
 }
 
-/// How numbers are written for a phone. Today every phone gets E.164; per-phone shapes
-/// (national, `00`, outside-line prefix) hang off this one place.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Presenter;
-
-impl Presenter {
-    pub fn show(&self, n: &PhoneNumber) -> String {
-        n.value.clone()
-    }
-}
-
 /// The book's title as phones show it.
 pub fn title(name: &str) -> &str {
     if name.trim().is_empty() {
@@ -91,6 +88,36 @@ pub fn title(name: &str) -> &str {
 /// Cuts `s` to `max` characters (not bytes), for devices with short name fields.
 pub fn cut(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
+}
+
+/// One labelled entry per number, for formats whose entries hold a single number: with
+/// several numbers the type goes into the name (`Oliver Baltz (Mobile)`). `max_name` cuts
+/// the person's name, never the label, so entries stay tellable apart on short displays.
+pub struct NamedNumber {
+    pub name: String,
+    pub number: String,
+}
+
+pub fn per_number(contacts: &[Contact], p: &Presenter, max_name: usize) -> Vec<NamedNumber> {
+    let mut entries = Vec::new();
+    for c in contacts {
+        let nums = c.numbers_by_preference();
+        let labelled = nums.len() > 1;
+        for n in nums {
+            let name = if labelled {
+                let label = n.kind.label();
+                let room = max_name.saturating_sub(label.chars().count() + 3);
+                format!("{} ({label})", cut(&c.display_name, room))
+            } else {
+                cut(&c.display_name, max_name)
+            };
+            entries.push(NamedNumber {
+                name,
+                number: p.show(n),
+            });
+        }
+    }
+    entries
 }
 
 /// Given and family name for formats that want them apart; a contact known only by its
@@ -112,17 +139,29 @@ pub enum Format {
     YealinkDirectory,
     Snom,
     SnomTbook,
+    SnomDect,
     GigasetCentral,
+    Grandstream,
+    Fanvil,
+    FritzBox,
+    Vcard3,
+    Vcard4,
 }
 
 impl Format {
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 12] = [
         "csv",
         "yealink",
         "yealink-directory",
         "snom",
         "snom-tbook",
+        "snom-dect",
         "gigaset-central",
+        "grandstream",
+        "fanvil",
+        "fritzbox",
+        "vcard",
+        "vcard4",
     ];
 
     pub fn from_name(s: &str) -> Option<Format> {
@@ -132,7 +171,13 @@ impl Format {
             "yealink-directory" => Format::YealinkDirectory,
             "snom" => Format::Snom,
             "snom-tbook" => Format::SnomTbook,
+            "snom-dect" => Format::SnomDect,
             "gigaset-central" => Format::GigasetCentral,
+            "grandstream" => Format::Grandstream,
+            "fanvil" => Format::Fanvil,
+            "fritzbox" => Format::FritzBox,
+            "vcard" => Format::Vcard3,
+            "vcard4" => Format::Vcard4,
             _ => return None,
         })
     }
@@ -144,7 +189,13 @@ impl Format {
             Format::YealinkDirectory => "yealink-directory",
             Format::Snom => "snom",
             Format::SnomTbook => "snom-tbook",
+            Format::SnomDect => "snom-dect",
             Format::GigasetCentral => "gigaset-central",
+            Format::Grandstream => "grandstream",
+            Format::Fanvil => "fanvil",
+            Format::FritzBox => "fritzbox",
+            Format::Vcard3 => "vcard",
+            Format::Vcard4 => "vcard4",
         }
     }
 
@@ -152,15 +203,90 @@ impl Format {
         self,
         book_title: &str,
         contacts: &[Contact],
-        p: Presenter,
+        p: &Presenter,
     ) -> Result<Rendered, RenderError> {
         match self {
-            Format::Csv => csv::render(contacts),
+            Format::Csv => csv::render(contacts, p),
             Format::Yealink => yealink::book(book_title, contacts, p),
             Format::YealinkDirectory => yealink::directory(contacts, p),
             Format::Snom => snom::directory(book_title, contacts, p),
             Format::SnomTbook => snom::tbook(contacts, p),
+            Format::SnomDect => snom::dect(contacts, p),
             Format::GigasetCentral => gigaset::central(contacts, p),
+            Format::Grandstream => grandstream::book(contacts, p),
+            Format::Fanvil => fanvil::directory(contacts, p),
+            Format::FritzBox => fritzbox::book(book_title, contacts, p),
+            Format::Vcard3 => vcard::render(contacts, p, vcard::Version::V3),
+            Format::Vcard4 => vcard::render(contacts, p, vcard::Version::V4),
+        }
+    }
+}
+
+/// A device limit that cuts this book in one format, for the directory's status.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceWarning {
+    pub format: &'static str,
+    pub notice: String,
+}
+
+/// What every whole-book format would cut from this book, found by rendering it: the same
+/// code that cuts is the code that reports, so the status cannot disagree with the phones.
+pub fn device_warnings(book_title: &str, contacts: &[Contact]) -> Vec<DeviceWarning> {
+    let p = Presenter::default();
+    Format::NAMES
+        .iter()
+        .filter_map(|n| Format::from_name(n))
+        .filter_map(|f| {
+            let notice = f.render(book_title, contacts, &p).ok()?.notice?;
+            Some(DeviceWarning {
+                format: f.name(),
+                notice,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{NumberType, PhoneNumber};
+
+    #[test]
+    fn device_warnings_name_each_format_that_cuts() {
+        let numbers = (0..10)
+            .map(|i| PhoneNumber {
+                kind: NumberType::Work,
+                value: format!("+49309018{:02}", 20 + i),
+            })
+            .collect();
+        let c = Contact {
+            display_name: "Viele".into(),
+            numbers,
+            ..Default::default()
+        };
+        let w = device_warnings("", &[c]);
+        let formats: Vec<&str> = w.iter().map(|w| w.format).collect();
+        assert_eq!(
+            formats,
+            vec!["yealink", "snom-dect", "gigaset-central", "fritzbox"]
+        );
+        assert!(
+            w[2].notice.contains("8 numbers left out"),
+            "{}",
+            w[2].notice
+        );
+        assert!(
+            w[3].notice.contains("1 numbers left out"),
+            "{}",
+            w[2].notice
+        );
+        assert!(device_warnings("", &[]).is_empty());
+    }
+
+    #[test]
+    fn every_format_name_reads_back() {
+        for n in Format::NAMES {
+            assert_eq!(Format::from_name(n).map(Format::name), Some(n));
         }
     }
 }

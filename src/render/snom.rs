@@ -1,51 +1,107 @@
 //! snom: the minibrowser `SnomIPPhoneDirectory` (one entry per number) and the tbook 2.0
 //! file that the phone imports into its local directory.
 
-use super::{split_name, title, Presenter, RenderError, Rendered};
+use super::paging::{paginate, PageRequest};
+use super::{per_number, split_name, title, NamedNumber, Presenter, RenderError, Rendered};
 use crate::domain::{Contact, NumberType};
 use askama::Template;
 
-struct Entry {
-    name: String,
-    number: String,
+struct SoftKey {
+    key: &'static str,
+    label: &'static str,
+    url: String,
 }
 
 #[derive(Template)]
 #[template(path = "snom_directory.xml")]
 struct Directory<'a> {
     title: &'a str,
-    entries: Vec<Entry>,
+    prompt: String,
+    entries: &'a [NamedNumber],
+    keys: Vec<SoftKey>,
 }
 
-/// One entry per number; with several numbers the type goes into the name
-/// (`Oliver Baltz (Mobile)`), since the entry has no label of its own.
+/// Entries per screen when a phone pages through the book.
+pub const PAGE_SIZE: usize = 20;
+
+/// One entry per number; with several numbers the type goes into the name.
 pub fn directory(
     book_title: &str,
     contacts: &[Contact],
-    p: Presenter,
+    p: &Presenter,
 ) -> Result<Rendered, RenderError> {
-    let mut entries = Vec::new();
-    for c in contacts {
-        let nums = c.numbers_by_preference();
-        let labelled = nums.len() > 1;
-        for n in nums {
-            let name = if labelled {
-                format!("{} ({})", c.display_name, n.kind.label())
-            } else {
-                c.display_name.clone()
-            };
-            entries.push(Entry {
-                name,
-                number: p.show(n),
-            });
-        }
-    }
+    let entries = per_number(contacts, p, usize::MAX);
     let body = Directory {
         title: title(book_title),
-        entries,
+        prompt: "Prompt".to_owned(),
+        entries: &entries,
+        keys: Vec::new(),
     }
     .render()?;
     Ok(Rendered::xml(body))
+}
+
+/// A screen of the directory with soft keys: F1 opens the search page, F3/F4 go to the
+/// previous/next screen.
+pub fn directory_page(
+    book_title: &str,
+    contacts: &[Contact],
+    p: &Presenter,
+    page: &PageRequest<'_>,
+    search_url: String,
+) -> Result<Rendered, RenderError> {
+    let entries = per_number(contacts, p, usize::MAX);
+    let pg = paginate(&entries, PAGE_SIZE, page);
+    let mut keys = vec![SoftKey {
+        key: "F1",
+        label: "Search",
+        url: search_url,
+    }];
+    if let Some(url) = pg.prev {
+        keys.push(SoftKey {
+            key: "F3",
+            label: "Previous",
+            url,
+        });
+    }
+    if let Some(url) = pg.next {
+        keys.push(SoftKey {
+            key: "F4",
+            label: "Next",
+            url,
+        });
+    }
+    let prompt = if entries.is_empty() {
+        "No entries".to_owned()
+    } else {
+        format!("Page {} of {}", pg.number, pg.pages)
+    };
+    let body = Directory {
+        title: title(book_title),
+        prompt,
+        entries: pg.items,
+        keys,
+    }
+    .render()?;
+    Ok(Rendered::xml(body))
+}
+
+#[derive(Template)]
+#[template(path = "snom_input.xml")]
+struct Input<'a> {
+    title: &'a str,
+    url: &'a str,
+}
+
+/// The search page: the phone asks for a term and fetches `url` with `__Q__` replaced.
+pub fn search_page(book_title: &str, url: &str) -> Result<Rendered, RenderError> {
+    Ok(Rendered::xml(
+        Input {
+            title: title(book_title),
+            url,
+        }
+        .render()?,
+    ))
 }
 
 struct TNumber {
@@ -78,7 +134,7 @@ fn tbook_type(t: NumberType) -> &'static str {
     }
 }
 
-pub fn tbook(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError> {
+pub fn tbook(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let contacts = contacts
         .iter()
         .map(|c| {
@@ -100,4 +156,59 @@ pub fn tbook(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError
         })
         .collect();
     Ok(Rendered::xml(TBook { contacts }.render()?))
+}
+
+struct DectEntry {
+    name: String,
+    home: String,
+    office: String,
+    mobile: String,
+}
+
+#[derive(Template)]
+#[template(path = "snom_dect.xml")]
+struct DectDirectory {
+    entries: Vec<DectEntry>,
+}
+
+/// snom DECT bases (M300/M700/M900): one entry per contact with one home (`Telephone`),
+/// one office and one mobile number.
+pub fn dect(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+    let mut left_out = 0;
+    let entries = contacts
+        .iter()
+        .map(|c| {
+            let nums = c.numbers_by_preference();
+            let slot = |f: fn(NumberType) -> bool| {
+                nums.iter()
+                    .find(|n| f(n.kind))
+                    .map(|n| p.show(n))
+                    .unwrap_or_default()
+            };
+            let e = DectEntry {
+                name: c.display_name.clone(),
+                home: slot(|t| t == NumberType::Home),
+                office: slot(|t| {
+                    matches!(
+                        t,
+                        NumberType::Work | NumberType::Extension | NumberType::Other
+                    )
+                }),
+                mobile: slot(|t| matches!(t, NumberType::Mobile | NumberType::Pager)),
+            };
+            let shown = [&e.home, &e.office, &e.mobile]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .count();
+            left_out += nums.len() - shown;
+            e
+        })
+        .collect();
+    let mut r = Rendered::xml(DectDirectory { entries }.render()?);
+    if left_out > 0 {
+        r.notice = Some(format!(
+            "{left_out} numbers left out: a snom DECT entry holds one home, one office and one mobile number"
+        ));
+    }
+    Ok(r)
 }

@@ -2,6 +2,7 @@
 //! `YealinkIPPhoneDirectory` (labelled numbers, desk phones).
 
 use super::{title, Presenter, RenderError, Rendered};
+use crate::domain::text::fold;
 use crate::domain::Contact;
 use askama::Template;
 
@@ -26,29 +27,96 @@ struct Book<'a> {
     menus: Vec<Menu>,
 }
 
-pub fn book(book_title: &str, contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError> {
-    let mut cut = 0;
-    let units = contacts
-        .iter()
-        .map(|c| {
-            let nums = c.numbers_by_preference();
-            cut += nums.len().saturating_sub(PHONES_PER_UNIT);
-            let mut phones: [String; PHONES_PER_UNIT] = Default::default();
-            for (slot, n) in phones.iter_mut().zip(nums) {
-                *slot = p.show(n);
-            }
-            Unit {
-                name: c.display_name.clone(),
-                phones,
-            }
+/// What `?group_by=` sorts contacts into, one `Menu` each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    Group,
+    Company,
+    Source,
+}
+
+impl GroupBy {
+    pub fn from_name(s: &str) -> Option<GroupBy> {
+        Some(match s.trim() {
+            "group" => GroupBy::Group,
+            "company" => GroupBy::Company,
+            "source" => GroupBy::Source,
+            _ => return None,
         })
-        .collect();
+    }
+
+    fn key(self, c: &Contact) -> &str {
+        match self {
+            GroupBy::Group => c.group.trim(),
+            GroupBy::Company => c.company.trim(),
+            GroupBy::Source => c.source.trim(),
+        }
+    }
+}
+
+/// The Menu for contacts without a group.
+pub const UNGROUPED: &str = "Other";
+
+pub fn book(
+    book_title: &str,
+    contacts: &[Contact],
+    p: &Presenter,
+) -> Result<Rendered, RenderError> {
+    grouped(book_title, contacts, p, None)
+}
+
+/// One Menu per group (case and accents ignored), menus sorted by name with the contacts
+/// without a group last under "Other"; inside a menu the book's order stays.
+pub fn grouped(
+    book_title: &str,
+    contacts: &[Contact],
+    p: &Presenter,
+    by: Option<GroupBy>,
+) -> Result<Rendered, RenderError> {
+    let mut groups: Vec<(String, Vec<&Contact>)> = Vec::new();
+    match by {
+        None => groups.push(("Contacts".to_owned(), contacts.iter().collect())),
+        Some(by) => {
+            // Spellings that differ only in case or accents are one folder, named as the
+            // book first spells it.
+            let mut map: std::collections::BTreeMap<(bool, String), (String, Vec<&Contact>)> =
+                Default::default();
+            for c in contacts {
+                let key = by.key(c);
+                map.entry((key.is_empty(), fold(key)))
+                    .or_insert_with(|| (key.to_owned(), Vec::new()))
+                    .1
+                    .push(c);
+            }
+            for ((empty, _), (name, members)) in map {
+                let name = if empty { UNGROUPED.to_owned() } else { name };
+                groups.push((name, members));
+            }
+        }
+    }
+    let mut cut = 0;
+    let mut menus = Vec::with_capacity(groups.len());
+    for (name, members) in groups {
+        let units = members
+            .into_iter()
+            .map(|c| {
+                let nums = c.numbers_by_preference();
+                cut += nums.len().saturating_sub(PHONES_PER_UNIT);
+                let mut phones: [String; PHONES_PER_UNIT] = Default::default();
+                for (slot, n) in phones.iter_mut().zip(nums) {
+                    *slot = p.show(n);
+                }
+                Unit {
+                    name: c.display_name.clone(),
+                    phones,
+                }
+            })
+            .collect();
+        menus.push(Menu { name, units });
+    }
     let body = Book {
         title: title(book_title),
-        menus: vec![Menu {
-            name: "Contacts".to_owned(),
-            units,
-        }],
+        menus,
     }
     .render()?;
     let mut r = Rendered::xml(body);
@@ -76,7 +144,7 @@ struct Directory {
     entries: Vec<Entry>,
 }
 
-pub fn directory(contacts: &[Contact], p: Presenter) -> Result<Rendered, RenderError> {
+pub fn directory(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let entries = contacts
         .iter()
         .map(|c| Entry {

@@ -406,7 +406,7 @@ fn insert_contacts(tx: &Transaction, source_id: i64, contacts: &[Contact]) -> Re
 fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
     let mut st = tx.prepare_cached(
         "SELECT c.id, c.external_id, c.display_name, c.given_name, c.family_name, c.company,
-                c.department, c.position, c.email, c.group_name
+                c.department, c.position, c.email, c.group_name, s.name
            FROM contacts c JOIN sources s ON c.source_id = s.id
           WHERE s.directory_id = ?1
           ORDER BY c.sort_key, c.display_name, c.id",
@@ -427,6 +427,7 @@ fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
                 email: r.get(8)?,
                 group: r.get(9)?,
                 numbers: Vec::new(),
+                source: r.get(10)?,
             },
         ))
     })?;

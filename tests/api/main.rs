@@ -3,7 +3,11 @@
 
 mod errors;
 mod formats;
+mod groups;
 mod helpers;
 mod imports;
 mod lifecycle;
 mod manage;
+mod search;
+mod shapes;
+mod vendors;
