@@ -95,6 +95,9 @@ struct ServeArgs {
     /// Largest accepted upload in bytes.
     #[arg(long, env = "PHONEDIR_MAX_UPLOAD_BYTES", default_value_t = 20 * 1024 * 1024)]
     max_upload_bytes: usize,
+    /// Memory for rendered phone books, in bytes (least recently used ones go first).
+    #[arg(long, env = "PHONEDIR_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    cache_bytes: usize,
     /// Load the sample contacts into directory DEMOabcABC0123 if it does not exist yet.
     #[arg(long, env = "PHONEDIR_DEMO")]
     demo: bool,
@@ -215,6 +218,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         limits: args.rules.limits(),
         max_upload_bytes: args.max_upload_bytes,
         demo: args.demo,
+        cache_bytes: args.cache_bytes,
     };
     actix_web::rt::System::new().block_on(http::serve(cfg))?;
     Ok(())

@@ -1,5 +1,6 @@
 //! `/contacts/{KEY}…`: the sync.blue URL contract (push, CSV) and every phone book format.
 
+use super::cache::{CacheKey, Cached};
 use super::error::ApiError;
 use super::AppState;
 use crate::domain::search::Query;
@@ -12,6 +13,7 @@ use crate::render::{cisco, gigaset, snom, Format, Presenter, RenderError, Render
 use crate::store::Book;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use std::sync::Arc;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -66,6 +68,12 @@ impl View {
             View::YealinkGrouped(..) => "yealink-grouped",
             View::Gigaset(_) => "gigaset",
         }
+    }
+
+    /// Bodies with absolute links back to this server (soft keys, the search form) differ
+    /// by the host the phone used; the others do not, and keep their ETag when it changes.
+    fn embeds_urls(&self) -> bool {
+        matches!(self, View::Paged(..) | View::SnomSearch(_))
     }
 
     /// The CSV is the data contract (export, re-import elsewhere): the directory's phone
@@ -474,19 +482,48 @@ async fn respond(
     view: View,
 ) -> Result<HttpResponse, ApiError> {
     let key = ApiKey::parse(key)?;
-    let query = req.query_string().to_owned();
-    let shape = ShapeQuery::of(req);
+    let variant = if view.embeds_urls() {
+        let conn = req.connection_info();
+        format!("{}://{}?{}", conn.scheme(), conn.host(), req.query_string())
+    } else {
+        req.query_string().to_owned()
+    };
+    let gzip = accepts_gzip(req);
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let fresh = |tag: &str| {
+        if_none_match
+            .as_deref()
+            .is_some_and(|h| etag_matches(h, tag))
+    };
+
+    // The path phones take every few minutes: no thread hop, no database query.
+    if let Some((id, version)) = state.store.cached_version(&key)? {
+        let tag = etag(id, version, view.tag(), &variant);
+        if fresh(&tag) {
+            return Ok(not_modified(tag));
+        }
+        let ck = CacheKey {
+            directory_id: id,
+            version,
+            view: view.tag(),
+            query: variant.clone(),
+        };
+        if let Some(hit) = state.cache.get(&ck) {
+            return Ok(send(&hit, gzip));
+        }
+    }
+
+    let shape = ShapeQuery::of(req);
     let st = state.clone();
     let outcome = web::block(move || -> Result<Outcome, ApiError> {
-        let Some(dir) = st.store.directory(&key)? else {
+        let Some((id, version)) = st.store.version(&key)? else {
             return Err(ApiError::unknown_directory());
         };
-        let tag = etag(dir.id, dir.version, view.tag(), &query);
+        let tag = etag(id, version, view.tag(), &variant);
         if if_none_match
             .as_deref()
             .is_some_and(|h| etag_matches(h, &tag))
@@ -501,38 +538,80 @@ async fn respond(
             view.uses_directory_shape(),
             &st.limits,
         )?;
-        let rendered = view.render(&book, &rules, &p)?;
-        let tag = etag(
-            book.directory.id,
-            book.directory.version,
-            view.tag(),
-            &query,
+        let r = view.render(&book, &rules, &p)?;
+        let d = &book.directory;
+        let cached = Arc::new(Cached::new(
+            etag(d.id, d.version, view.tag(), &variant),
+            d.version,
+            r.content_type,
+            r.notice,
+            r.body,
+        ));
+        st.cache.insert(
+            CacheKey {
+                directory_id: d.id,
+                version: d.version,
+                view: view.tag(),
+                query: variant,
+            },
+            cached.clone(),
         );
-        Ok(Outcome::Body(tag, book.directory.version, rendered))
+        Ok(Outcome::Body(cached))
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
     Ok(match outcome {
-        Outcome::NotModified(tag) => HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .finish(),
-        Outcome::Body(tag, version, r) => {
-            let mut resp = HttpResponse::Ok();
-            resp.content_type(r.content_type)
-                .insert_header((header::ETAG, tag))
-                .insert_header((header::CACHE_CONTROL, "no-cache"))
-                .insert_header(("X-Phonedir-Version", version.to_string()));
-            if let Some(n) = r.notice {
-                resp.insert_header(("X-Phonedir-Notice", n));
-            }
-            resp.body(r.body)
-        }
+        Outcome::NotModified(tag) => not_modified(tag),
+        Outcome::Body(c) => send(&c, gzip),
     })
 }
 
 enum Outcome {
     NotModified(String),
-    Body(String, i64, Rendered),
+    Body(Arc<Cached>),
+}
+
+fn not_modified(tag: String) -> HttpResponse {
+    HttpResponse::NotModified()
+        .insert_header((header::ETAG, tag))
+        .finish()
+}
+
+/// The cached body as it is (a reference count, no copy), gzipped if the phone takes it.
+fn send(c: &Cached, gzip: bool) -> HttpResponse {
+    let mut resp = HttpResponse::Ok();
+    resp.content_type(c.content_type)
+        .insert_header((header::ETAG, c.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header(("X-Phonedir-Version", c.version.to_string()));
+    if let Some(n) = &c.notice {
+        resp.insert_header(("X-Phonedir-Notice", n.clone()));
+    }
+    match (&c.gzip, gzip) {
+        (Some(z), true) => resp
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(z.clone()),
+        _ => resp.body(c.body.clone()),
+    }
+}
+
+/// `Accept-Encoding` names gzip with a quality above zero.
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let q_zero = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !q_zero
+        })
 }
 
 /// Strong ETag of one rendering of one directory version. The query is part of it, since
@@ -568,5 +647,22 @@ mod tests {
         assert!(etag_matches(&format!("W/{a}"), &a));
         assert!(etag_matches("*", &a));
         assert!(!etag_matches("\"other\"", &a));
+    }
+
+    #[test]
+    fn gzip_only_when_accepted() {
+        use actix_web::test::TestRequest;
+        let with = |v: &str| {
+            accepts_gzip(
+                &TestRequest::get()
+                    .insert_header((header::ACCEPT_ENCODING, v))
+                    .to_http_request(),
+            )
+        };
+        assert!(with("gzip, deflate"));
+        assert!(with("br;q=1.0, GZIP;q=0.5"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("identity"));
+        assert!(!accepts_gzip(&TestRequest::get().to_http_request()));
     }
 }

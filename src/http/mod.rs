@@ -22,6 +22,7 @@ use std::sync::Arc;
 /// What every request handler may read.
 pub struct AppState {
     pub store: Arc<Store>,
+    pub cache: cache::BookCache,
     pub limits: Limits,
     pub max_upload_bytes: usize,
 }
@@ -35,6 +36,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     pub max_upload_bytes: usize,
     pub demo: bool,
+    /// Bound of the rendered-book cache, in bytes.
+    pub cache_bytes: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +74,7 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     }
     let state = web::Data::new(AppState {
         store,
+        cache: cache::BookCache::new(cfg.cache_bytes),
         limits: cfg.limits,
         max_upload_bytes: cfg.max_upload_bytes,
     });

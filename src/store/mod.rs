@@ -130,21 +130,27 @@ impl Store {
         Ok(out)
     }
 
-    /// (directory id, version) of a directory, from memory when it can: what a phone's
+    /// (directory id, version) of a directory if it is in memory: what a phone's
     /// conditional request and the book cache need, without a database query.
+    pub fn cached_version(&self, key: &ApiKey) -> Result<Option<(i64, i64)>> {
+        self.versions.get(key.as_str())
+    }
+
+    /// (directory id, version), from memory or else from the database.
     pub fn version(&self, key: &ApiKey) -> Result<Option<(i64, i64)>> {
-        if let Some(v) = self.versions.get(key.as_str())? {
+        if let Some(v) = self.cached_version(key)? {
             return Ok(Some(v));
         }
-        let Some(d) = self.directory(key)? else {
-            return Ok(None);
-        };
-        self.versions.remember(key.as_str(), d.id, d.version);
-        Ok(Some((d.id, d.version)))
+        Ok(self.directory(key)?.map(|d| (d.id, d.version)))
     }
 
     pub fn directory(&self, key: &ApiKey) -> Result<Option<Directory>> {
-        self.read(|tx| directory_row(tx, key))
+        let epoch = self.versions.epoch();
+        let dir = self.read(|tx| directory_row(tx, key))?;
+        if let Some(d) = &dir {
+            self.versions.remember(key.as_str(), d.id, d.version, epoch);
+        }
+        Ok(dir)
     }
 
     pub fn create_directory(&self, key: &ApiKey) -> Result<Directory> {

@@ -7,6 +7,7 @@ use super::{connect, Result};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,9 @@ pub struct Versions {
     /// key → (directory id, version); only directories that exist, so its size is bounded
     /// by the number of directories, whatever keys phones probe.
     map: RwLock<HashMap<String, (i64, i64)>>,
+    /// Moves on every `forget_all`, so a reader that started before a write cannot put
+    /// the version it read back after the write cleared the map.
+    epoch: AtomicU64,
     watch: Mutex<Watch>,
 }
 
@@ -31,6 +35,7 @@ impl Versions {
         let data_version = data_version(&conn)?;
         Ok(Versions {
             map: RwLock::new(HashMap::new()),
+            epoch: AtomicU64::new(0),
             watch: Mutex::new(Watch {
                 conn,
                 data_version,
@@ -49,15 +54,22 @@ impl Versions {
             .copied())
     }
 
-    pub fn remember(&self, key: &str, id: i64, version: i64) {
-        self.map
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key.to_owned(), (id, version));
+    /// Taken before a read, handed to `remember` after it.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    pub fn remember(&self, key: &str, id: i64, version: i64, epoch: u64) {
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            map.insert(key.to_owned(), (id, version));
+        }
     }
 
     pub fn forget_all(&self) {
-        self.map.write().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        map.clear();
     }
 
     fn notice_other_writers(&self) -> Result<()> {
