@@ -6,3 +6,4 @@ mod formats;
 mod helpers;
 mod lifecycle;
 mod manage;
+mod merge;
