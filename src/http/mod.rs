@@ -5,11 +5,13 @@ mod api;
 mod auth;
 mod contacts;
 pub mod error;
+mod sources;
 pub mod tls;
 mod upload;
 
 use crate::domain::{mask_key, ApiKey};
 use crate::push::{self, Limits, PushError, PushRequest};
+use crate::sources::{scheduler, secret, Syncer};
 use crate::store::{Store, StoreError};
 use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -20,6 +22,8 @@ use std::sync::Arc;
 /// What every request handler may read.
 pub struct AppState {
     pub store: Arc<Store>,
+    /// Runs and manages pulled sources (graph, carddav, rest).
+    pub syncer: Arc<Syncer>,
     pub limits: Limits,
     pub max_upload_bytes: usize,
 }
@@ -50,6 +54,8 @@ pub enum ServeError {
     NoListener,
     #[error("loading the demo directory failed: {0}")]
     Demo(#[from] PushError),
+    #[error("source secrets: {0}")]
+    Secret(#[from] secret::SecretError),
     #[error("the server stopped: {0}")]
     Run(std::io::Error),
 }
@@ -67,8 +73,12 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     if cfg.demo {
         load_demo(&store, &cfg.limits)?;
     }
+    let sealer = secret::Sealer::load(&cfg.data_dir)?;
+    let syncer = Arc::new(Syncer::new(store.clone(), sealer, cfg.limits));
+    scheduler::start(syncer.clone()).map_err(ServeError::Run)?;
     let state = web::Data::new(AppState {
         store,
+        syncer,
         limits: cfg.limits,
         max_upload_bytes: cfg.max_upload_bytes,
     });

@@ -73,7 +73,7 @@ pub struct SourceSettings<'a> {
     pub kind: &'a str,
     pub priority: i64,
     pub interval_s: i64,
-    pub config: &'a str,
+    pub config: Option<&'a str>,
     pub next_run: Option<i64>,
 }
 
@@ -85,6 +85,19 @@ impl Store {
                 "SELECT {COLUMNS} FROM sources s WHERE s.directory_id = ?1 AND s.name = ?2"
             );
             Ok(tx.query_row(&sql, params![dir.id, name], row).optional()?)
+        })
+    }
+
+    /// Every source of the directory, by name.
+    pub fn source_rows(&self, key: &ApiKey) -> Result<Vec<SourceRow>> {
+        self.read(|tx| {
+            let dir = known_dir(tx, key)?;
+            let sql = format!(
+                "SELECT {COLUMNS} FROM sources s WHERE s.directory_id = ?1 ORDER BY s.name"
+            );
+            let mut st = tx.prepare(&sql)?;
+            let rows = st.query_map([dir.id], row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
 
