@@ -1,9 +1,12 @@
 //! Black-box tests: the real server on free ports, a fresh SQLite file per test, real
 //! HTTP and HTTPS. One binary keeps the build cheap.
 
+mod carddav;
 mod errors;
 mod formats;
 mod helpers;
 mod lifecycle;
 mod manage;
 mod merge;
+mod radicale;
+mod sources;
