@@ -170,10 +170,13 @@ fn values(r: &Value, f: &str) -> Vec<String> {
 fn raw(r: &Value, spec: &RestSpec) -> Raw {
     let f = &spec.fields;
     let mut numbers = Vec::new();
-    for (t, fields) in &f.numbers {
-        let Some(kind) = NumberType::from_alias(t) else {
-            continue;
-        };
+    // In the type order phones show (work first), whatever order the mapping names them in.
+    for kind in NumberType::ALL {
+        let fields = f
+            .numbers
+            .iter()
+            .filter(|(t, _)| NumberType::from_alias(t) == Some(kind))
+            .flat_map(|(_, fields)| fields);
         for name in fields {
             for v in values(r, name) {
                 numbers.push((kind, v));

@@ -3,10 +3,12 @@
 
 mod carddav;
 mod errors;
+mod fake;
 mod formats;
 mod helpers;
 mod lifecycle;
 mod manage;
 mod merge;
 mod radicale;
+mod rest;
 mod sources;
