@@ -5,6 +5,7 @@ mod carddav;
 mod errors;
 mod fake;
 mod formats;
+mod graph;
 mod helpers;
 mod lifecycle;
 mod manage;
