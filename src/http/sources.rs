@@ -98,7 +98,10 @@ async fn sync(
     let (st, name) = (state.clone(), name_of(&req));
     let status_url = format!("/api/v1/directories/{}/sources/{name}", auth.0.as_str());
     let wait = Duration::from_secs(query.wait.unwrap_or(DEFAULT_WAIT_S).min(600));
-    let run = blocking(move || st.syncer.sync(&auth.0, &name));
+    // Begun before the wait starts, so the status says `syncing` as soon as we answer.
+    let (st2, k) = (st.clone(), auth.0.clone());
+    let ticket = blocking(move || st2.syncer.begin(&k, &name)).await?;
+    let run = blocking(move || st.syncer.run(ticket));
     match actix_web::rt::time::timeout(wait, run).await {
         Err(_) => Ok(HttpResponse::Accepted()
             .insert_header(("Location", status_url.clone()))

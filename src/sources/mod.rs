@@ -64,6 +64,12 @@ pub enum SourceError {
     Store(#[from] StoreError),
 }
 
+/// A begun sync: the source is marked `syncing` until `Syncer::run` ends it.
+pub struct Ticket {
+    key: ApiKey,
+    row: SourceRow,
+}
+
 /// Runs syncs; shared by the API and the scheduler.
 pub struct Syncer {
     pub store: Arc<Store>,
@@ -154,16 +160,32 @@ impl Syncer {
 
     /// Runs one sync now and answers the source's status afterwards.
     pub fn sync(&self, key: &ApiKey, name: &str) -> Result<SourceRow, SourceError> {
+        let ticket = self.begin(key, name)?;
+        self.run(ticket)
+    }
+
+    /// Marks the source as syncing (one sync at a time); `run` does the work.
+    pub fn begin(&self, key: &ApiKey, name: &str) -> Result<Ticket, SourceError> {
         let row = self
             .store
             .source(key, name)?
             .ok_or(SourceError::UnknownSource)?;
-        let Some(stored) = row.config.clone() else {
+        if row.config.is_none() {
             return Err(SourceError::NotPulled(name.to_owned()));
-        };
+        }
         if !self.store.begin_sync(key, name)? {
             return Err(SourceError::Busy);
         }
+        Ok(Ticket {
+            key: key.clone(),
+            row,
+        })
+    }
+
+    pub fn run(&self, ticket: Ticket) -> Result<SourceRow, SourceError> {
+        let Ticket { key, row } = ticket;
+        let (key, name) = (&key, row.name.as_str());
+        let stored = row.config.clone().unwrap_or_default();
         let started = std::time::Instant::now();
         let result = SourceConfig::unsealed(&stored, &self.sealer)
             .map_err(|e| SyncError::new(e.to_string()))
