@@ -39,7 +39,7 @@ pub enum Spec {
     Push {},
     Graph(GraphSpec),
     Carddav(CarddavSpec),
-    Rest(RestSpec),
+    Rest(Box<RestSpec>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -5,6 +5,9 @@
 use super::build::Raw;
 use crate::domain::NumberType;
 
+/// A property's parameters, names upper-cased (`TYPE`, `PREF`; empty for a bare value).
+type Params = Vec<(String, String)>;
+
 /// Every card in `text` (one vCard object or several in a row).
 pub fn parse(text: &str) -> Vec<Raw> {
     let mut cards = Vec::new();
@@ -114,7 +117,7 @@ fn unfold(text: &str) -> Vec<String> {
 }
 
 /// `group.NAME;P=V;P2="a,b":value` → (NAME, [(P, V), …], value). Upper-cases names.
-fn split_line(line: &str) -> Option<(String, Vec<(String, String)>, &str)> {
+fn split_line(line: &str) -> Option<(String, Params, &str)> {
     let mut in_quotes = false;
     let colon = line.char_indices().find_map(|(i, ch)| match ch {
         '"' => {
