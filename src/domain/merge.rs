@@ -5,7 +5,8 @@
 //! an e-mail address. A number that several differently named people carry (a switchboard,
 //! a team line) is no evidence, so colleagues behind one main number stay apart. In a
 //! folded entry the source with the lower priority wins every field it has; numbers and
-//! sources are unioned.
+//! sources are unioned. Only entries of different sources are folded: two entries in one
+//! source are two entries because that source says so.
 
 use super::text::{fold_german, sort_key};
 use super::Contact;
@@ -22,6 +23,17 @@ pub struct Sourced {
 
 /// Folds the entries of all sources into one list, sorted as phones show it.
 pub fn merge(mut entries: Vec<Sourced>) -> Vec<Contact> {
+    if entries.windows(2).all(|w| w[0].source == w[1].source) {
+        // One source: nothing to fold, and the caller's order stands.
+        return entries
+            .into_iter()
+            .map(|e| {
+                let mut c = e.contact;
+                c.sources = vec![e.source];
+                c
+            })
+            .collect();
+    }
     // The winner of a cluster is its first member: order by priority, then source name.
     entries.sort_by(|a, b| {
         (a.priority, &a.source)
@@ -31,7 +43,15 @@ pub fn merge(mut entries: Vec<Sourced>) -> Vec<Contact> {
     let names: Vec<Vec<String>> = entries.iter().map(|e| name_keys(&e.contact)).collect();
     let evidence = evidence_index(&entries, &names);
 
-    let mut sets = UnionFind::new(entries.len());
+    let source_ids: Vec<usize> = {
+        let mut names: Vec<&str> = entries.iter().map(|e| e.source.as_str()).collect();
+        names.dedup();
+        entries
+            .iter()
+            .map(|e| names.iter().position(|n| *n == e.source).unwrap_or(0))
+            .collect()
+    };
+    let mut sets = UnionFind::new(&source_ids);
     for members in evidence.values() {
         for (i, &a) in members.iter().enumerate() {
             for &b in &members[i + 1..] {
@@ -146,17 +166,25 @@ fn fold_cluster(entries: &[Sourced], members: &[usize]) -> Contact {
     out
 }
 
-struct UnionFind(Vec<usize>);
+/// Clusters of entries; each root knows its cluster's sources, so a cluster never holds
+/// two entries of one source.
+struct UnionFind {
+    parent: Vec<usize>,
+    sources: Vec<Vec<usize>>,
+}
 
 impl UnionFind {
-    fn new(n: usize) -> Self {
-        UnionFind((0..n).collect())
+    fn new(source_of: &[usize]) -> Self {
+        UnionFind {
+            parent: (0..source_of.len()).collect(),
+            sources: source_of.iter().map(|s| vec![*s]).collect(),
+        }
     }
 
     fn find(&mut self, mut i: usize) -> usize {
-        while self.0[i] != i {
-            self.0[i] = self.0[self.0[i]];
-            i = self.0[i];
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
         }
         i
     }
@@ -164,10 +192,17 @@ impl UnionFind {
     /// Keeps the smaller index as root, so a cluster's root is its best-ranked member.
     fn union(&mut self, a: usize, b: usize) {
         let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            let (lo, hi) = (ra.min(rb), ra.max(rb));
-            self.0[hi] = lo;
+        if ra == rb
+            || self.sources[ra]
+                .iter()
+                .any(|s| self.sources[rb].contains(s))
+        {
+            return;
         }
+        let (lo, hi) = (ra.min(rb), ra.max(rb));
+        self.parent[hi] = lo;
+        let moved = std::mem::take(&mut self.sources[hi]);
+        self.sources[lo].extend(moved);
     }
 }
 
@@ -264,6 +299,16 @@ mod tests {
     }
 
     #[test]
+    fn entries_of_one_source_are_never_folded_together() {
+        let one = |src: &str| e(src, 1, "Max Muster", vec![n(NumberType::Work, "+491")]);
+        assert_eq!(merge(vec![one("a"), one("a")]).len(), 2);
+        // With a second source, its entry joins one of them, not both.
+        let out = merge(vec![one("a"), one("a"), one("b")]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out.iter().filter(|c| c.sources.len() == 2).count(), 1);
+    }
+
+    #[test]
     fn given_and_family_names_match_a_differently_written_display_name() {
         let mut a = e("a", 1, "Dr. J. Weiß", vec![n(NumberType::Work, "+491")]);
         a.contact.given_name = "Jurgen".into();
@@ -272,5 +317,43 @@ mod tests {
         let out = merge(vec![b, a]);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].numbers, vec![n(NumberType::Work, "+491")]);
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use crate::domain::{NumberType, PhoneNumber};
+
+    /// `cargo test --release --lib merge_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn merge_timing() {
+        let n = 100_000;
+        let entries: Vec<Sourced> = (0..n)
+            .map(|i| Sourced {
+                contact: Contact {
+                    display_name: format!("Person {} Müller", i % (n / 2)),
+                    email: format!("p{}@example.com", i % (n / 2)),
+                    numbers: vec![
+                        PhoneNumber {
+                            kind: NumberType::Work,
+                            value: format!("+49231{:07}", i % (n / 2)),
+                        },
+                        PhoneNumber {
+                            kind: NumberType::Work,
+                            value: "+492310".into(),
+                        },
+                    ],
+                    ..Default::default()
+                },
+                source: if i < n / 2 { "a".into() } else { "b".into() },
+                priority: 1,
+            })
+            .collect();
+        let t = std::time::Instant::now();
+        let out = merge(entries);
+        eprintln!("merged {n} entries into {} in {:?}", out.len(), t.elapsed());
+        assert_eq!(out.len(), n / 2);
     }
 }
