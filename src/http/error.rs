@@ -83,7 +83,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UnknownDirectory => ApiError::unknown_directory(),
-            StoreError::DirectoryExists => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            StoreError::DirectoryExists | StoreError::SourceKind { .. } => {
+                ApiError::new(StatusCode::CONFLICT, e.to_string())
+            }
             other => ApiError::internal(&other),
         }
     }

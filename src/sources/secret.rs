@@ -39,7 +39,11 @@ impl Sealer {
     /// The key from the environment, else from the data directory's key file (created if
     /// absent, readable by the owner only).
     pub fn load(data_dir: &Path) -> Result<Sealer, SecretError> {
-        if let Ok(v) = std::env::var(KEY_ENV) {
+        Sealer::load_with(data_dir, std::env::var(KEY_ENV).ok())
+    }
+
+    fn load_with(data_dir: &Path, env_key: Option<String>) -> Result<Sealer, SecretError> {
+        if let Some(v) = env_key {
             let bytes = hex_decode(v.trim()).ok_or(SecretError::BadEnvKey)?;
             return Sealer::from_bytes(&bytes).ok_or(SecretError::BadEnvKey);
         }
@@ -137,12 +141,12 @@ mod tests {
     #[test]
     fn seals_and_opens_and_refuses_another_key() {
         let dir = tempfile::tempdir().unwrap();
-        let a = Sealer::load(dir.path()).unwrap();
+        let a = Sealer::load_with(dir.path(), None).unwrap();
         let sealed = a.seal("hunter2").unwrap();
         assert!(!sealed.contains("hunter2"));
         assert_ne!(sealed, a.seal("hunter2").unwrap(), "fresh nonce each time");
         // The same key file gives the same key after a restart.
-        let again = Sealer::load(dir.path()).unwrap();
+        let again = Sealer::load_with(dir.path(), None).unwrap();
         assert_eq!(again.open(&sealed).unwrap(), "hunter2");
         let other = Sealer::from_bytes(&[7u8; 32]).unwrap();
         assert!(matches!(
@@ -150,5 +154,23 @@ mod tests {
             Err(SecretError::Undecryptable)
         ));
         assert!(matches!(a.open("plain"), Err(SecretError::Undecryptable)));
+    }
+
+    #[test]
+    fn a_key_from_the_environment_wins_and_a_bad_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let hex = "07".repeat(32);
+        let s = Sealer::load_with(dir.path(), Some(hex)).unwrap();
+        let sealed = s.seal("pw").unwrap();
+        let same = Sealer::from_bytes(&[7u8; 32]).unwrap();
+        assert_eq!(same.open(&sealed).unwrap(), "pw");
+        assert!(!dir.path().join(KEY_FILE).exists(), "no key file with an env key");
+        assert!(matches!(
+            Sealer::load_with(dir.path(), Some("abc".into())),
+            Err(SecretError::BadEnvKey)
+        ));
+        std::fs::write(dir.path().join(KEY_FILE), "not hex\n").unwrap();
+        let e = Sealer::load_with(dir.path(), None).err().unwrap();
+        assert!(e.to_string().contains("backup"), "{e}");
     }
 }

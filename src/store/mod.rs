@@ -35,6 +35,8 @@ pub enum StoreError {
     UnknownDirectory,
     #[error("a directory with this key exists already")]
     DirectoryExists,
+    #[error("the source `{name}` is a {kind} source, synced by phonedir; push to another source name")]
+    SourceKind { name: String, kind: String },
     #[error("a stored value cannot be read: {0}")]
     Corrupt(String),
 }
@@ -251,11 +253,18 @@ impl Store {
                  ON CONFLICT (directory_id, name) DO NOTHING",
                 params![dir.id, source, kind],
             )?;
-            let source_id: i64 = tx.query_row(
-                "SELECT id FROM sources WHERE directory_id = ?1 AND name = ?2",
+            let (source_id, stored_kind): (i64, String) = tx.query_row(
+                "SELECT id, kind FROM sources WHERE directory_id = ?1 AND name = ?2",
                 params![dir.id, source],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
+            // A push must not overwrite what a pulled source synced (nor the reverse).
+            if stored_kind != kind {
+                return Err(StoreError::SourceKind {
+                    name: source.to_owned(),
+                    kind: stored_kind,
+                });
+            }
             store_contacts(tx, &dir, source_id, contacts)
         })
     }

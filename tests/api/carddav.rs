@@ -59,6 +59,14 @@ fn carddav_sync_follows_the_address_book_and_keeps_data_on_a_wrong_password() {
         ]
     );
 
+    // A CSV push cannot overwrite the synced source.
+    let r = s.push(
+        &format!("/contacts/{KEY}?source=dav"),
+        b"display_name,phone\nIntruder,+49 30 1111111\n",
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.json()["error"].as_str().unwrap().contains("carddav"));
+
     // Nothing changed: one PROPFIND, no multiget.
     let (propfinds, reports) = (dav.count("PROPFIND"), dav.count("REPORT"));
     let etag = s
