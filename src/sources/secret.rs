@@ -164,7 +164,10 @@ mod tests {
         let sealed = s.seal("pw").unwrap();
         let same = Sealer::from_bytes(&[7u8; 32]).unwrap();
         assert_eq!(same.open(&sealed).unwrap(), "pw");
-        assert!(!dir.path().join(KEY_FILE).exists(), "no key file with an env key");
+        assert!(
+            !dir.path().join(KEY_FILE).exists(),
+            "no key file with an env key"
+        );
         assert!(matches!(
             Sealer::load_with(dir.path(), Some("abc".into())),
             Err(SecretError::BadEnvKey)

@@ -35,7 +35,9 @@ pub enum StoreError {
     UnknownDirectory,
     #[error("a directory with this key exists already")]
     DirectoryExists,
-    #[error("the source `{name}` is a {kind} source, synced by phonedir; push to another source name")]
+    #[error(
+        "the source `{name}` is a {kind} source, synced by phonedir; push to another source name"
+    )]
     SourceKind { name: String, kind: String },
     #[error("a stored value cannot be read: {0}")]
     Corrupt(String),
