@@ -241,7 +241,10 @@ fn graph_users_page_throttle_expired_token_and_delta_rounds() {
     let mut scanned = 0;
     for f in std::fs::read_dir(s.data_dir()).unwrap() {
         let f = f.unwrap();
-        if f.file_name().to_string_lossy().starts_with("phonedir.sqlite3") {
+        if f.file_name()
+            .to_string_lossy()
+            .starts_with("phonedir.sqlite3")
+        {
             let bytes = std::fs::read(f.path()).unwrap();
             assert!(
                 !String::from_utf8_lossy(&bytes).contains("s3cr3t~value"),
