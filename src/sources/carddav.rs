@@ -41,9 +41,9 @@ pub fn fetch(
     let mut cards: BTreeMap<String, Card> = BTreeMap::new();
     let mut wanted = Vec::new();
     for (href, etag) in &listing {
-        match old.as_ref().and_then(|o| o.cards.get(href)) {
+        match old.as_ref().and_then(|o| o.cards.get(&norm(href))) {
             Some(c) if !etag.is_empty() && &c.etag == etag => {
-                cards.insert(href.clone(), c.clone());
+                cards.insert(norm(href), c.clone());
             }
             _ => wanted.push(href.clone()),
         }
@@ -61,10 +61,10 @@ pub fn fetch(
                 .into_iter()
                 .next()
                 .and_then(|raw| build(raw, rules, &mut tally));
-            cards.insert(href, Card { etag, contact });
+            cards.insert(norm(&href), Card { etag, contact });
         }
     }
-    if let Some(missing) = wanted.iter().find(|h| !cards.contains_key(*h)) {
+    if let Some(missing) = wanted.iter().find(|h| !cards.contains_key(&norm(h))) {
         // A card listed but not delivered: a partial answer must not shrink the book.
         return Err(SyncError::new(format!(
             "the server listed {missing} but did not deliver it; nothing was changed"
@@ -240,8 +240,50 @@ fn child_text(node: roxmltree::Node, ns: &str, name: &str) -> Option<String> {
         .map(|n| n.text().unwrap_or("").trim().to_owned())
 }
 
+/// One spelling of an href: servers may answer a path where they listed a full URL, or
+/// percent-encode differently between PROPFIND and REPORT.
+fn norm(href: &str) -> String {
+    let path = match href.find("://") {
+        Some(i) => href[i + 3..].find('/').map_or("/", |j| &href[i + 3 + j..]),
+        None => href,
+    };
+    let b = path.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hrefs_compare_by_path_and_decoded() {
+        assert_eq!(norm("/ab/J%C3%BCrgen%20W.vcf"), "/ab/Jürgen W.vcf");
+        assert_eq!(norm("https://dav.example:8443/ab/x.vcf"), "/ab/x.vcf");
+        assert_eq!(norm("/ab/100%.vcf"), "/ab/100%.vcf");
+    }
 }

@@ -191,6 +191,14 @@ impl Syncer {
             .map_err(|e| SyncError::new(e.to_string()))
             .and_then(|cfg| {
                 let fetched = self.fetch(key, &cfg, row.sync_state.as_deref())?;
+                if let Fetched::Contacts { contacts, .. } = &fetched {
+                    if contacts.is_empty() && row.contacts > 0 && !cfg.allow_empty {
+                        return Err(SyncError::new(format!(
+                            "the source answered no contacts at all where it had {}; taken for a fault, the last good contacts are kept (set \"allow_empty\": true if it is really empty now)",
+                            row.contacts
+                        )));
+                    }
+                }
                 Ok((cfg, fetched))
             });
         let interval = u64::try_from(row.interval_s).unwrap_or(0);

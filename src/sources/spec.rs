@@ -29,6 +29,9 @@ pub struct SourceConfig {
     pub interval_s: u64,
     pub priority: i64,
     pub region: Option<String>,
+    /// Store an empty answer even when the source held contacts (off: an empty answer is
+    /// taken for a fault and the last good contacts stay).
+    pub allow_empty: bool,
     pub spec: Spec,
 }
 
@@ -245,6 +248,11 @@ impl SourceConfig {
                 ))
             }
         };
+        let allow_empty = match map.remove("allow_empty") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(SpecError::Invalid("`allow_empty` is true or false".into())),
+        };
         if !map.contains_key("kind") {
             return Err(SpecError::Invalid(
                 "`kind` is missing: one of graph, carddav, rest, push".into(),
@@ -256,6 +264,7 @@ impl SourceConfig {
             interval_s,
             priority,
             region,
+            allow_empty,
             spec,
         })
     }
@@ -337,6 +346,7 @@ impl SourceConfig {
             if let Some(r) = &self.region {
                 m.insert("region".into(), r.clone().into());
             }
+            m.insert("allow_empty".into(), self.allow_empty.into());
         }
         v
     }

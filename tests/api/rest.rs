@@ -144,3 +144,31 @@ fn generic_rest_mapping_with_paging_runs_on_its_schedule() {
     assert_eq!(st["sources"][0]["kind"], "rest");
     assert_eq!(st["sources"][0]["next_run"], next.as_str());
 }
+
+#[test]
+fn an_empty_answer_does_not_wipe_the_book_unless_allowed() {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = calls.clone();
+    let fake = Fake::start(move |_| {
+        if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            Reply::json(200, json!([{"name": "Anna", "tel": "+49 30 1234567"}]))
+        } else {
+            Reply::json(200, json!([]))
+        }
+    });
+    let s = Server::start(&[]);
+    create_directory(&s);
+    let mut body = json!({"kind": "rest", "url": fake.base, "interval_s": 0,
+        "fields": {"display_name": "name", "numbers": {"WORK": ["tel"]}}});
+    api(&s, "PUT", "/sources/x", Some(&body.to_string()));
+    assert_eq!(api(&s, "POST", "/sources/x/sync", None).status, 200);
+    let r = api(&s, "POST", "/sources/x/sync", None);
+    assert_eq!(r.status, 502, "{}", r.body);
+    assert!(r.body.contains("allow_empty"), "{}", r.body);
+    assert_eq!(csv_rows(&s.get(&format!("/contacts/{KEY}")).body).len(), 1);
+    body["allow_empty"] = true.into();
+    api(&s, "PUT", "/sources/x", Some(&body.to_string()));
+    let r = api(&s, "POST", "/sources/x/sync", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["contacts"], 0);
+}
