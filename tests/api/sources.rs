@@ -179,3 +179,42 @@ fn a_slow_sync_answers_202_with_the_status_url() {
         vec![("Late Larry".to_owned(), "WORK:+49301234567".to_owned())]
     );
 }
+
+#[test]
+fn secrets_survive_a_restart_through_the_key_file() {
+    let fake = Fake::start(|req| {
+        if req.header("authorization") != Some("Bearer keep-me") {
+            return Reply::json(401, serde_json::json!({}));
+        }
+        Reply::json(
+            200,
+            serde_json::json!([{"name": "Anna", "tel": "+49 30 1234567"}]),
+        )
+    });
+    let s = Server::start(&[]);
+    create_directory(&s);
+    let body = serde_json::json!({"kind": "rest", "url": fake.base, "interval_s": 0,
+        "auth": "bearer", "secret": "keep-me",
+        "fields": {"display_name": "name", "numbers": {"WORK": ["tel"]}}});
+    assert_eq!(
+        api(&s, "PUT", "/sources/x", Some(&body.to_string())).status,
+        201
+    );
+    assert_eq!(api(&s, "POST", "/sources/x/sync", None).status, 200);
+    let key_file = s.data_dir().join("secret.key");
+    assert!(key_file.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the key file is the owner's only");
+    }
+    let data = s.stop();
+    let s = Server::start_in(data, &[]);
+    let r = api(&s, "POST", "/sources/x/sync", None);
+    assert_eq!(r.status, 200, "the stored secret still opens: {}", r.body);
+    assert_eq!(
+        api(&s, "GET", "/sources/x", None).json()["settings"]["secret"],
+        "********"
+    );
+}
