@@ -12,4 +12,5 @@ pub mod lookup;
 pub mod phone;
 pub mod push;
 pub mod render;
+pub mod sources;
 pub mod store;

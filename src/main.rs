@@ -191,11 +191,15 @@ struct ExportArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("PHONEDIR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The HTTP client of pulled sources logs whole URLs at debug level, and a URL may carry
+    // a source's API key (`?apikey=`): never below warn.
+    if let Ok(d) = "ureq=warn".parse() {
+        filter = filter.add_directive(d);
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PHONEDIR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();

@@ -26,10 +26,10 @@ pub struct Contact {
     pub group: String,
     #[serde(default)]
     pub numbers: Vec<PhoneNumber>,
-    /// The name of the source the contact came from; filled when read from the store,
-    /// for phones that group by source. Not part of what a push stores.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub source: String,
+    /// The sources this entry came from, best priority first; filled when a book is merged.
+    /// Left out of the JSON when empty so a source's content hash does not depend on it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 impl Contact {

@@ -5,6 +5,7 @@
 
 mod contact;
 mod key;
+pub mod merge;
 mod number;
 pub mod search;
 mod settings;

@@ -14,7 +14,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1/directories/{key}")
             .route("", web::get().to(status))
             .route("/settings", web::get().to(get_settings))
-            .route("/settings", web::put().to(put_settings)),
+            .route("/settings", web::put().to(put_settings))
+            .configure(super::sources::routes),
     );
 }
 

@@ -5,6 +5,7 @@ use crate::domain::KeyError;
 use crate::ingest::IngestError;
 use crate::push::PushError;
 use crate::render::{RenderError, ShapeError};
+use crate::sources::SourceError;
 use crate::store::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -82,7 +83,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UnknownDirectory => ApiError::unknown_directory(),
-            StoreError::DirectoryExists => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            StoreError::DirectoryExists | StoreError::SourceKind { .. } => {
+                ApiError::new(StatusCode::CONFLICT, e.to_string())
+            }
             other => ApiError::internal(&other),
         }
     }
@@ -147,5 +150,20 @@ impl From<PushError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).with_details(details)
             }
         }
+    }
+}
+
+impl From<SourceError> for ApiError {
+    fn from(e: SourceError) -> Self {
+        let status = match e {
+            SourceError::BadName | SourceError::Spec(crate::sources::spec::SpecError::Shape(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            SourceError::UnknownSource => StatusCode::NOT_FOUND,
+            SourceError::Busy | SourceError::KindChange { .. } => StatusCode::CONFLICT,
+            SourceError::NotPulled(_) | SourceError::Spec(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            SourceError::Store(s) => return s.into(),
+        };
+        ApiError::new(status, e.to_string())
     }
 }

@@ -7,11 +7,13 @@ pub mod cache;
 mod contacts;
 pub mod error;
 mod receive;
+mod sources;
 pub mod tls;
 mod upload;
 
 use crate::domain::{mask_key, ApiKey};
 use crate::push::{self, Limits, PushError, PushRequest};
+use crate::sources::{scheduler, secret, Syncer};
 use crate::store::{Store, StoreError};
 use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -23,6 +25,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Arc<Store>,
     pub cache: cache::BookCache,
+    /// Runs and manages pulled sources (graph, carddav, rest).
+    pub syncer: Arc<Syncer>,
     pub limits: Limits,
     pub max_upload_bytes: usize,
 }
@@ -55,6 +59,8 @@ pub enum ServeError {
     NoListener,
     #[error("loading the demo directory failed: {0}")]
     Demo(#[from] PushError),
+    #[error("source secrets: {0}")]
+    Secret(#[from] secret::SecretError),
     #[error("the server stopped: {0}")]
     Run(std::io::Error),
 }
@@ -72,9 +78,13 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     if cfg.demo {
         load_demo(&store, &cfg.limits)?;
     }
+    let sealer = secret::Sealer::load(&cfg.data_dir)?;
+    let syncer = Arc::new(Syncer::new(store.clone(), sealer, cfg.limits));
+    scheduler::start(syncer.clone()).map_err(ServeError::Run)?;
     let state = web::Data::new(AppState {
         store,
         cache: cache::BookCache::new(cfg.cache_bytes),
+        syncer,
         limits: cfg.limits,
         max_upload_bytes: cfg.max_upload_bytes,
     });
@@ -184,7 +194,8 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     ))
 }
 
-/// Phones carry the directory key in the URL; the access log must not.
+/// Phones carry the directory key in the URL (`/contacts/KEY`, and the management API's
+/// `/api/v1/directories/KEY`); the access log must not.
 fn masked_request_line(req: &actix_web::dev::ServiceRequest) -> String {
     format!("{} {}", req.method(), mask_url(req.request()))
 }
@@ -197,7 +208,7 @@ fn mask_url(req: &HttpRequest) -> String {
             segments.push(mask_key(seg));
             after_contacts = false;
         } else {
-            after_contacts = seg == "contacts";
+            after_contacts = seg == "contacts" || seg == "directories";
             segments.push(seg.to_owned());
         }
     }
@@ -231,6 +242,13 @@ mod tests {
         assert_eq!(
             mask_url(&req),
             "/contacts/ACME**********/yealink/v1?q=anna&apikey=ACME**********"
+        );
+        let req = TestRequest::get()
+            .uri("/api/v1/directories/ACME0123456789/sources/crm")
+            .to_http_request();
+        assert_eq!(
+            mask_url(&req),
+            "/api/v1/directories/ACME**********/sources/crm"
         );
     }
 }

@@ -49,7 +49,7 @@ impl GroupBy {
         match self {
             GroupBy::Group => c.group.trim(),
             GroupBy::Company => c.company.trim(),
-            GroupBy::Source => c.source.trim(),
+            GroupBy::Source => c.sources.first().map_or("", |s| s.trim()),
         }
     }
 }

@@ -5,15 +5,21 @@
 //! book, never half of it: each read runs in one transaction, each push in one other.
 
 mod pool;
+mod sources;
 mod versions;
 
+use crate::domain::merge::{merge, Sourced};
 use crate::domain::{text::sort_key, ApiKey, Contact, DirectorySettings, NumberType, PhoneNumber};
 use pool::Pool;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+pub use sources::{SourceRow, SourceSettings, SyncResult};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_init.sql"),
+    include_str!("migrations/002_pull_sources.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -30,6 +36,10 @@ pub enum StoreError {
     UnknownDirectory,
     #[error("a directory with this key exists already")]
     DirectoryExists,
+    #[error(
+        "the source `{name}` is a {kind} source, synced by phonedir; push to another source name"
+    )]
+    SourceKind { name: String, kind: String },
     #[error("a stored value cannot be read: {0}")]
     Corrupt(String),
 }
@@ -58,9 +68,17 @@ pub struct SourceSummary {
     pub kind: String,
     pub contacts: usize,
     pub last_success: Option<String>,
+    /// `ok`, `error`, `never_synced` or `syncing`.
+    pub status: String,
+    /// Why the last sync failed, as a sentence; None after a success.
+    pub last_error: Option<String>,
+    pub priority: i64,
+    /// When the scheduler runs it next (UTC, RFC 3339); None for push and on-demand sources.
+    pub next_run: Option<String>,
 }
 
-/// A directory's contacts as of one version, sorted by name.
+/// A directory's contacts as of one version: every source's entries merged into one list
+/// (see `domain::merge`), sorted by name.
 #[derive(Clone, Debug)]
 pub struct Book {
     pub directory: Directory,
@@ -219,7 +237,9 @@ impl Store {
             let dir = directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)?;
             let mut st = tx.prepare_cached(
                 "SELECT s.name, s.kind, s.last_success,
-                        (SELECT count(*) FROM contacts c WHERE c.source_id = s.id)
+                        (SELECT count(*) FROM contacts c WHERE c.source_id = s.id),
+                        s.status, s.last_error, s.priority,
+                        strftime('%Y-%m-%dT%H:%M:%SZ', s.next_run, 'unixepoch')
                    FROM sources s WHERE s.directory_id = ?1 ORDER BY s.name",
             )?;
             let rows = st.query_map([dir.id], |r| {
@@ -228,6 +248,10 @@ impl Store {
                     kind: r.get(1)?,
                     last_success: r.get(2)?,
                     contacts: usize::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                    status: r.get(4)?,
+                    last_error: r.get(5)?,
+                    priority: r.get(6)?,
+                    next_run: r.get(7)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -244,8 +268,6 @@ impl Store {
         contacts: &[Contact],
         create: bool,
     ) -> Result<PushOutcome> {
-        let hash = content_hash(contacts);
-        let numbers = contacts.iter().map(|c| c.numbers.len()).sum();
         self.write(|tx| {
             let dir = match directory_row(tx, key)? {
                 Some(d) => d,
@@ -257,37 +279,19 @@ impl Store {
                  ON CONFLICT (directory_id, name) DO NOTHING",
                 params![dir.id, source, kind],
             )?;
-            let (source_id, old_hash): (i64, String) = tx.query_row(
-                "SELECT id, content_hash FROM sources WHERE directory_id = ?1 AND name = ?2",
+            let (source_id, stored_kind): (i64, String) = tx.query_row(
+                "SELECT id, kind FROM sources WHERE directory_id = ?1 AND name = ?2",
                 params![dir.id, source],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            tx.execute(
-                "UPDATE sources SET last_success = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-                  WHERE id = ?1",
-                [source_id],
-            )?;
-            if old_hash == hash {
-                return Ok(PushOutcome {
-                    version: dir.version,
-                    contacts: contacts.len(),
-                    numbers,
-                    changed: false,
+            // A push must not overwrite what a pulled source synced (nor the reverse).
+            if stored_kind != kind {
+                return Err(StoreError::SourceKind {
+                    name: source.to_owned(),
+                    kind: stored_kind,
                 });
             }
-            tx.execute("DELETE FROM contacts WHERE source_id = ?1", [source_id])?;
-            insert_contacts(tx, source_id, contacts)?;
-            tx.execute(
-                "UPDATE sources SET content_hash = ?2 WHERE id = ?1",
-                params![source_id, hash],
-            )?;
-            let version = bump_version(tx, dir.id)?;
-            Ok(PushOutcome {
-                version,
-                contacts: contacts.len(),
-                numbers,
-                changed: true,
-            })
+            store_contacts(tx, &dir, source_id, contacts)
         })
     }
 
@@ -304,6 +308,50 @@ impl Store {
             }))
         })
     }
+}
+
+/// Stores a source's complete new contact list and marks the source synced. Unchanged
+/// contents (same hash) leave the contacts and the directory version alone.
+fn store_contacts(
+    tx: &Transaction,
+    dir: &Directory,
+    source_id: i64,
+    contacts: &[Contact],
+) -> Result<PushOutcome> {
+    let hash = content_hash(contacts);
+    let numbers = contacts.iter().map(|c| c.numbers.len()).sum();
+    let old_hash: String = tx.query_row(
+        "SELECT content_hash FROM sources WHERE id = ?1",
+        [source_id],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE sources SET last_success = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+                            status = 'ok', last_error = NULL, failures = 0
+          WHERE id = ?1",
+        [source_id],
+    )?;
+    if old_hash == hash {
+        return Ok(PushOutcome {
+            version: dir.version,
+            contacts: contacts.len(),
+            numbers,
+            changed: false,
+        });
+    }
+    tx.execute("DELETE FROM contacts WHERE source_id = ?1", [source_id])?;
+    insert_contacts(tx, source_id, contacts)?;
+    tx.execute(
+        "UPDATE sources SET content_hash = ?2 WHERE id = ?1",
+        params![source_id, hash],
+    )?;
+    let version = bump_version(tx, dir.id)?;
+    Ok(PushOutcome {
+        version,
+        contacts: contacts.len(),
+        numbers,
+        changed: true,
+    })
 }
 
 fn connect(path: &Path) -> Result<Connection> {
@@ -412,7 +460,7 @@ fn insert_contacts(tx: &Transaction, source_id: i64, contacts: &[Contact]) -> Re
 fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
     let mut st = tx.prepare_cached(
         "SELECT c.id, c.external_id, c.display_name, c.given_name, c.family_name, c.company,
-                c.department, c.position, c.email, c.group_name, s.name
+                c.department, c.position, c.email, c.group_name, s.name, s.priority
            FROM contacts c JOIN sources s ON c.source_id = s.id
           WHERE s.directory_id = ?1
           ORDER BY c.sort_key, c.display_name, c.id",
@@ -433,14 +481,20 @@ fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
                 email: r.get(8)?,
                 group: r.get(9)?,
                 numbers: Vec::new(),
-                source: r.get(10)?,
+                sources: Vec::new(),
             },
+            r.get::<_, String>(10)?,
+            r.get::<_, i64>(11)?,
         ))
     })?;
     for row in rows {
-        let (id, c) = row?;
+        let (id, c, source, priority) = row?;
         ids.push(id);
-        contacts.push(c);
+        contacts.push(Sourced {
+            contact: c,
+            source,
+            priority,
+        });
     }
     let index: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
@@ -457,13 +511,13 @@ fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
         let kind: String = r.get(1)?;
         let kind = NumberType::from_alias(&kind).ok_or(StoreError::Corrupt(kind))?;
         if let Some(&i) = index.get(&id) {
-            contacts[i].numbers.push(PhoneNumber {
+            contacts[i].contact.numbers.push(PhoneNumber {
                 kind,
                 value: r.get(2)?,
             });
         }
     }
-    Ok(contacts)
+    Ok(merge(contacts))
 }
 
 fn content_hash(contacts: &[Contact]) -> String {

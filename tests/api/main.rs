@@ -2,13 +2,20 @@
 //! HTTP and HTTPS. One binary keeps the build cheap.
 
 mod caching;
+mod carddav;
 mod errors;
+mod fake;
 mod formats;
+mod graph;
 mod groups;
 mod helpers;
 mod imports;
 mod lifecycle;
 mod manage;
+mod merge;
+mod radicale;
+mod rest;
 mod search;
 mod shapes;
+mod sources;
 mod vendors;

@@ -1,0 +1,344 @@
+//! Pulled sources: a directory fetches contacts from Microsoft 365 (`graph`), CardDAV
+//! (`carddav`) and JSON APIs (`rest`) itself, on a schedule or on demand.
+//!
+//! A sync fetches everything first and stores it in one transaction only when the fetch was
+//! complete; a failure is recorded as a sentence in the source's status and leaves the last
+//! good contacts in place.
+
+pub mod build;
+mod carddav;
+mod graph;
+pub mod net;
+mod rest;
+pub mod scheduler;
+pub mod secret;
+pub mod spec;
+pub mod vcard;
+
+use crate::domain::{ApiKey, Contact};
+use crate::phone::NumberRules;
+use crate::push::{valid_source_name, Limits};
+use crate::store::{SourceRow, SourceSettings, Store, StoreError, SyncResult};
+use net::Http;
+use secret::Sealer;
+use serde_json::{json, Value};
+use spec::{SourceConfig, Spec, SpecError};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Why a sync failed, as a sentence for the status; never holds a secret.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SyncError(pub String);
+
+impl SyncError {
+    pub fn new(s: impl Into<String>) -> Self {
+        SyncError(s.into())
+    }
+}
+
+/// What a kind's fetch found.
+pub enum Fetched {
+    Contacts {
+        contacts: Vec<Contact>,
+        state: Option<String>,
+    },
+    Unchanged,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("a source name consists of 1 to 64 letters, digits, `-` and `_`")]
+    BadName,
+    #[error("this directory has no source of this name")]
+    UnknownSource,
+    #[error("`{0}` is a push source: it is filled by pushing CSV files, not synced")]
+    NotPulled(String),
+    #[error("a sync of this source is running; its result shows in the status")]
+    Busy,
+    #[error("a source `{name}` of kind {kind} exists; delete it first to reuse the name for another kind")]
+    KindChange { name: String, kind: String },
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A begun sync: the source is marked `syncing` until `Syncer::run` ends it.
+pub struct Ticket {
+    key: ApiKey,
+    row: SourceRow,
+}
+
+/// Runs syncs; shared by the API and the scheduler.
+pub struct Syncer {
+    pub store: Arc<Store>,
+    sealer: Sealer,
+    http: Http,
+    limits: Limits,
+}
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Syncer {
+    pub fn new(store: Arc<Store>, sealer: Sealer, limits: Limits) -> Syncer {
+        Syncer {
+            store,
+            sealer,
+            http: Http::new(),
+            limits,
+        }
+    }
+
+    /// Creates or replaces a source from API JSON; answers its masked settings and whether
+    /// it is new.
+    pub fn put(&self, key: &ApiKey, name: &str, body: &[u8]) -> Result<(Value, bool), SourceError> {
+        if !valid_source_name(name) {
+            return Err(SourceError::BadName);
+        }
+        let mut cfg = SourceConfig::parse(body)?;
+        let existing = self.store.source(key, name)?;
+        if let Some(row) = &existing {
+            if row.kind != cfg.spec.kind() && (row.kind == "push") != (cfg.spec.kind() == "push") {
+                return Err(SourceError::KindChange {
+                    name: name.to_owned(),
+                    kind: row.kind.clone(),
+                });
+            }
+            if let Some(prev) = row.config.as_deref() {
+                if let Ok(prev) = SourceConfig::unsealed(prev, &self.sealer) {
+                    cfg.keep_secrets_from(&prev);
+                }
+            }
+        }
+        let is_push = matches!(cfg.spec, Spec::Push {});
+        let stored = if is_push {
+            None
+        } else {
+            Some(cfg.sealed(&self.sealer)?)
+        };
+        let interval = if is_push { 0 } else { cfg.interval_s };
+        // A new or changed pulled source syncs at once (if scheduled), then at its interval.
+        let next_run = (interval > 0).then(now);
+        self.store.put_source(
+            key,
+            name,
+            &SourceSettings {
+                kind: cfg.spec.kind(),
+                priority: cfg.priority,
+                interval_s: i64::try_from(interval).unwrap_or(i64::MAX),
+                config: stored.as_deref(),
+                next_run,
+            },
+        )?;
+        Ok((cfg.masked(), existing.is_none()))
+    }
+
+    /// The source's settings (secrets masked) and status.
+    pub fn get(&self, key: &ApiKey, name: &str) -> Result<Value, SourceError> {
+        let row = self
+            .store
+            .source(key, name)?
+            .ok_or(SourceError::UnknownSource)?;
+        let settings = match row.config.as_deref() {
+            None => json!({"kind": "push", "priority": row.priority}),
+            Some(c) => SourceConfig::unsealed(c, &self.sealer)
+                .map(|c| c.masked())
+                // Without the key the settings still show, minus the secret.
+                .unwrap_or_else(|e| json!({"kind": row.kind, "unreadable": e.to_string()})),
+        };
+        Ok(json!({
+            "name": row.name,
+            "settings": settings,
+            "status": status_json(&row),
+        }))
+    }
+
+    /// Runs one sync now and answers the source's status afterwards.
+    pub fn sync(&self, key: &ApiKey, name: &str) -> Result<SourceRow, SourceError> {
+        let ticket = self.begin(key, name)?;
+        self.run(ticket)
+    }
+
+    /// Marks the source as syncing (one sync at a time); `run` does the work.
+    pub fn begin(&self, key: &ApiKey, name: &str) -> Result<Ticket, SourceError> {
+        let row = self
+            .store
+            .source(key, name)?
+            .ok_or(SourceError::UnknownSource)?;
+        if row.config.is_none() {
+            return Err(SourceError::NotPulled(name.to_owned()));
+        }
+        if !self.store.begin_sync(key, name)? {
+            return Err(SourceError::Busy);
+        }
+        Ok(Ticket {
+            key: key.clone(),
+            row,
+        })
+    }
+
+    pub fn run(&self, ticket: Ticket) -> Result<SourceRow, SourceError> {
+        let Ticket { key, row } = ticket;
+        let (key, name) = (&key, row.name.as_str());
+        let stored = row.config.clone().unwrap_or_default();
+        let started = std::time::Instant::now();
+        let result = SourceConfig::unsealed(&stored, &self.sealer)
+            .map_err(|e| SyncError::new(e.to_string()))
+            .and_then(|cfg| {
+                let fetched = self.fetch(key, &cfg, row.sync_state.as_deref())?;
+                if let Fetched::Contacts { contacts, .. } = &fetched {
+                    if contacts.is_empty() && row.contacts > 0 && !cfg.allow_empty {
+                        return Err(SyncError::new(format!(
+                            "the source answered no contacts at all where it had {}; taken for a fault, the last good contacts are kept (set \"allow_empty\": true if it is really empty now)",
+                            row.contacts
+                        )));
+                    }
+                }
+                Ok((cfg, fetched))
+            });
+        let interval = u64::try_from(row.interval_s).unwrap_or(0);
+        match result {
+            Ok((_, fetched)) => {
+                let next = (interval > 0).then(|| now() + secs(with_jitter(interval)));
+                let r = match &fetched {
+                    Fetched::Contacts { contacts, state } => {
+                        SyncResult::Contacts(contacts, state.clone())
+                    }
+                    Fetched::Unchanged => SyncResult::Unchanged,
+                };
+                let outcome = self.store.finish_sync(key, name, r, next);
+                if let Err(e) = outcome {
+                    let _ = self.store.fail_sync(key, name, &e.to_string(), next);
+                    return Err(e.into());
+                }
+                tracing::info!(
+                    source = name,
+                    kind = row.kind,
+                    ms = started.elapsed().as_millis() as u64,
+                    "sync finished"
+                );
+            }
+            Err(e) => {
+                let next = (interval > 0).then(|| now() + secs(backoff(interval, row.failures)));
+                tracing::warn!(source = name, kind = row.kind, error = %e, "sync failed");
+                self.store.fail_sync(key, name, &e.0, next)?;
+            }
+        }
+        self.store
+            .source(key, name)?
+            .ok_or(SourceError::UnknownSource)
+    }
+
+    fn fetch(
+        &self,
+        key: &ApiKey,
+        cfg: &SourceConfig,
+        state: Option<&str>,
+    ) -> Result<Fetched, SyncError> {
+        let dir_region = self
+            .store
+            .directory(key)
+            .ok()
+            .flatten()
+            .and_then(|d| d.settings.region());
+        let rules = NumberRules {
+            region: cfg.region().or(dir_region).or(self.limits.default_region),
+            max_extension_digits: self.limits.max_extension_digits,
+        };
+        match &cfg.spec {
+            Spec::Push {} => Err(SyncError::new("a push source is not synced")),
+            Spec::Carddav(c) => carddav::fetch(&self.http, c, state, &rules),
+            Spec::Rest(r) => {
+                let r = r.resolved().map_err(|e| SyncError::new(e.to_string()))?;
+                rest::fetch(&self.http, &r, &rules)
+            }
+            Spec::Graph(g) => graph::fetch(&self.http, g, state, &rules),
+        }
+    }
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The interval plus up to 10 % random delay, so many sources do not all run at once.
+fn with_jitter(interval_s: u64) -> Duration {
+    let mut b = [0u8; 4];
+    let r = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+        .map(|_| u32::from_le_bytes(b))
+        .unwrap_or(0);
+    let spread = interval_s / 10;
+    let extra = if spread == 0 {
+        0
+    } else {
+        u64::from(r) % spread
+    };
+    Duration::from_secs(interval_s + extra)
+}
+
+/// After `failures` failed syncs in a row: 1, 2, 4, … minutes, never later than the interval.
+fn backoff(interval_s: u64, failures: i64) -> Duration {
+    let step = 60u64.saturating_mul(1u64 << failures.clamp(0, 16));
+    Duration::from_secs(step.min(interval_s.max(60)))
+}
+
+/// A source's status as the API shows it.
+pub fn status_json(row: &SourceRow) -> Value {
+    json!({
+        "name": row.name,
+        "kind": row.kind,
+        "status": row.status,
+        "priority": row.priority,
+        "interval_s": row.interval_s,
+        "contacts": row.contacts,
+        "last_success": row.last_success,
+        "last_error": row.last_error,
+        "next_run": row.next_run.map(rfc3339),
+    })
+}
+
+/// Unix seconds as `2026-11-23T04:25:17Z`.
+pub fn rfc3339(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let rem = t.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_jitter_and_backoff() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_407_917), "2026-11-23T04:25:17Z");
+        for _ in 0..20 {
+            let j = with_jitter(3600).as_secs();
+            assert!((3600..3960).contains(&j), "{j}");
+        }
+        assert_eq!(backoff(3600, 0).as_secs(), 60);
+        assert_eq!(backoff(3600, 2).as_secs(), 240);
+        assert_eq!(backoff(3600, 10).as_secs(), 3600);
+        assert_eq!(backoff(0, 3).as_secs(), 60);
+    }
+}

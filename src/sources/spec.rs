@@ -1,0 +1,455 @@
+//! A source's settings as the management API takes them: common fields (`interval_s`,
+//! `priority`, `region`) plus the fields of its kind. Secrets are sealed before they are
+//! stored and masked whenever settings are shown.
+
+use super::secret::{Sealer, SecretError};
+use crate::phone::Region;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What a masked secret reads as; sending it back keeps the stored secret.
+pub const MASK: &str = "********";
+pub const DEFAULT_INTERVAL_S: u64 = 3600;
+pub const DEFAULT_PRIORITY: i64 = 100;
+/// Scheduled syncs no more often than this; on demand is always possible.
+pub const MIN_INTERVAL_S: u64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("the source settings are not valid JSON of the expected shape: {0}")]
+    Shape(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceConfig {
+    pub interval_s: u64,
+    pub priority: i64,
+    pub region: Option<String>,
+    /// Store an empty answer even when the source held contacts (off: an empty answer is
+    /// taken for a fault and the last good contacts stay).
+    pub allow_empty: bool,
+    pub spec: Spec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Spec {
+    /// CSV pushes; only the common fields apply.
+    Push {},
+    Graph(GraphSpec),
+    Carddav(CarddavSpec),
+    Rest(Box<RestSpec>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GraphMode {
+    #[default]
+    Users,
+    Contacts,
+    OrgContacts,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphSpec {
+    pub tenant_id: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
+    #[serde(default)]
+    pub mode: GraphMode,
+    /// Defaults to `https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// Defaults to `https://graph.microsoft.com/v1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarddavSpec {
+    pub url: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestAuth {
+    #[default]
+    None,
+    Bearer,
+    Basic,
+    Apikey,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestSpec {
+    pub url: String,
+    /// `easyconnect` fills auth and the field mapping for innovaphone's EasyConnect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    #[serde(default)]
+    pub auth: RestAuth,
+    #[serde(default)]
+    pub username: String,
+    /// The password (basic), token (bearer) or key (apikey).
+    #[serde(default)]
+    pub secret: String,
+    /// The query parameter an `apikey` goes in.
+    #[serde(default = "apikey_param")]
+    pub apikey_param: String,
+    /// JSON pointer to the array of records; empty = the answer itself, or its first array
+    /// under `value`, `items`, `data`, `contacts` or `records`.
+    #[serde(default)]
+    pub records: String,
+    /// JSON pointer to the next page's URL; absent or null ends the paging.
+    #[serde(default)]
+    pub next: String,
+    #[serde(default)]
+    pub fields: RestFields,
+}
+
+fn apikey_param() -> String {
+    "apikey".into()
+}
+
+/// Which record field (a key, or a JSON pointer starting with `/`) holds what.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestFields {
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub given_name: String,
+    #[serde(default)]
+    pub family_name: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub id: String,
+    /// Number type (WORK, MOBILE, HOME, FAX, EXTENSION, …) → field(s); a field may hold
+    /// one number or an array of them.
+    #[serde(default)]
+    pub numbers: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl RestSpec {
+    /// The spec with its preset's defaults filled in where the user gave nothing.
+    pub fn resolved(&self) -> Result<RestSpec, SpecError> {
+        let mut s = self.clone();
+        match s.preset.as_deref() {
+            None => {}
+            Some("easyconnect") => {
+                if s.auth == RestAuth::None {
+                    s.auth = RestAuth::Apikey;
+                }
+                let f = &mut s.fields;
+                for (field, name) in [
+                    (&mut f.display_name, "cn"),
+                    (&mut f.given_name, "givenname"),
+                    (&mut f.family_name, "sn"),
+                    (&mut f.company, "company"),
+                    (&mut f.email, "email"),
+                    (&mut f.id, "dbsid"),
+                ] {
+                    if field.is_empty() {
+                        *field = name.into();
+                    }
+                }
+                if f.numbers.is_empty() {
+                    for (t, name) in [
+                        ("WORK", "telephonenumber"),
+                        ("MOBILE", "mobile"),
+                        ("HOME", "homephone"),
+                    ] {
+                        f.numbers.insert(t.into(), vec![name.into()]);
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(SpecError::Invalid(format!(
+                    "`{other}` is not a preset; the one preset is `easyconnect`"
+                )))
+            }
+        }
+        Ok(s)
+    }
+}
+
+impl Spec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Spec::Push {} => "push",
+            Spec::Graph(_) => "graph",
+            Spec::Carddav(_) => "carddav",
+            Spec::Rest(_) => "rest",
+        }
+    }
+
+    fn secrets_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            Spec::Push {} => vec![],
+            Spec::Graph(g) => vec![&mut g.client_secret],
+            Spec::Carddav(c) => vec![&mut c.password],
+            Spec::Rest(r) => vec![&mut r.secret],
+        }
+    }
+}
+
+impl SourceConfig {
+    /// Reads and checks settings sent to the API.
+    pub fn parse(body: &[u8]) -> Result<SourceConfig, SpecError> {
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| SpecError::Shape(e.to_string()))?;
+        let cfg = SourceConfig::from_value(value)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn from_value(value: Value) -> Result<SourceConfig, SpecError> {
+        let Value::Object(mut map) = value else {
+            return Err(SpecError::Shape("expected a JSON object".into()));
+        };
+        let interval_s = match map.remove("interval_s") {
+            None | Some(Value::Null) => DEFAULT_INTERVAL_S,
+            Some(v) => v.as_u64().ok_or_else(|| {
+                SpecError::Invalid(
+                    "`interval_s` is a whole number of seconds (0 = only on demand)".into(),
+                )
+            })?,
+        };
+        let priority = match map.remove("priority") {
+            None | Some(Value::Null) => DEFAULT_PRIORITY,
+            Some(v) => v.as_i64().ok_or_else(|| {
+                SpecError::Invalid(
+                    "`priority` is a whole number; lower wins merge conflicts".into(),
+                )
+            })?,
+        };
+        let region = match map.remove("region") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                return Err(SpecError::Invalid(
+                    "`region` is a country code such as \"DE\"".into(),
+                ))
+            }
+        };
+        let allow_empty = match map.remove("allow_empty") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(SpecError::Invalid("`allow_empty` is true or false".into())),
+        };
+        if !map.contains_key("kind") {
+            return Err(SpecError::Invalid(
+                "`kind` is missing: one of graph, carddav, rest, push".into(),
+            ));
+        }
+        let spec: Spec = serde_json::from_value(Value::Object(map))
+            .map_err(|e| SpecError::Shape(e.to_string()))?;
+        Ok(SourceConfig {
+            interval_s,
+            priority,
+            region,
+            allow_empty,
+            spec,
+        })
+    }
+
+    fn validate(&self) -> Result<(), SpecError> {
+        let bad = |m: &str| Err(SpecError::Invalid(m.to_owned()));
+        if self.interval_s != 0 && self.interval_s < MIN_INTERVAL_S {
+            return bad("`interval_s` is 0 (only on demand) or at least 60 seconds");
+        }
+        if let Some(r) = &self.region {
+            r.parse::<Region>()
+                .map_err(|e| SpecError::Invalid(format!("`region`: {e}")))?;
+        }
+        let url_ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        match &self.spec {
+            Spec::Push {} => Ok(()),
+            Spec::Carddav(c) if !url_ok(&c.url) => {
+                bad("`url` must be the address book's http(s) URL")
+            }
+            Spec::Carddav(_) => Ok(()),
+            Spec::Rest(r) => {
+                let r = r.resolved()?;
+                if !url_ok(&r.url) {
+                    return bad("`url` must be an http(s) URL");
+                }
+                if r.fields.display_name.is_empty()
+                    && r.fields.given_name.is_empty()
+                    && r.fields.family_name.is_empty()
+                {
+                    return bad("`fields` needs a name: display_name, given_name or family_name");
+                }
+                if r.fields.numbers.is_empty() {
+                    return bad("`fields.numbers` maps number types to fields, e.g. {\"WORK\": [\"phone\"]}");
+                }
+                for t in r.fields.numbers.keys() {
+                    if crate::domain::NumberType::from_alias(t).is_none() {
+                        return Err(SpecError::Invalid(format!(
+                            "`{t}` in `fields.numbers` is not a number type; use WORK, HOME, MOBILE, FAX, PAGER, OTHER or EXTENSION"
+                        )));
+                    }
+                }
+                Ok(())
+            }
+            Spec::Graph(g) => {
+                if g.tenant_id.trim().is_empty() || g.client_id.trim().is_empty() {
+                    return bad(
+                        "`tenant_id` and `client_id` are required (Azure app registration)",
+                    );
+                }
+                for u in [&g.token_url, &g.graph_url].into_iter().flatten() {
+                    if !url_ok(u) {
+                        return bad("`token_url` and `graph_url` must be http(s) URLs");
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Keeps stored secrets for fields sent empty or masked, so a settings round trip
+    /// (GET, edit, PUT) does not need the password again.
+    pub fn keep_secrets_from(&mut self, previous: &SourceConfig) {
+        if self.spec.kind() != previous.spec.kind() {
+            return;
+        }
+        let mut prev = previous.spec.clone();
+        for (new, old) in self.spec.secrets_mut().into_iter().zip(prev.secrets_mut()) {
+            if new.is_empty() || new == MASK {
+                *new = std::mem::take(old);
+            }
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        let mut v = serde_json::to_value(&self.spec).unwrap_or(Value::Object(Map::new()));
+        if let Value::Object(m) = &mut v {
+            m.insert("interval_s".into(), self.interval_s.into());
+            m.insert("priority".into(), self.priority.into());
+            if let Some(r) = &self.region {
+                m.insert("region".into(), r.clone().into());
+            }
+            m.insert("allow_empty".into(), self.allow_empty.into());
+        }
+        v
+    }
+
+    /// The settings as shown by the API: secrets masked.
+    pub fn masked(&self) -> Value {
+        let mut c = self.clone();
+        for s in c.spec.secrets_mut() {
+            if !s.is_empty() {
+                *s = MASK.into();
+            }
+        }
+        c.to_value()
+    }
+
+    /// The settings as stored: secrets sealed.
+    pub fn sealed(&self, sealer: &Sealer) -> Result<String, SpecError> {
+        let mut c = self.clone();
+        for s in c.spec.secrets_mut() {
+            if !s.is_empty() {
+                *s = sealer.seal(s)?;
+            }
+        }
+        Ok(c.to_value().to_string())
+    }
+
+    /// Reads stored settings and opens their secrets.
+    pub fn unsealed(stored: &str, sealer: &Sealer) -> Result<SourceConfig, SpecError> {
+        let value: Value =
+            serde_json::from_str(stored).map_err(|e| SpecError::Shape(e.to_string()))?;
+        let mut c = SourceConfig::from_value(value)?;
+        for s in c.spec.secrets_mut() {
+            if !s.is_empty() {
+                *s = sealer.open(s)?;
+            }
+        }
+        Ok(c)
+    }
+
+    pub fn region(&self) -> Option<Region> {
+        self.region.as_deref().and_then(|r| r.parse().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_masks_seals_and_keeps_secrets() {
+        let body = br#"{"kind":"carddav","url":"https://dav.example/ab/","username":"u",
+                        "password":"pw","priority":5}"#;
+        let cfg = SourceConfig::parse(body).unwrap();
+        assert_eq!((cfg.interval_s, cfg.priority), (3600, 5));
+        assert_eq!(cfg.masked()["password"], MASK);
+        let sealer = Sealer::from_bytes(&[1u8; 32]).unwrap();
+        let stored = cfg.sealed(&sealer).unwrap();
+        assert!(!stored.contains("\"pw\""), "{stored}");
+        assert_eq!(SourceConfig::unsealed(&stored, &sealer).unwrap(), cfg);
+
+        let mut again = SourceConfig::parse(
+            br#"{"kind":"carddav","url":"https://dav.example/ab/","username":"u","password":"********"}"#,
+        )
+        .unwrap();
+        again.keep_secrets_from(&cfg);
+        assert_eq!(again.spec, cfg.spec);
+    }
+
+    #[test]
+    fn refuses_what_cannot_work_with_a_sentence() {
+        for (body, needle) in [
+            (r#"{"url":"x"}"#, "kind"),
+            (r#"{"kind":"carddav","url":"ftp://x"}"#, "url"),
+            (
+                r#"{"kind":"carddav","url":"https://x","pasword":"p"}"#,
+                "pasword",
+            ),
+            (
+                r#"{"kind":"carddav","url":"https://x","interval_s":5}"#,
+                "interval_s",
+            ),
+            (
+                r#"{"kind":"rest","url":"https://x","preset":"nope"}"#,
+                "preset",
+            ),
+            (
+                r#"{"kind":"graph","tenant_id":"","client_id":"c"}"#,
+                "tenant_id",
+            ),
+            (r#"{"kind":"ldap"}"#, "ldap"),
+        ] {
+            let e = SourceConfig::parse(body.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(needle), "{body}: {e}");
+        }
+        let ec = SourceConfig::parse(
+            br#"{"kind":"rest","preset":"easyconnect","url":"https://pbx/contacts","secret":"k"}"#,
+        )
+        .unwrap();
+        let Spec::Rest(r) = ec.spec else { panic!() };
+        let r = r.resolved().unwrap();
+        assert_eq!(r.auth, RestAuth::Apikey);
+        assert_eq!(r.fields.numbers["MOBILE"], vec!["mobile".to_owned()]);
+    }
+}
