@@ -54,6 +54,35 @@ fn normalization(c: &mut Criterion) {
     g.bench_function("national_messy", |b| {
         b.iter(|| r.parse_typed(black_box("+49 (0)231 12345-67"), NumberType::Work))
     });
+    // The reference table: 250 inputs of 26 countries, the mix a real book has.
+    let table = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/numbers.tsv"
+    ))
+    .unwrap_or_default();
+    let mixed: Vec<(String, NumberRules)> = table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("input\t"))
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            let input = cols.next()?.to_owned();
+            let region = cols.next()?.parse().ok();
+            Some((
+                input,
+                NumberRules {
+                    region,
+                    max_extension_digits: 6,
+                },
+            ))
+        })
+        .collect();
+    g.bench_function("mixed_countries_250", |b| {
+        b.iter(|| {
+            for (input, rules) in &mixed {
+                let _ = black_box(rules.parse(input, NumberType::Work));
+            }
+        })
+    });
     g.bench_function("extension", |b| {
         b.iter(|| r.parse_typed(black_box("EXT:201"), NumberType::Work))
     });

@@ -157,23 +157,17 @@ impl NumberRules {
 
     fn e164(&self, input: &str, c: &Cleaned) -> Result<String, NumberError> {
         if c.plus {
-            return e164_of(None, &format!("+{}", c.digits))
-                .ok_or_else(|| NumberError::Invalid(input.to_owned()));
+            return international(&c.digits).ok_or_else(|| NumberError::Invalid(input.to_owned()));
         }
         if c.digits.starts_with("00") && self.region.is_none() {
             // Without a region, `00` is the international prefix almost everywhere.
-            return e164_of(None, &format!("+{}", &c.digits[2..]))
+            return international(&c.digits[2..])
                 .ok_or_else(|| NumberError::Invalid(input.to_owned()));
         }
         let Some(region) = self.region else {
             return Err(NumberError::NoRegion(input.to_owned()));
         };
-        if let Some(n) = e164_of(Some(region), &c.digits) {
-            return Ok(n);
-        }
-        if let Some(n) = strip_international_prefix(region, &c.digits)
-            .and_then(|rest| e164_of(None, &format!("+{rest}")))
-        {
+        if let Some(n) = in_region(region, &c.digits) {
             return Ok(n);
         }
         let hint = HINT_REGIONS
@@ -182,7 +176,7 @@ impl NumberRules {
             .find(|r| {
                 Region::from_str(r)
                     .ok()
-                    .and_then(|r| e164_of(Some(r), &c.digits))
+                    .and_then(|r| national(r, &c.digits))
                     .is_some()
             })
             .map(|r| format!("add the country code or push with ?region={r}"))
@@ -195,24 +189,90 @@ impl NumberRules {
     }
 }
 
+// How a number is read. The phonenumber crate keeps every metadata pattern in one regex
+// cache of 100 entries behind one lock; a book with numbers of many countries needs more
+// and recompiles patterns on nearly every call (a hundred times slower than one country).
+// So the shapes that make up nearly every book — E.164, national with or without the trunk
+// prefix, the region's international prefix — are read here with the metadata's patterns
+// compiled once; the crate's parser is the fallback for everything else.
+
+/// The crate's metadata, which lives for the whole run.
+fn db() -> &'static phonenumber::metadata::Database {
+    &phonenumber::metadata::DATABASE
+}
+
+/// Digits after a `+` (or an international prefix).
+fn international(digits: &str) -> Option<String> {
+    canonical(digits).or_else(|| e164_of(None, &format!("+{digits}")))
+}
+
+/// Digits dialled in `region`: national (with or without its trunk prefix), or behind the
+/// region's international prefix (`00`, `011`, …).
+fn in_region(region: Region, digits: &str) -> Option<String> {
+    national(region, digits)
+        .or_else(|| {
+            let rest = strip_international_prefix(region, digits)?;
+            international(rest)
+        })
+        .or_else(|| e164_of(Some(region), digits))
+}
+
+/// `+` and digits: the calling code is whichever prefix of one to three digits is one
+/// (they are prefix-free); the rest must be a valid national number of it, as written or
+/// without the trunk prefix a writer left in (`+49 (0)89 …`).
+fn canonical(digits: &str) -> Option<String> {
+    for len in 1..=3.min(digits.len()) {
+        let code: u16 = digits[..len].parse().ok()?;
+        let Some(regions) = db().by_code(&code) else {
+            continue;
+        };
+        let nsn = &digits[len..];
+        if valid_national(code, nsn) {
+            return Some(format!("+{digits}"));
+        }
+        let stripped = regions
+            .iter()
+            .filter_map(|m| m.national_prefix())
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .find_map(|p| nsn.strip_prefix(p).filter(|n| valid_national(code, n)));
+        return stripped.map(|n| format!("+{code}{n}"));
+    }
+    None
+}
+
+/// A national number of `region`, with or without its trunk prefix (`0231 …`, Italy's
+/// `02 …` which keeps its zero).
+fn national(region: Region, digits: &str) -> Option<String> {
+    let meta = db().by_id(region.code())?;
+    let code = meta.country_code();
+    let prefix = meta
+        .national_prefix()
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let stripped = prefix.and_then(|p| digits.strip_prefix(p));
+    stripped
+        .into_iter()
+        .chain(std::iter::once(digits))
+        .find(|n| !n.is_empty() && valid_national(code, n))
+        .map(|n| format!("+{code}{n}"))
+}
+
+/// The slow path: the crate's parser, and our whole-number check.
 fn e164_of(region: Option<Region>, text: &str) -> Option<String> {
     let n = phonenumber::parse(region.map(|r| r.0), text).ok()?;
-    if !phonenumber::is_valid(&n) || !matches_entirely(&n) {
+    if !valid_national(n.code().value(), &n.national().to_string()) {
         return None;
     }
     Some(n.format().mode(phonenumber::Mode::E164).to_string())
 }
 
-/// The crate's validity check anchors a type pattern at the start of the number only, so a
-/// number with extra digits can pass (`+86 231 2345 6789`). libphonenumber requires the
-/// whole national number to match one type; so do we.
-fn matches_entirely(n: &phonenumber::PhoneNumber) -> bool {
-    // Not `n.metadata()`: it drops the leading zero of Italian numbers when it picks the
-    // region. Every region that shares the calling code is asked instead.
-    let Some(regions) = phonenumber::metadata::DATABASE.by_code(&n.code().value()) else {
+/// libphonenumber's validity: the whole national significant number matches the general
+/// pattern and one number type's pattern and lengths, in some region of the calling code.
+/// (The crate's own check anchors patterns at the start only, so `+86 231 2345 6789`
+/// passed; and its region pick drops Italian leading zeros.)
+fn valid_national(code: u16, national: &str) -> bool {
+    let Some(regions) = db().by_code(&code) else {
         return false;
     };
-    let national = n.national().to_string();
     regions.into_iter().any(|meta| {
         let d = meta.descriptors();
         let types = [
@@ -227,45 +287,56 @@ fn matches_entirely(n: &phonenumber::PhoneNumber) -> bool {
             d.uan(),
             d.voicemail(),
         ];
-        full_match(d.general(), &national)
-            && types
-                .into_iter()
-                .flatten()
-                .any(|t| full_match(t, &national))
+        full_match(d.general(), national)
+            && types.into_iter().flatten().any(|t| full_match(t, national))
     })
 }
 
-fn full_match(d: &phonenumber::metadata::Descriptor, national: &str) -> bool {
+fn full_match(d: &'static phonenumber::metadata::Descriptor, national: &str) -> bool {
     let len = national.len() as u16;
     if !d.possible_length().is_empty() && !d.possible_length().contains(&len) {
         return false;
     }
-    anchored(d.national_number().as_str()).is_some_and(|re| re.is_match(national))
+    compiled(d.national_number().as_str(), true).is_some_and(|re| re.is_match(national))
 }
 
-/// Metadata patterns compiled as whole-string matches, once per pattern.
-fn anchored(pattern: &str) -> Option<std::sync::Arc<regex::Regex>> {
+/// A metadata pattern compiled once, anchored at both ends (`whole`) or at the start.
+/// Patterns live in the crate's static database for the whole run, so their address
+/// names them; the few thousand compiled patterns live as long.
+fn compiled(pattern: &'static str, whole: bool) -> Option<&'static regex::Regex> {
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+    use std::sync::{OnceLock, RwLock};
+    type Cache = RwLock<HashMap<(usize, usize, bool), Option<&'static regex::Regex>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(re) = map.get(pattern) {
-        return Some(re.clone());
+    let id = (pattern.as_ptr() as usize, pattern.len(), whole);
+    if let Some(re) = cache.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+        return *re;
     }
     // The metadata keeps the layout whitespace of libphonenumber's XML.
     let compact: String = pattern.split_whitespace().collect();
-    let re = Arc::new(regex::Regex::new(&format!("^(?:{compact})$")).ok()?);
-    map.insert(pattern.to_owned(), re.clone());
-    Some(re)
+    let source = if whole {
+        format!("^(?:{compact})$")
+    } else {
+        format!("^(?:{compact})")
+    };
+    let re = regex::Regex::new(&source)
+        .ok()
+        .map(|r| &*Box::leak(Box::new(r)));
+    cache
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id, re);
+    re
 }
 
 /// The region's own international prefix (`011` in the US, `0011` in Australia) read
-/// from the metadata, for the digits the crate does not recognise as international.
+/// from the metadata.
 fn strip_international_prefix(region: Region, digits: &str) -> Option<&str> {
-    let meta = phonenumber::metadata::DATABASE.by_id(region.code())?;
-    let m = meta.international_prefix()?.find(digits)?;
-    (m.start() == 0 && m.end() < digits.len()).then(|| &digits[m.end()..])
+    let meta = db().by_id(region.code())?;
+    let re = compiled(meta.international_prefix()?.as_str(), false)?;
+    let m = re.find(digits)?;
+    (m.end() < digits.len()).then(|| &digits[m.end()..])
 }
 
 fn strip_quotes(s: &str) -> &str {
