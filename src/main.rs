@@ -8,7 +8,7 @@ use phonedir::http::{self, ServerConfig};
 use phonedir::ingest::Mapping;
 use phonedir::phone::Region;
 use phonedir::push::{self, InputFormat, Limits, PushRequest};
-use phonedir::render::{Format, Presenter};
+use phonedir::render::{Format, Presenter, ShapeParams};
 use phonedir::store::Store;
 use std::path::PathBuf;
 
@@ -184,9 +184,19 @@ struct ExportArgs {
     data: DataDir,
     #[arg(long)]
     key: String,
-    /// csv, yealink, yealink-directory, snom, snom-tbook or gigaset-central.
+    /// csv, yealink, yealink-directory, snom, snom-tbook, snom-dect, gigaset-central,
+    /// grandstream, fanvil, fritzbox, vcard or vcard4.
     #[arg(long, default_value = "csv")]
     format: String,
+    /// Number shape: e164, intl00, national or auto (default: the directory's setting).
+    #[arg(long)]
+    numbers: Option<String>,
+    /// Outside-line prefix before external numbers (default: the directory's setting).
+    #[arg(long)]
+    outside_prefix: Option<String>,
+    /// Home country for national shapes (default: the directory's setting).
+    #[arg(long)]
+    region: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -390,11 +400,19 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     let Some(book) = store.book(&key(&args.key)?)? else {
         bail!("no directory has the key {}", args.key);
     };
-    let r = format.render(
-        book.directory.title(),
-        &book.contacts,
-        &Presenter::default(),
+    // As on the server: the options over the directory's settings; the CSV, being the data
+    // contract, only changes when asked.
+    let settings = (format != Format::Csv).then_some(&book.directory.settings);
+    let presenter = Presenter::resolve(
+        &ShapeParams {
+            numbers: args.numbers.as_deref(),
+            outside_prefix: args.outside_prefix.as_deref(),
+            region: args.region.as_deref(),
+        },
+        settings,
+        None,
     )?;
+    let r = format.render(book.directory.title(), &book.contacts, &presenter)?;
     print!("{}", r.body);
     if let Some(n) = r.notice {
         eprintln!("note: {n}");
