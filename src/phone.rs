@@ -203,7 +203,24 @@ fn db() -> &'static phonenumber::metadata::Database {
 
 /// Digits after a `+` (or an international prefix).
 fn international(digits: &str) -> Option<String> {
-    canonical(digits).or_else(|| e164_of(None, &format!("+{digits}")))
+    canonical(digits).or_else(|| {
+        let quirky = (1..=3.min(digits.len()))
+            .filter_map(|len| digits[..len].parse::<u16>().ok())
+            .filter_map(|code| db().by_code(&code))
+            .flatten()
+            .any(has_parsing_rules);
+        quirky
+            .then(|| e164_of(None, &format!("+{digits}")))
+            .flatten()
+    })
+}
+
+/// Regions whose national numbers need libphonenumber's rewriting rules (Argentina's
+/// mobile `15`, carrier codes in Brazil, …): only for these is the crate's slow parser worth
+/// asking when our reading fails. Elsewhere a failure is final, so a file full of bad
+/// numbers costs no more than a good one.
+fn has_parsing_rules(meta: &phonenumber::metadata::Metadata) -> bool {
+    meta.national_prefix_for_parsing().is_some() || meta.national_prefix_transform_rule().is_some()
 }
 
 /// Digits dialled in `region`: national (with or without its trunk prefix), or behind the
@@ -214,7 +231,12 @@ fn in_region(region: Region, digits: &str) -> Option<String> {
             let rest = strip_international_prefix(region, digits)?;
             international(rest)
         })
-        .or_else(|| e164_of(Some(region), digits))
+        .or_else(|| {
+            let meta = db().by_id(region.code())?;
+            has_parsing_rules(meta)
+                .then(|| e164_of(Some(region), digits))
+                .flatten()
+        })
 }
 
 /// `+` and digits: the calling code is whichever prefix of one to three digits is one
