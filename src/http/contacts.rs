@@ -18,15 +18,18 @@ use std::sync::Arc;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/contacts/{key}")
-            .route("", web::get().to(csv_book))
+            .route("", web::get().to(whole(Format::Csv)))
             .route("", web::post().to(super::receive::push_file))
             .route("", web::put().to(super::receive::push_file))
             .route("/yealink/v1", web::get().to(yealink_book))
             .route("/snom/v1", web::get().to(snom_book))
-            .route("/snom/tbook", web::get().to(snom_tbook))
-            .route("/snom/tbook", web::post().to(snom_tbook))
+            .route("/snom/tbook", web::get().to(whole(Format::SnomTbook)))
+            .route("/snom/tbook", web::post().to(whole(Format::SnomTbook)))
             .route("/gigaset/v1", web::get().to(gigaset_online))
-            .route("/gigaset/central", web::get().to(gigaset_central))
+            .route(
+                "/gigaset/central",
+                web::get().to(whole(Format::GigasetCentral)),
+            )
             .route("/snom/dect", web::get().to(whole(Format::SnomDect)))
             .route("/snom/search", web::get().to(snom_search))
             .route("/cisco/v1", web::get().to(cisco_book))
@@ -313,14 +316,6 @@ impl ShapeQuery {
     }
 }
 
-async fn csv_book(
-    req: HttpRequest,
-    key: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    respond(&req, &state, &key, View::Book(Format::Csv, None)).await
-}
-
 async fn yealink_book(
     req: HttpRequest,
     key: web::Path<String>,
@@ -369,14 +364,6 @@ async fn snom_book(
     respond(&req, &state, &key, view).await
 }
 
-async fn snom_tbook(
-    req: HttpRequest,
-    key: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    respond(&req, &state, &key, View::Book(Format::SnomTbook, None)).await
-}
-
 async fn gigaset_online(
     req: HttpRequest,
     key: web::Path<String>,
@@ -385,14 +372,6 @@ async fn gigaset_online(
 ) -> Result<HttpResponse, ApiError> {
     let view = View::Gigaset(params.into_inner());
     respond(&req, &state, &key, view).await
-}
-
-async fn gigaset_central(
-    req: HttpRequest,
-    key: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    respond(&req, &state, &key, View::Book(Format::GigasetCentral, None)).await
 }
 
 /// Caller-ID lookup for PBXs and CTI: `?number=N`, answered as JSON or, with

@@ -228,17 +228,7 @@ fn malformed(e: &::csv::Error) -> IngestError {
 mod tests {
     use super::*;
     use crate::domain::{Contact, NumberType};
-    use crate::phone::NumberRules;
-
-    fn opts() -> IngestOptions<'static> {
-        IngestOptions {
-            rules: NumberRules {
-                region: Some("DE".parse().unwrap()),
-                max_extension_digits: 6,
-            },
-            ..Default::default()
-        }
-    }
+    use crate::ingest::german_options as opts;
 
     fn numbers(c: &Contact) -> Vec<String> {
         c.numbers.iter().map(|n| n.to_string()).collect()

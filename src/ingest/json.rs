@@ -156,17 +156,7 @@ fn json_message(bytes: &[u8], e: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phone::NumberRules;
-
-    fn opts() -> IngestOptions<'static> {
-        IngestOptions {
-            rules: NumberRules {
-                region: Some("DE".parse().unwrap()),
-                max_extension_digits: 6,
-            },
-            ..Default::default()
-        }
-    }
+    use crate::ingest::german_options as opts;
 
     #[test]
     fn reads_typed_numbers_in_both_shapes() {

@@ -90,3 +90,15 @@ impl Default for IngestOptions<'_> {
         }
     }
 }
+
+/// What the readers' tests read with: German national numbers.
+#[cfg(test)]
+pub(crate) fn german_options() -> IngestOptions<'static> {
+    IngestOptions {
+        rules: NumberRules {
+            region: "DE".parse().ok(),
+            max_extension_digits: 6,
+        },
+        ..Default::default()
+    }
+}
