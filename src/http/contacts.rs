@@ -18,32 +18,35 @@ use std::sync::Arc;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/contacts/{key}")
-            .route("", web::get().to(whole(Format::Csv)))
+            .route("", read().to(whole(Format::Csv)))
             .route("", web::post().to(super::receive::push_file))
             .route("", web::put().to(super::receive::push_file))
-            .route("/yealink/v1", web::get().to(yealink_book))
-            .route("/snom/v1", web::get().to(snom_book))
-            .route("/snom/tbook", web::get().to(whole(Format::SnomTbook)))
+            .route("/yealink/v1", read().to(yealink_book))
+            .route("/snom/v1", read().to(snom_book))
+            .route("/snom/tbook", read().to(whole(Format::SnomTbook)))
             .route("/snom/tbook", web::post().to(whole(Format::SnomTbook)))
-            .route("/gigaset/v1", web::get().to(gigaset_online))
-            .route(
-                "/gigaset/central",
-                web::get().to(whole(Format::GigasetCentral)),
-            )
-            .route("/snom/dect", web::get().to(whole(Format::SnomDect)))
-            .route("/snom/search", web::get().to(snom_search))
-            .route("/cisco/v1", web::get().to(cisco_book))
-            .route("/grandstream/v1", web::get().to(whole(Format::Grandstream)))
+            .route("/gigaset/v1", read().to(gigaset_online))
+            .route("/gigaset/central", read().to(whole(Format::GigasetCentral)))
+            .route("/snom/dect", read().to(whole(Format::SnomDect)))
+            .route("/snom/search", read().to(snom_search))
+            .route("/cisco/v1", read().to(cisco_book))
+            .route("/grandstream/v1", read().to(whole(Format::Grandstream)))
             // Grandstream phones append `/phonebook.xml` to the configured server path.
             .route(
                 "/grandstream/v1/phonebook.xml",
-                web::get().to(whole(Format::Grandstream)),
+                read().to(whole(Format::Grandstream)),
             )
-            .route("/fanvil/v1", web::get().to(whole(Format::Fanvil)))
-            .route("/fritzbox/v1", web::get().to(whole(Format::FritzBox)))
-            .route("/vcard", web::get().to(vcard_book))
-            .route("/lookup", web::get().to(lookup_number)),
+            .route("/fanvil/v1", read().to(whole(Format::Fanvil)))
+            .route("/fritzbox/v1", read().to(whole(Format::FritzBox)))
+            .route("/vcard", read().to(vcard_book))
+            .route("/lookup", read().to(lookup_number)),
     );
+}
+
+/// GET, and HEAD for clients that check a book before fetching it (actix sends the headers
+/// of the GET answer without its body).
+fn read() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
 /// What a phone asked for; the part of the URL and query that shapes the body.

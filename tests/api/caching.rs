@@ -112,3 +112,30 @@ fn a_cli_import_beside_the_running_server_is_noticed() {
     assert!(after.body.contains("Imported Elsewhere"), "{}", after.body);
     assert_ne!(before.header("etag"), after.header("etag"));
 }
+
+#[test]
+fn head_answers_with_the_headers_of_get() {
+    let s = Server::start(&[]);
+    s.push(
+        &format!("/contacts/{KEY}"),
+        &shared("syncblue-directory.csv"),
+    );
+    for path in ["", "/yealink/v1", "/gigaset/v1", "/vcard"] {
+        let url = s.url(&format!("/contacts/{KEY}{path}"));
+        let get = s.request("GET", &url, &[], None);
+        let head = s.request("HEAD", &url, &[], None);
+        assert_eq!(head.status, 200, "{path}");
+        assert!(head.body.is_empty(), "{path}");
+        assert_eq!(head.header("etag"), get.header("etag"), "{path}");
+        assert_eq!(
+            head.header("content-length").map(str::to_owned),
+            Some(get.body.len().to_string()),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        s.request("HEAD", &s.url("/contacts/ZZZZZZZZZZZZZZ"), &[], None)
+            .status,
+        404
+    );
+}
