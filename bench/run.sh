@@ -35,7 +35,7 @@ trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 200); do curl -skf "$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "server did not start" >&2; exit 1; }
 start_phonedir() { # data-dir http https
-  "$BIN" serve --data-dir "$1" --http "127.0.0.1:$2" --https "127.0.0.1:$3" --default-region DE \
+  "$BIN" serve --data-dir "$1" --http "127.0.0.1:$2" --https "127.0.0.1:$3" --default-region DE --no-access-log \
     >"$1.log" 2>&1 &
   PIDS+=($!); PHONEDIR_PID=$!
   wait_up "http://127.0.0.1:$2"
@@ -94,7 +94,6 @@ http {
 NGX
 "$NGINX" -c "$T/nginx.conf" -p "$T/nginx" -g 'daemon off;' &
 PIDS+=($!)
-wait_up "http://127.0.0.1:$H2" 2>/dev/null || true
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$H2$BOOK" >/dev/null && break; sleep 0.05; done
 cmp <(curl -s "http://127.0.0.1:$H1$BOOK") <(curl -s "http://127.0.0.1:$H2$BOOK") \
   || { echo "nginx and phonedir bodies differ" >&2; exit 1; }
@@ -135,7 +134,7 @@ CPU=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; ex
   echo "# phonedir benchmark results"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB, commit $(git rev-parse --short HEAD)${QUICK:+, $QUICK}."
-  echo "Both servers on the same machine as wrk (-t2 -c64 -d$DURATION), phonedir with 2 workers, nginx with 2 worker processes."
+  echo "Both servers on the same machine as wrk (-t2 -c64 -d$DURATION), phonedir with 2 workers, nginx with 2 worker processes, access logs off on both."
   echo
   echo "| measurement | phonedir | reference | ratio (target) |"
   echo "| --- | --- | --- | --- |"

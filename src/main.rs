@@ -95,6 +95,9 @@ struct ServeArgs {
     /// Largest accepted upload in bytes.
     #[arg(long, env = "PHONEDIR_MAX_UPLOAD_BYTES", default_value_t = 20 * 1024 * 1024)]
     max_upload_bytes: usize,
+    /// No access log (one line per request, keys masked), e.g. behind a proxy that logs.
+    #[arg(long, env = "PHONEDIR_NO_ACCESS_LOG")]
+    no_access_log: bool,
     /// Memory for rendered phone books, in bytes (least recently used ones go first).
     #[arg(long, env = "PHONEDIR_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
     cache_bytes: usize,
@@ -233,6 +236,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_upload_bytes: args.max_upload_bytes,
         demo: args.demo,
         cache_bytes: args.cache_bytes,
+        access_log: !args.no_access_log,
     };
     actix_web::rt::System::new().block_on(http::serve(cfg))?;
     Ok(())

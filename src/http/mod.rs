@@ -15,7 +15,7 @@ use crate::domain::{mask_key, ApiKey};
 use crate::push::{self, Limits, PushError, PushRequest};
 use crate::sources::{scheduler, secret, Syncer};
 use crate::store::{Store, StoreError};
-use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
+use actix_web::middleware::{Condition, Logger, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use error::ApiError;
 use std::path::PathBuf;
@@ -29,6 +29,8 @@ pub struct AppState {
     pub syncer: Arc<Syncer>,
     pub limits: Limits,
     pub max_upload_bytes: usize,
+    /// One line per request (keys masked); off for benchmarks or when a proxy logs.
+    pub access_log: bool,
 }
 
 pub struct ServerConfig {
@@ -42,6 +44,7 @@ pub struct ServerConfig {
     pub demo: bool,
     /// Bound of the rendered-book cache, in bytes.
     pub cache_bytes: usize,
+    pub access_log: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +90,7 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         syncer,
         limits: cfg.limits,
         max_upload_bytes: cfg.max_upload_bytes,
+        access_log: cfg.access_log,
     });
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(5);
     if let Some(addr) = &cfg.http {
@@ -163,6 +167,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let access_log = state.access_log;
     App::new()
         .app_data(state)
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
@@ -173,10 +178,11 @@ pub fn app(
             .into()
         }))
         .wrap(NormalizePath::new(TrailingSlash::Trim))
-        .wrap(
+        .wrap(Condition::new(
+            access_log,
             Logger::new("%{request}xi %s %b %Dms \"%{User-Agent}i\"")
                 .custom_request_replace("request", masked_request_line),
-        )
+        ))
         .route("/healthz", web::get().to(healthz))
         .configure(contacts::routes)
         .configure(api::routes)

@@ -20,13 +20,16 @@ pub struct Versions {
     /// Moves on every `forget_all`, so a reader that started before a write cannot put
     /// the version it read back after the write cleared the map.
     epoch: AtomicU64,
+    /// When `data_version` was last asked, in milliseconds since `started`: read without a
+    /// lock on every request, so phones on all workers do not queue for the watcher.
+    checked_ms: AtomicU64,
+    started: Instant,
     watch: Mutex<Watch>,
 }
 
 struct Watch {
     conn: Connection,
     data_version: i64,
-    checked: Instant,
 }
 
 impl Versions {
@@ -36,11 +39,9 @@ impl Versions {
         Ok(Versions {
             map: RwLock::new(HashMap::new()),
             epoch: AtomicU64::new(0),
-            watch: Mutex::new(Watch {
-                conn,
-                data_version,
-                checked: Instant::now(),
-            }),
+            checked_ms: AtomicU64::new(0),
+            started: Instant::now(),
+            watch: Mutex::new(Watch { conn, data_version }),
         })
     }
 
@@ -73,11 +74,19 @@ impl Versions {
     }
 
     fn notice_other_writers(&self) -> Result<()> {
-        let mut w = self.watch.lock().unwrap_or_else(|p| p.into_inner());
-        if w.checked.elapsed() < RECHECK {
+        let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last = self.checked_ms.load(Ordering::Relaxed);
+        let due = now_ms.saturating_sub(last) >= RECHECK.as_millis() as u64;
+        // One request checks; the others go on with what the map says.
+        if !due
+            || self
+                .checked_ms
+                .compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
             return Ok(());
         }
-        w.checked = Instant::now();
+        let mut w = self.watch.lock().unwrap_or_else(|p| p.into_inner());
         let now = data_version(&w.conn)?;
         if now != w.data_version {
             w.data_version = now;
