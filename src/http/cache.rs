@@ -36,6 +36,10 @@ impl Cached {
         notice: Option<String>,
         body: String,
     ) -> Cached {
+        // A rendered String keeps the capacity it grew to (up to twice its length), and
+        // `Bytes` would keep all of it: the cache's bound counts bytes, so hold only those.
+        let mut body = body;
+        body.shrink_to_fit();
         let body = Bytes::from(body);
         let gzip = gzip(&body).filter(|z| z.len() < body.len());
         Cached {
@@ -59,7 +63,9 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
         flate2::Compression::default(),
     );
     enc.write_all(body).ok()?;
-    enc.finish().ok().map(Bytes::from)
+    let mut z = enc.finish().ok()?;
+    z.shrink_to_fit();
+    Some(Bytes::from(z))
 }
 
 pub struct BookCache {
