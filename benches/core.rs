@@ -6,7 +6,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use phonedir::domain::{Contact, NumberType, PhoneNumber};
 use phonedir::ingest::{parse_csv, IngestOptions};
 use phonedir::phone::NumberRules;
-use phonedir::render::{Format, Presenter};
+use phonedir::render::{Format, Presenter, ShapeParams};
 use std::hint::black_box;
 
 fn rules() -> NumberRules {
@@ -122,7 +122,48 @@ fn render(c: &mut Criterion) {
             b.iter(|| format.render("ACME", black_box(&contacts), &presenter))
         });
     }
+    // Phones behind a German PBX: national at home, 00 abroad; numbers of many countries.
+    let mixed = mixed_book(1000);
+    let auto = Presenter::resolve(
+        &ShapeParams {
+            numbers: Some("auto"),
+            outside_prefix: Some("0"),
+            region: Some("DE"),
+        },
+        None,
+        None,
+    )
+    .expect("valid shape");
+    g.bench_function("yealink_auto_outside_prefix_mixed_countries", |b| {
+        b.iter(|| Format::Yealink.render("ACME", black_box(&mixed), &auto))
+    });
     g.finish();
+}
+
+/// A book whose numbers come from the reference table's countries.
+fn mixed_book(n: usize) -> Vec<Contact> {
+    let numbers = [
+        "+4923648873040",
+        "+442079460958",
+        "+33123456789",
+        "+390212345678",
+        "+41446681801",
+        "+14255550109",
+        "+4915112345678",
+        "+31201234567",
+        "+4532123456",
+        "+48512345678",
+    ];
+    (0..n)
+        .map(|i| Contact {
+            display_name: format!("Contact {i:05}"),
+            numbers: vec![PhoneNumber {
+                kind: NumberType::Work,
+                value: numbers[i % numbers.len()].to_owned(),
+            }],
+            ..Default::default()
+        })
+        .collect()
 }
 
 criterion_group!(benches, normalization, ingest, render);

@@ -239,27 +239,37 @@ fn in_region(region: Region, digits: &str) -> Option<String> {
         })
 }
 
-/// `+` and digits: the calling code is whichever prefix of one to three digits is one
-/// (they are prefix-free); the rest must be a valid national number of it, as written or
-/// without the trunk prefix a writer left in (`+49 (0)89 …`).
+/// The calling code of an E.164 number (`+4923…` → 49), without matching any pattern.
+pub fn calling_code(e164: &str) -> Option<u16> {
+    let digits = e164.strip_prefix('+').unwrap_or(e164);
+    split_calling_code(digits).map(|(code, ..)| code)
+}
+
+/// (calling code, its length, its regions): whichever prefix of one to three digits is a
+/// calling code, since they are prefix-free.
+fn split_calling_code(
+    digits: &str,
+) -> Option<(u16, usize, Vec<&'static phonenumber::metadata::Metadata>)> {
+    (1..=3.min(digits.len())).find_map(|len| {
+        let code: u16 = digits.get(..len)?.parse().ok()?;
+        db().by_code(&code).map(|regions| (code, len, regions))
+    })
+}
+
+/// `+` and digits: a valid national number of the calling code, as written or without the
+/// trunk prefix a writer left in (`+49 (0)89 …`).
 fn canonical(digits: &str) -> Option<String> {
-    for len in 1..=3.min(digits.len()) {
-        let code: u16 = digits[..len].parse().ok()?;
-        let Some(regions) = db().by_code(&code) else {
-            continue;
-        };
-        let nsn = &digits[len..];
-        if valid_national(code, nsn) {
-            return Some(format!("+{digits}"));
-        }
-        let stripped = regions
-            .iter()
-            .filter_map(|m| m.national_prefix())
-            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-            .find_map(|p| nsn.strip_prefix(p).filter(|n| valid_national(code, n)));
-        return stripped.map(|n| format!("+{code}{n}"));
+    let (code, len, regions) = split_calling_code(digits)?;
+    let nsn = &digits[len..];
+    if valid_national(code, nsn) {
+        return Some(format!("+{digits}"));
     }
-    None
+    regions
+        .iter()
+        .filter_map(|m| m.national_prefix())
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        .find_map(|p| nsn.strip_prefix(p).filter(|n| valid_national(code, n)))
+        .map(|n| format!("+{code}{n}"))
 }
 
 /// A national number of `region`, with or without its trunk prefix (`0231 …`, Italy's

@@ -114,7 +114,7 @@ impl Presenter {
         let digits = n.value.trim_start_matches('+');
         let home = self
             .region
-            .filter(|r| calling_code_of(&n.value) == Some(r.calling_code()));
+            .filter(|r| crate::phone::calling_code(&n.value) == Some(r.calling_code()));
         let shaped = match (self.shape, home) {
             (Shape::E164, _) | (Shape::National, None) => n.value.clone(),
             (Shape::Intl00, _) | (Shape::Auto, None) => format!("00{digits}"),
@@ -134,17 +134,10 @@ impl Presenter {
     }
 }
 
-fn parsed(e164: &str) -> Option<phonenumber::PhoneNumber> {
-    phonenumber::parse(None, e164).ok()
-}
-
-fn calling_code_of(e164: &str) -> Option<u16> {
-    parsed(e164).map(|n| n.code().value())
-}
-
-/// The number as dialled inside its own country, digits only (`023648873040`).
+/// The number as dialled inside its own country, digits only (`023648873040`). Only home
+/// numbers get here, one country's patterns, so the crate's formatter is cheap.
 fn national(e164: &str) -> Option<String> {
-    let n = parsed(e164)?;
+    let n = phonenumber::parse(None, e164).ok()?;
     let text = n.format().mode(phonenumber::Mode::National).to_string();
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     (!digits.is_empty()).then_some(digits)
