@@ -54,6 +54,22 @@ impl Contact {
     }
 }
 
+/// The name a phone shows for an entry its source gave no display name: given, middle and
+/// family name, else the company; empty when there is none of them.
+pub fn composed_name(given: &str, middle: &str, family: &str, company: &str) -> String {
+    let person = [given, middle, family]
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if person.is_empty() {
+        company.trim().to_owned()
+    } else {
+        person
+    }
+}
+
 /// The documented Yealink/Gigaset slot order: WORK, EXTENSION, MOBILE, HOME, OTHER, PAGER, FAX.
 pub fn dial_rank(t: NumberType) -> u8 {
     match t {

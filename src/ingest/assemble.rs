@@ -5,7 +5,7 @@
 
 use super::columns::Role;
 use super::Warning;
-use crate::domain::{Contact, NumberType, PhoneNumber};
+use crate::domain::{composed_name, Contact, NumberType, PhoneNumber};
 use crate::phone::{NumberError, NumberRules};
 use std::collections::HashMap;
 
@@ -195,7 +195,12 @@ impl<'a> Assembler<'a> {
         } in self.rows
         {
             if contact.display_name.is_empty() {
-                contact.display_name = fallback_name(&contact, &middle_name);
+                contact.display_name = composed_name(
+                    &contact.given_name,
+                    &middle_name,
+                    &contact.family_name,
+                    &contact.company,
+                );
             }
             if contact.display_name.is_empty() {
                 warnings.push(Warning {
@@ -225,20 +230,5 @@ impl<'a> Assembler<'a> {
             out.push(contact);
         }
         out
-    }
-}
-
-/// Given, middle and family name, else the company.
-fn fallback_name(c: &Contact, middle: &str) -> String {
-    let person = [c.given_name.as_str(), middle, &c.family_name]
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if person.is_empty() {
-        c.company.clone()
-    } else {
-        person
     }
 }

@@ -1,7 +1,7 @@
 //! A record as a remote system delivers it, turned into a contact by the same number rules
 //! pushes use. Every kind of source ends here.
 
-use crate::domain::{Contact, NumberType};
+use crate::domain::{composed_name, Contact, NumberType};
 use crate::phone::NumberRules;
 
 #[derive(Clone, Debug, Default)]
@@ -36,14 +36,10 @@ pub fn build(raw: Raw, rules: &NumberRules, tally: &mut Tally) -> Option<Contact
         email: raw.email.trim().to_owned(),
         ..Default::default()
     };
-    c.display_name = [raw.display_name.trim().to_owned(), {
-        let both = format!("{} {}", c.given_name, c.family_name);
-        both.trim().to_owned()
-    }]
-    .into_iter()
-    .chain(std::iter::once(c.company.clone()))
-    .find(|n| !n.is_empty())
-    .unwrap_or_default();
+    c.display_name = match raw.display_name.trim() {
+        "" => composed_name(&c.given_name, "", &c.family_name, &c.company),
+        name => name.to_owned(),
+    };
     for (kind, value) in raw.numbers {
         if value.trim().is_empty() {
             continue;
