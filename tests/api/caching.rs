@@ -1,7 +1,7 @@
 //! Cached phone books: byte-identical on every path, gzip when asked, never stale after a
 //! push, and aware of writes by another process on the same data directory.
 
-use crate::helpers::{cli, shared, Server, KEY};
+use crate::helpers::{cli, fixture, Server, KEY};
 
 #[test]
 fn gzip_when_accepted_and_the_same_bytes_either_way() {
@@ -9,7 +9,7 @@ fn gzip_when_accepted_and_the_same_bytes_either_way() {
     assert_eq!(
         s.push(
             &format!("/contacts/{KEY}"),
-            &shared("syncblue-directory.csv")
+            &fixture("syncblue-directory.csv")
         )
         .status,
         200
@@ -37,7 +37,7 @@ fn raw_gzip_bytes_are_a_gzip_of_the_body() {
     let s = Server::start(&[]);
     s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     let plain = s.get(&format!("/contacts/{KEY}/snom/tbook")).body;
     // A raw socket, so nothing decodes on our side.
@@ -88,7 +88,7 @@ fn a_cli_import_beside_the_running_server_is_noticed() {
     let s = Server::start(&[]);
     s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     let before = s.get(&format!("/contacts/{KEY}/yealink/v1"));
     assert!(before.body.contains("Oliver Baltz"));
@@ -118,7 +118,7 @@ fn head_answers_with_the_headers_of_get() {
     let s = Server::start(&[]);
     s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     for path in ["", "/yealink/v1", "/gigaset/v1", "/vcard"] {
         let url = s.url(&format!("/contacts/{KEY}{path}"));

@@ -1,7 +1,7 @@
 //! Every refusal answers JSON `{"error", "details"}` with the right status and leaves the
 //! directory exactly as it was.
 
-use crate::helpers::{multipart, shared, Server, KEY};
+use crate::helpers::{fixture, multipart, Server, KEY};
 
 fn book(s: &Server) -> String {
     s.get(&format!("/contacts/{KEY}")).body
@@ -48,7 +48,7 @@ fn refusals_leave_the_book_untouched() {
     let s = Server::start(&["--max-upload-bytes", "2000"]);
     let r = s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     assert_eq!(r.status, 200);
     let before = book(&s);
@@ -158,7 +158,7 @@ fn dry_run_reports_and_stores_nothing() {
     let s = Server::start(&[]);
     let r = s.push(
         &format!("/contacts/{KEY}?dry_run=true"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["contacts"], 6);

@@ -1,13 +1,13 @@
 //! Push the sync.blue files and fetch every phone-book format, checking names and numbers
 //! the way a phone would read them.
 
-use crate::helpers::{csv_rows, shared, Server, KEY};
+use crate::helpers::{csv_rows, fixture, Server, KEY};
 
 fn pushed() -> Server {
     let s = Server::start(&[]);
     let r = s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     s
@@ -18,7 +18,7 @@ fn push_answers_with_counts_and_report() {
     let s = Server::start(&[]);
     let r = s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let j = r.json();
@@ -332,7 +332,10 @@ fn gigaset_central_book() {
 #[test]
 fn account_csv_numbers_by_column_type() {
     let s = Server::start(&[]);
-    let r = s.push(&format!("/contacts/{KEY}"), &shared("syncblue-account.csv"));
+    let r = s.push(
+        &format!("/contacts/{KEY}"),
+        &fixture("syncblue-account.csv"),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["contacts"], 2);
     assert_eq!(r.json()["columns_ignored"], serde_json::json!(["birthday"]));
@@ -378,7 +381,7 @@ fn etag_answers_304_until_the_book_changes() {
     // The same file again changes nothing, so phones keep their copy.
     let same = s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     assert_eq!(same.json()["changed"], false);
     assert_eq!(
@@ -449,7 +452,7 @@ fn raw_csv_body_with_put_works_like_the_form() {
         "PUT",
         &s.url(&format!("/contacts/{KEY}")),
         &[("Content-Type", "text/csv")],
-        Some(&shared("syncblue-directory.csv")),
+        Some(&fixture("syncblue-directory.csv")),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["contacts"], 6);

@@ -47,10 +47,10 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_phonedir")
 }
 
-/// A file from ../shared/data.
-pub fn shared(name: &str) -> Vec<u8> {
+/// A fixture file from tests/data (real-world shaped inputs; see tests/data/README.md).
+pub fn fixture(name: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
+        .join("tests/data")
         .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }

@@ -1,7 +1,7 @@
-//! The files people really have: every shape in ../shared/data, any encoding and delimiter,
+//! The files people really have: every shape in tests/data, any encoding and delimiter,
 //! explicit maps, JSON, and the guards that keep a book from being wiped by accident.
 
-use crate::helpers::{cli, csv_rows, shared, Server, KEY};
+use crate::helpers::{cli, csv_rows, fixture, Server, KEY};
 
 fn push(s: &Server, query: &str, file: &[u8]) -> serde_json::Value {
     let r = s.push(&format!("/contacts/{KEY}{query}"), file);
@@ -16,7 +16,7 @@ fn book(s: &Server) -> Vec<(String, String)> {
 #[test]
 fn german_excel_windows_1252_semicolons_national_numbers() {
     let s = Server::start(&[]);
-    let j = push(&s, "?region=DE", &shared("excel-de-semicolon-cp1252.csv"));
+    let j = push(&s, "?region=DE", &fixture("excel-de-semicolon-cp1252.csv"));
     assert_eq!(j["encoding"], "windows-1252");
     assert_eq!(j["delimiter"], "semicolon");
     assert_eq!(j["vocabulary"], "generic");
@@ -46,7 +46,7 @@ fn german_excel_windows_1252_semicolons_national_numbers() {
 #[test]
 fn outlook_export_with_bom_and_multiline_note() {
     let s = Server::start(&[]);
-    let j = push(&s, "", &shared("outlook-export.csv"));
+    let j = push(&s, "", &fixture("outlook-export.csv"));
     assert_eq!(j["vocabulary"], "outlook");
     assert_eq!(j["encoding"], "UTF-8 (BOM)");
     assert_eq!(j["contacts"], 2);
@@ -72,7 +72,7 @@ fn outlook_export_with_bom_and_multiline_note() {
 #[test]
 fn google_export_pairs_labels_and_reports_the_foreign_number() {
     let s = Server::start(&[]);
-    let j = push(&s, "?region=DE", &shared("google-contacts-export.csv"));
+    let j = push(&s, "?region=DE", &fixture("google-contacts-export.csv"));
     assert_eq!(j["vocabulary"], "google");
     assert_eq!(j["contacts"], 1);
     let w = &j["warnings"][0];
@@ -91,7 +91,7 @@ fn google_export_pairs_labels_and_reports_the_foreign_number() {
         )]
     );
     // With the right region the London number is stored.
-    let j = push(&s, "?region=GB", &shared("google-contacts-export.csv"));
+    let j = push(&s, "?region=GB", &fixture("google-contacts-export.csv"));
     assert_eq!(j["contacts"], 2);
     assert!(book(&s).contains(&("Tom Baker".to_owned(), "HOME:+442079460018".to_owned())));
 }
@@ -282,7 +282,7 @@ fn json_push_for_internal_applications() {
 #[test]
 fn shrink_guard_refuses_an_accidentally_short_export() {
     let s = Server::start(&[]);
-    push(&s, "", &shared("syncblue-directory.csv"));
+    push(&s, "", &fixture("syncblue-directory.csv"));
     let auth = format!("Bearer {KEY}");
     let r = s.request(
         "PUT",
@@ -318,7 +318,7 @@ fn shrink_guard_refuses_an_accidentally_short_export() {
 fn cli_import_prints_a_readable_report() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("google.csv");
-    std::fs::write(&file, shared("google-contacts-export.csv")).unwrap();
+    std::fs::write(&file, fixture("google-contacts-export.csv")).unwrap();
     let d = dir.path().to_str().unwrap();
     let (ok, out, err) = cli(&[
         "import",

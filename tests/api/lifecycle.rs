@@ -1,7 +1,7 @@
 //! The server as an operator runs it: restarts, concurrent phones during pushes, closed
 //! registration, the demo, the CLI, and logs that keep keys out.
 
-use crate::helpers::{cli, csv_rows, shared, Server, KEY};
+use crate::helpers::{cli, csv_rows, fixture, Server, KEY};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ fn a_restart_on_the_same_data_dir_serves_the_same_books_and_certificate() {
     assert_eq!(
         s.push(
             &format!("/contacts/{KEY}"),
-            &shared("syncblue-directory.csv")
+            &fixture("syncblue-directory.csv")
         )
         .status,
         200
@@ -114,7 +114,7 @@ fn closed_registration_needs_a_created_directory() {
     let s = Server::start(&["--no-open-registration"]);
     let r = s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     assert_eq!(r.status, 404, "{}", r.body);
     let (ok, out, err) = cli(&[
@@ -128,7 +128,7 @@ fn closed_registration_needs_a_created_directory() {
     assert!(out.contains(KEY));
     let r = s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let (ok, out, _) = cli(&[
@@ -168,7 +168,7 @@ fn cli_import_and_export_match_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let file = dir.path().join("in.csv");
-    std::fs::write(&file, shared("syncblue-directory.csv")).unwrap();
+    std::fs::write(&file, fixture("syncblue-directory.csv")).unwrap();
     let (ok, out, err) = cli(&[
         "import",
         "--data-dir",
@@ -208,7 +208,7 @@ fn logs_never_hold_a_full_key() {
     let s = Server::start(&[]);
     s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     s.get(&format!("/contacts/{KEY}/yealink/v1?q=baltz"));
     s.get("/contacts/ZZZZZZZZZZZZZZ");

@@ -18,4 +18,5 @@ mod rest;
 mod search;
 mod shapes;
 mod sources;
+mod tools;
 mod vendors;

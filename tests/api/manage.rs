@@ -1,13 +1,13 @@
 //! The management API: key checks, status and settings, and what settings change.
 
-use crate::helpers::{cli, shared, Server, KEY};
+use crate::helpers::{cli, fixture, Server, KEY};
 
 #[test]
 fn api_needs_the_directory_key() {
     let s = Server::start(&[]);
     s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     let url = s.url(&format!("/api/v1/directories/{KEY}"));
     let r = s.request("GET", &url, &[], None);
@@ -43,7 +43,7 @@ fn settings_are_validated_and_take_effect() {
     let s = Server::start(&[]);
     s.push(
         &format!("/contacts/{KEY}"),
-        &shared("syncblue-directory.csv"),
+        &fixture("syncblue-directory.csv"),
     );
     let url = s.url(&format!("/api/v1/directories/{KEY}/settings"));
     let auth = format!("Bearer {KEY}");

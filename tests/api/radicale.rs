@@ -1,5 +1,5 @@
 //! A real Radicale CardDAV server on loopback, in a temporary directory, with one user
-//! (htpasswd, plain). Installed by `.ci/install-radicale.sh`.
+//! (htpasswd, plain). Installed on first use by `tools`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -19,16 +19,6 @@ pub struct Radicale {
 
 impl Radicale {
     pub fn start() -> Radicale {
-        let installed = Command::new("python3")
-            .args(["-c", "import radicale"])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(
-            installed,
-            "Radicale is not installed: the CardDAV tests need a real CardDAV server. \
-             Run .ci/install-radicale.sh (pip install radicale) and try again."
-        );
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -48,8 +38,8 @@ impl Radicale {
         let config_path = dir.path().join("config");
         std::fs::write(&config_path, config).unwrap();
         let log = dir.path().join("radicale.log");
-        let child = Command::new("python3")
-            .args(["-m", "radicale", "--config"])
+        let child = crate::tools::command("radicale")
+            .arg("--config")
             .arg(&config_path)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
