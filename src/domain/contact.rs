@@ -1,10 +1,14 @@
-use super::{NumberType, PhoneNumber};
+use super::{ContactId, NumberType, PhoneNumber};
 use serde::{Deserialize, Serialize};
 
 /// One entry of a phone book. Text fields are empty when a source does not know them;
 /// `display_name` is never empty (ingest builds it from the other names or the company).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
+    /// The stable id the book gives the entry (see `ContactId`); empty until then, and left
+    /// out of the JSON so a source's content hash does not depend on it.
+    #[serde(default, skip_serializing_if = "ContactId::is_empty")]
+    pub id: ContactId,
     /// The pushing system's own id (`internal_id`), if it gave one.
     #[serde(default)]
     pub external_id: String,

@@ -1,6 +1,7 @@
 //! Every error of every layer becomes one JSON answer here, and only here:
 //! `{"error": "<a sentence a person can act on>", "details": [...]}`.
 
+use crate::book::BookError;
 use crate::domain::KeyError;
 use crate::ingest::IngestError;
 use crate::push::PushError;
@@ -63,6 +64,9 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.insert_header(("WWW-Authenticate", "Bearer realm=\"phonedir\""));
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.insert_header(("Retry-After", "5"));
+        }
         resp.json(json!({
             "error": self.message,
             "details": self.details,
@@ -87,6 +91,16 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, e.to_string())
             }
             other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<BookError> for ApiError {
+    fn from(e: BookError) -> Self {
+        match e {
+            BookError::Store(s) => s.into(),
+            BookError::Changes(c) => ApiError::new(StatusCode::GONE, c.to_string()),
+            BookError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         }
     }
 }

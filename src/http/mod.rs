@@ -4,13 +4,16 @@
 mod api;
 mod auth;
 pub mod cache;
-mod contacts;
+mod conditional;
 pub mod error;
+mod params;
+mod phonebook;
 mod receive;
 mod sources;
 pub mod tls;
 mod upload;
 
+use crate::book::Books;
 use crate::domain::{mask_key, ApiKey};
 use crate::push::{self, Limits, PushError, PushRequest};
 use crate::sources::{scheduler, secret, Syncer};
@@ -24,6 +27,9 @@ use std::sync::Arc;
 /// What every request handler may read.
 pub struct AppState {
     pub store: Arc<Store>,
+    /// The merged, indexed book of each directory in use (the read model).
+    pub books: Arc<Books>,
+    /// Rendered phone books.
     pub cache: cache::BookCache,
     /// Runs and manages pulled sources (graph, carddav, rest).
     pub syncer: Arc<Syncer>,
@@ -44,6 +50,8 @@ pub struct ServerConfig {
     pub demo: bool,
     /// Bound of the rendered-book cache, in bytes.
     pub cache_bytes: usize,
+    /// Bound of the merged, indexed books kept in memory, in bytes.
+    pub book_cache_bytes: usize,
     pub access_log: bool,
 }
 
@@ -84,8 +92,14 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     let sealer = secret::Sealer::load(&cfg.data_dir)?;
     let syncer = Arc::new(Syncer::new(store.clone(), sealer, cfg.limits));
     scheduler::start(syncer.clone()).map_err(ServeError::Run)?;
+    let books = Arc::new(Books::new(
+        store.clone(),
+        cfg.book_cache_bytes,
+        busy_slots(),
+    ));
     let state = web::Data::new(AppState {
         store,
+        books,
         cache: cache::BookCache::new(cfg.cache_bytes),
         syncer,
         limits: cfg.limits,
@@ -122,6 +136,12 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         tracing::info!("listening on {scheme}://{addr}");
     }
     server.run().await.map_err(ServeError::Run)
+}
+
+/// Book builds and whole-book renders at once: two per core keeps every core busy while a
+/// burst of big first renders cannot take all of them and all memory.
+pub fn busy_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
 fn load_demo(store: &Store, limits: &Limits) -> Result<(), ServeError> {
@@ -184,7 +204,7 @@ pub fn app(
                 .custom_request_replace("request", masked_request_line),
         ))
         .route("/healthz", web::get().to(healthz))
-        .configure(contacts::routes)
+        .configure(phonebook::routes)
         .configure(api::routes)
         .default_service(web::to(not_found))
 }

@@ -245,7 +245,7 @@ impl Syncer {
             .directory(key)
             .ok()
             .flatten()
-            .and_then(|d| d.settings.region());
+            .and_then(|d| d.settings.region);
         let rules = NumberRules {
             region: cfg.region().or(dir_region).or(self.limits.default_region),
             max_extension_digits: self.limits.max_extension_digits,

@@ -4,12 +4,14 @@
 //! readers. WAL mode lets readers go on during a push and see either the old or the new
 //! book, never half of it: each read runs in one transaction, each push in one other.
 
+mod changes;
 mod pool;
 mod sources;
 mod versions;
 
-use crate::domain::merge::{merge, Sourced};
+use crate::domain::merge::Sourced;
 use crate::domain::{text::sort_key, ApiKey, Contact, DirectorySettings, NumberType, PhoneNumber};
+pub use changes::{LogRead, LogRow, Retention};
 use pool::Pool;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 pub use sources::{SourceRow, SourceSettings, SyncResult};
@@ -19,6 +21,7 @@ use std::sync::Mutex;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_pull_sources.sql"),
+    include_str!("migrations/003_book.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -77,12 +80,13 @@ pub struct SourceSummary {
     pub next_run: Option<String>,
 }
 
-/// A directory's contacts as of one version: every source's entries merged into one list
-/// (see `domain::merge`), sorted by name.
+/// A directory at one version with every source's entries as stored, not yet merged: what
+/// the book (`book::Book`) is built from.
 #[derive(Clone, Debug)]
-pub struct Book {
+pub struct Snapshot {
     pub directory: Directory,
-    pub contacts: Vec<Contact>,
+    /// Each source's entries, ordered by name, then in the order the source gave them.
+    pub entries: Vec<Sourced>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,6 +107,8 @@ pub struct DirectorySummary {
 
 pub struct Store {
     path: PathBuf,
+    /// Random bytes of this database, mixed into ETags so they tell nothing about ids.
+    salt: [u8; 16],
     writer: Mutex<Connection>,
     readers: Pool,
     versions: versions::Versions,
@@ -118,7 +124,9 @@ impl Store {
         let path = data_dir.join("phonedir.sqlite3");
         let mut writer = connect(&path)?;
         migrate(&mut writer)?;
+        let salt = salt(&writer)?;
         Ok(Store {
+            salt,
             readers: Pool::new(path.clone()),
             versions: versions::Versions::open(&path)?,
             path,
@@ -130,6 +138,10 @@ impl Store {
         &self.path
     }
 
+    pub fn salt(&self) -> &[u8; 16] {
+        &self.salt
+    }
+
     fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -137,6 +149,16 @@ impl Store {
         tx.commit()?;
         // Before the caller answers: a request after this write sees the new version.
         self.versions.forget_all();
+        Ok(out)
+    }
+
+    /// A write of derived data (the change log) that changes no directory's contents, so
+    /// the versions in memory stay.
+    fn write_log<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
         Ok(out)
     }
 
@@ -295,18 +317,21 @@ impl Store {
         })
     }
 
-    /// The directory's merged book, read as one consistent snapshot.
-    pub fn book(&self, key: &ApiKey) -> Result<Option<Book>> {
-        self.read(|tx| {
+    /// The directory and every source's entries, read as one consistent snapshot.
+    pub fn snapshot(&self, key: &ApiKey) -> Result<Option<Snapshot>> {
+        let epoch = self.versions.epoch();
+        let snap = self.read(|tx| {
             let Some(directory) = directory_row(tx, key)? else {
                 return Ok(None);
             };
-            let contacts = load_contacts(tx, directory.id)?;
-            Ok(Some(Book {
-                directory,
-                contacts,
-            }))
-        })
+            let entries = load_entries(tx, directory.id)?;
+            Ok(Some(Snapshot { directory, entries }))
+        })?;
+        if let Some(s) = &snap {
+            let d = &s.directory;
+            self.versions.remember(key.as_str(), d.id, d.version, epoch);
+        }
+        Ok(snap)
     }
 }
 
@@ -365,6 +390,28 @@ fn connect(path: &Path) -> Result<Connection> {
          PRAGMA foreign_keys = ON;",
     )?;
     Ok(conn)
+}
+
+/// The database's ETag salt, made on first use and kept.
+fn salt(conn: &Connection) -> Result<[u8; 16]> {
+    let stored: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM meta WHERE name = 'etag_salt'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(v) = stored.filter(|v| v.len() == 16) {
+        let mut s = [0u8; 16];
+        s.copy_from_slice(&v);
+        return Ok(s);
+    }
+    let mut s = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut s)
+        .map_err(|_| StoreError::Corrupt("no random numbers for the ETag salt".into()))?;
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (name, value) VALUES ('etag_salt', ?1)",
+        [&s[..]],
+    )?;
+    Ok(s)
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -457,13 +504,13 @@ fn insert_contacts(tx: &Transaction, source_id: i64, contacts: &[Contact]) -> Re
     Ok(())
 }
 
-fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
+fn load_entries(tx: &Transaction, directory_id: i64) -> Result<Vec<Sourced>> {
     let mut st = tx.prepare_cached(
         "SELECT c.id, c.external_id, c.display_name, c.given_name, c.family_name, c.company,
                 c.department, c.position, c.email, c.group_name, s.name, s.priority
            FROM contacts c JOIN sources s ON c.source_id = s.id
           WHERE s.directory_id = ?1
-          ORDER BY c.sort_key, c.display_name, c.id",
+          ORDER BY s.name, c.sort_key, c.display_name, c.id",
     )?;
     let mut ids = Vec::new();
     let mut contacts = Vec::new();
@@ -471,6 +518,7 @@ fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
         Ok((
             r.get::<_, i64>(0)?,
             Contact {
+                id: Default::default(),
                 external_id: r.get(1)?,
                 display_name: r.get(2)?,
                 given_name: r.get(3)?,
@@ -517,7 +565,7 @@ fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
             });
         }
     }
-    Ok(merge(contacts))
+    Ok(contacts)
 }
 
 fn content_hash(contacts: &[Contact]) -> String {
