@@ -36,7 +36,7 @@ pub fn card(out: &mut String, c: &Contact, p: &Presenter, v: Version) {
             Version::V4 => "VERSION:4.0",
         },
     );
-    let uid = format!("phonedir-{}", c.id);
+    let uid = c.id.to_string();
     match v {
         Version::V3 => line(out, &format!("UID:{}", escape(&uid))),
         Version::V4 => line(out, &format!("UID;VALUE=text:{}", escape(&uid))),
