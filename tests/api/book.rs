@@ -95,6 +95,22 @@ fn ids_survive_repushes_and_insertions_and_the_change_log_says_what_moved() {
     let r = s.api().changes(-1);
     assert_eq!(r.status, 400);
 
+    // Address books in another number shape: every card's bytes change, so every ETag.
+    let r = s
+        .api()
+        .settings(r#"{"region":"DE","address_book_numbers":"national"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(s
+        .book("vcard")
+        .body
+        .contains("TEL;TYPE=WORK,VOICE:03099988877"));
+    let c = s.api().changes(v2).json();
+    assert_eq!(
+        ids(&c["changed"]).len(),
+        4,
+        "every card, Dora of the crm too: {c}"
+    );
+
     // The lookup answers with the contact's id.
     let hit = s.lookup("+493099988877").json();
     assert_eq!(

@@ -249,14 +249,6 @@ impl Api<'_> {
         self.call("PUT", "/settings", Some(json))
     }
 
-    pub fn source(&self, name: &str, json: &str) -> Response {
-        self.call("PUT", &format!("/sources/{name}"), Some(json))
-    }
-
-    pub fn sync(&self, name: &str) -> Response {
-        self.call("POST", &format!("/sources/{name}/sync"), None)
-    }
-
     /// What changed since `since`, as the change log answers it.
     pub fn changes(&self, since: i64) -> Response {
         self.call("GET", &format!("/changes?since={since}"), None)
