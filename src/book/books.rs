@@ -106,7 +106,16 @@ impl Books {
         let Some(snap) = self.store.snapshot(key)? else {
             return Ok(None);
         };
+        let started = std::time::Instant::now();
         let book = Arc::new(Book::build(snap.directory, snap.entries));
+        tracing::info!(
+            directory = %key.masked(),
+            version = book.version(),
+            contacts = book.contacts.len(),
+            bytes = book.bytes(),
+            ms = started.elapsed().as_millis() as u64,
+            "book built"
+        );
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let id = book.directory.id;
         // A slower builder must not put back an older version than the one cached.

@@ -18,6 +18,9 @@ pub const KEEP_VERSIONS: i64 = 1000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
+    /// In the book now and not at "since" as far as the log knows: a contact that left
+    /// and came back after "since" is added too (readers treat added and changed alike:
+    /// fetch the contact).
     Added,
     Changed,
     Removed,

@@ -115,3 +115,61 @@ fn search_and_lookup_come_from_the_indexes() {
     assert_eq!(hits[0].contact.display_name, "Jörg Müller");
     assert!(hits[0].exact);
 }
+
+#[test]
+fn the_change_log_keeps_tombstones_until_both_limits_pass_and_says_when_too_old() {
+    use crate::store::{Retention, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path()).unwrap());
+    let books = Books::new(store.clone(), 1 << 20, 2).with_retention(Retention {
+        min_versions: 2,
+        min_seconds: 0,
+    });
+    let k = ApiKey::parse("ACME0123456789").unwrap();
+    let push = |names: &[&str]| {
+        let contacts: Vec<Contact> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Contact {
+                display_name: (*n).into(),
+                numbers: vec![PhoneNumber {
+                    kind: NumberType::Work,
+                    value: format!("+49301112223{i}"),
+                }],
+                ..Default::default()
+            })
+            .collect();
+        store
+            .replace_source(&k, "push", "push", &contacts, true)
+            .unwrap();
+        books.get(&k).unwrap().unwrap()
+    };
+    let v1 = push(&["Anna", "Ben"]);
+    books.logged(&v1).unwrap();
+    let ben = v1.contacts[1].id;
+    let v2 = push(&["Anna"]);
+    let (_, c) = books.changes(&k, v1.version()).unwrap().unwrap();
+    assert_eq!((c.removed.clone(), c.version), (vec![ben], v2.version()));
+    // Ben comes back: since v1 he is no removal (a reader who had him gets him again, as
+    // "added": the log keeps each id's latest history, not every step).
+    push(&["Anna", "Ben"]);
+    let (_, c) = books.changes(&k, v1.version()).unwrap().unwrap();
+    assert!(c.removed.is_empty() && c.added == vec![ben], "{c:?}");
+    let (_, c) = books.changes(&k, v2.version()).unwrap().unwrap();
+    assert_eq!(c.added, vec![ben]);
+    // Three more versions: v1 falls out of the log (more than 2 versions back).
+    for names in [&["Anna"][..], &["Anna", "Cleo"][..], &["Cleo"][..]] {
+        let b = push(names);
+        books.logged(&b).unwrap();
+    }
+    match books.changes(&k, v1.version()) {
+        Err(BookError::Changes(changes::ChangesError::TooOld { since, .. })) => {
+            assert_eq!(since, v1.version())
+        }
+        other => panic!("{:?}", other.map(|o| o.map(|(_, c)| c))),
+    }
+    match books.changes(&k, 999) {
+        Err(BookError::Changes(changes::ChangesError::Unknown { .. })) => {}
+        other => panic!("{:?}", other.map(|o| o.map(|(_, c)| c))),
+    }
+}

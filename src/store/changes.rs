@@ -197,7 +197,7 @@ fn prune(
 ) -> Result<()> {
     let gone = tx.execute(
         "DELETE FROM book_versions
-          WHERE directory_id = ?1 AND version < ?2 AND logged_at < ?3",
+          WHERE directory_id = ?1 AND version < ?2 AND logged_at <= ?3",
         params![
             directory_id,
             version.saturating_sub(keep.min_versions),
