@@ -5,6 +5,7 @@
 //! phone reads, and `http` is the thin layer in front of it all. `push` is the one path by
 //! which a file becomes a source's contacts.
 
+pub mod access;
 pub mod domain;
 pub mod http;
 pub mod ingest;
@@ -12,5 +13,6 @@ pub mod lookup;
 pub mod phone;
 pub mod push;
 pub mod render;
+pub mod secret;
 pub mod sources;
 pub mod store;

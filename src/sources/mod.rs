@@ -11,7 +11,7 @@ mod graph;
 pub mod net;
 mod rest;
 pub mod scheduler;
-pub mod secret;
+pub use crate::secret;
 pub mod spec;
 pub mod vcard;
 
