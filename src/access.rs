@@ -156,6 +156,12 @@ impl Gate {
             .map_err(Denied::RegistrationLimit)
     }
 
+    /// Counts a request whose key was refused for a reason only the caller knows (the
+    /// management API's path names another directory than the key opens).
+    pub fn failed(&self, client: IpAddr) {
+        self.failures.record(client);
+    }
+
     /// Counts a directory the address created.
     pub fn registered(&self, client: IpAddr) {
         self.registrations.record(client);

@@ -15,7 +15,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(status))
             .route("/settings", web::get().to(get_settings))
             .route("/settings", web::put().to(put_settings))
-            .configure(super::sources::routes),
+            .configure(super::sources::routes)
+            .configure(super::keys::routes),
     );
 }
 

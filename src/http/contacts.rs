@@ -4,7 +4,7 @@ use super::cache::{CacheKey, Cached};
 use super::error::ApiError;
 use super::AppState;
 use crate::domain::search::Query;
-use crate::domain::{ApiKey, Contact, DirectorySettings};
+use crate::domain::{Contact, DirectorySettings};
 use crate::lookup;
 use crate::phone::NumberRules;
 use crate::render::paging::PageRequest;
@@ -380,11 +380,12 @@ async fn gigaset_online(
 /// Caller-ID lookup for PBXs and CTI: `?number=N`, answered as JSON or, with
 /// `&format=text`, as the bare name (what a PBX's HTTP lookup puts on the display).
 async fn lookup_number(
+    req: HttpRequest,
     key: web::Path<String>,
     params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = ApiKey::parse(&key)?;
+    let key = super::auth::read(&req, &state, &key).await?;
     let text = match param(&params, "format") {
         None | Some("json") => false,
         Some("text") => true,
@@ -463,7 +464,8 @@ async fn respond(
     key: &str,
     view: View,
 ) -> Result<HttpResponse, ApiError> {
-    let key = ApiKey::parse(key)?;
+    // Any key of the directory reads it; from here on it is known by its directory key.
+    let key = super::auth::read(req, state, key).await?;
     let variant = if view.embeds_urls() {
         let conn = req.connection_info();
         format!("{}://{}?{}", conn.scheme(), conn.host(), req.query_string())

@@ -1,6 +1,7 @@
 //! Every error of every layer becomes one JSON answer here, and only here:
 //! `{"error": "<a sentence a person can act on>", "details": [...]}`.
 
+use crate::access::Denied;
 use crate::domain::KeyError;
 use crate::ingest::IngestError;
 use crate::push::PushError;
@@ -17,6 +18,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub details: Vec<Value>,
+    /// Seconds for `Retry-After` (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,7 +28,13 @@ impl ApiError {
             status,
             message: message.into(),
             details: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn with_details(mut self, details: Vec<Value>) -> Self {
@@ -63,6 +72,9 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.insert_header(("WWW-Authenticate", "Bearer realm=\"phonedir\""));
         }
+        if let Some(s) = self.retry_after {
+            resp.insert_header(("Retry-After", s.to_string()));
+        }
         resp.json(json!({
             "error": self.message,
             "details": self.details,
@@ -83,10 +95,32 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UnknownDirectory => ApiError::unknown_directory(),
-            StoreError::DirectoryExists | StoreError::SourceKind { .. } => {
-                ApiError::new(StatusCode::CONFLICT, e.to_string())
+            StoreError::DirectoryExists
+            | StoreError::SourceKind { .. }
+            | StoreError::KeyTaken
+            | StoreError::TooManyKeys => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            StoreError::DirectoryKey => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
             other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(e: Denied) -> Self {
+        let message = e.to_string();
+        match e {
+            Denied::Throttled(r) | Denied::RegistrationLimit(r) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, message).with_retry_after(r.0)
+            }
+            Denied::Malformed(k) => k.into(),
+            Denied::Store(s) => s.into(),
+            Denied::Unknown => ApiError::unknown_directory(),
+            Denied::Scope { .. } | Denied::RegistrationClosed => {
+                ApiError::new(StatusCode::FORBIDDEN, message)
+            }
+            Denied::Guessable(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! `POST`/`PUT /contacts/{KEY}`: a file (form, raw CSV or JSON) replaces one source.
 
 use super::error::ApiError;
-use super::{upload, AppState};
-use crate::domain::ApiKey;
+use super::{auth, upload, AppState};
+use crate::access::PushTarget;
 use crate::ingest::Mapping;
 use crate::phone::Region;
 use crate::push::{self, PushRequest};
@@ -34,7 +34,13 @@ pub async fn push_file(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = ApiKey::parse(&key)?;
+    // A push key or the directory key; an unknown key is a new directory (open registration).
+    let presented = key.into_inner();
+    let target = auth::push_target(&req, &state, &presented).await?;
+    let key = match &target {
+        PushTarget::Existing(access) => access.directory.clone(),
+        PushTarget::New(key) => key.clone(),
+    };
     let query = query.into_inner();
     let region = query
         .region
@@ -52,7 +58,7 @@ pub async fn push_file(
     let (body, format) = upload::read(&req, payload, state.max_upload_bytes).await?;
     let st = state.clone();
     let k = key.clone();
-    let result = web::block(move || {
+    let mut result = web::block(move || {
         push::push(
             &st.store,
             &st.limits,
@@ -71,6 +77,11 @@ pub async fn push_file(
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
+    if matches!(target, PushTarget::New(_)) && !result.dry_run {
+        auth::registered(&req, &state);
+    }
+    // The key the caller used; a push key's holder never learns the directory key.
+    result.directory = presented;
     tracing::info!(
         directory = %key.masked(),
         source = %result.source,

@@ -94,6 +94,13 @@ impl Syncer {
         }
     }
 
+    /// Lets pulled sources reach the private networks in `allow` (`--source-allow`); without
+    /// it they reach public addresses only.
+    pub fn allowing(mut self, allow: Vec<crate::domain::cidr::Cidr>) -> Syncer {
+        self.http = Http::with_policy(net::NetPolicy::allowing(allow));
+        self
+    }
+
     /// Creates or replaces a source from API JSON; answers its masked settings and whether
     /// it is new.
     pub fn put(&self, key: &ApiKey, name: &str, body: &[u8]) -> Result<(Value, bool), SourceError> {

@@ -7,7 +7,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub const KEY: &str = "ACME0123456789";
+/// The test directory's key: random-looking, as open registration wants (no runs, 8+ characters).
+pub const KEY: &str = "ACMEq7Rt2xK9pL";
+
+/// Server flags for tests whose sources (Radicale, the fakes) listen on loopback, which the
+/// server reaches only when allowed.
+pub const LOCAL_SOURCES: &[&str] = &["--source-allow", "127.0.0.0/8"];
 
 pub struct Server {
     child: Child,
