@@ -116,12 +116,12 @@ impl Syncer {
                     kind: row.kind.clone(),
                 });
             }
-            if let Some(prev) = row.config.as_deref() {
-                if let Ok(prev) = SourceConfig::unsealed(prev, &self.sealer) {
-                    cfg.keep_secrets_from(&prev);
-                }
-            }
         }
+        let previous = existing
+            .as_ref()
+            .and_then(|row| row.config.as_deref())
+            .and_then(|c| SourceConfig::unsealed(c, &self.sealer).ok());
+        cfg.keep_secrets_from(previous.as_ref())?;
         let is_push = matches!(cfg.spec, Spec::Push {});
         let stored = if is_push {
             None

@@ -297,6 +297,15 @@ pub fn origin(url: &str) -> String {
     }
 }
 
+/// Whether two URLs have the same scheme, host and port: credentials for one are sent to the
+/// other only then. Unparseable URLs share nothing.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin().is_tuple() && a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
 pub fn basic_auth(user: &str, password: &str) -> String {
     format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
 }
@@ -351,6 +360,24 @@ mod tests {
             "https://dav.example:8443"
         );
         assert_eq!(encode_query("a b&c"), "a%20b%26c");
+        assert!(same_origin(
+            "https://a.example/x?p=1",
+            "https://A.example:443/y"
+        ));
+        assert!(same_origin(
+            "http://127.1:8080/a",
+            "http://127.0.0.1:8080/b"
+        ));
+        assert!(!same_origin("https://a.example/x", "http://a.example/x"));
+        assert!(!same_origin(
+            "https://a.example/x",
+            "https://a.example:8443/x"
+        ));
+        assert!(!same_origin(
+            "https://a.example/x",
+            "https://evil.example/x"
+        ));
+        assert!(!same_origin("not a url", "not a url"));
     }
 
     #[test]
