@@ -38,6 +38,8 @@ pub enum Denied {
     RegistrationLimit(RetryAfter),
     #[error("this server does not create directories on request; ask its operator for one")]
     RegistrationClosed,
+    #[error("this key was revoked, or its directory deleted; ask the directory's administrator for a current key")]
+    Retired,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -133,6 +135,10 @@ impl Gate {
                 Scope::Push,
             )?)),
             None if self.open_registration => {
+                if self.store.retired(&key)? {
+                    self.failures.record(client);
+                    return Err(Denied::Retired);
+                }
                 self.may_register(client, &key)?;
                 Ok(PushTarget::New(key))
             }

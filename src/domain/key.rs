@@ -19,7 +19,7 @@ pub enum KeyError {
 /// Why a key is too easy to guess to be handed out by open registration.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Guessable {
-    #[error("this key has only {0} different characters; a key needs at least 8, so that nobody finds it by trying (let the server choose one: POST /api/v1/directories)")]
+    #[error("this key has only {0} different characters; a key needs at least 8, so that nobody guesses it (let the server choose one: POST /api/v1/directories)")]
     FewCharacters(usize),
     #[error("this key holds the run `{0}`, which guessers try first; choose a random key (or let the server choose one: POST /api/v1/directories)")]
     Run(String),

@@ -467,8 +467,16 @@ async fn respond(
     // Any key of the directory reads it; from here on it is known by its directory key.
     let key = super::auth::read(req, state, key).await?;
     let variant = if view.embeds_urls() {
+        // The links hold the path's key: a read key's holder must never be served a body
+        // cached for the directory key (nor the reverse).
         let conn = req.connection_info();
-        format!("{}://{}?{}", conn.scheme(), conn.host(), req.query_string())
+        format!(
+            "{}://{}{}?{}",
+            conn.scheme(),
+            conn.host(),
+            req.path(),
+            req.query_string()
+        )
     } else {
         req.query_string().to_owned()
     };

@@ -117,7 +117,7 @@ impl From<Denied> for ApiError {
             Denied::Malformed(k) => k.into(),
             Denied::Store(s) => s.into(),
             Denied::Unknown => ApiError::unknown_directory(),
-            Denied::Scope { .. } | Denied::RegistrationClosed => {
+            Denied::Scope { .. } | Denied::RegistrationClosed | Denied::Retired => {
                 ApiError::new(StatusCode::FORBIDDEN, message)
             }
             Denied::Guessable(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message),

@@ -99,15 +99,27 @@ pub(super) fn unseal_key(keys: &Keyring, stored: &str) -> Result<ApiKey> {
     ApiKey::parse(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Whether the key opens a directory, or once did (revoked, or its directory deleted).
 pub(super) fn key_exists(tx: &Tx, key: &ApiKey) -> Result<bool> {
     Ok(tx
         .query_row(
-            "SELECT 1 FROM api_keys WHERE hash = ?1",
+            "SELECT 1 FROM api_keys WHERE hash = ?1
+             UNION ALL SELECT 1 FROM retired_keys WHERE hash = ?1",
             [&tx.keys.hash(key)[..]],
             |_| Ok(()),
         )
         .optional()?
         .is_some())
+}
+
+/// Retires the keys of one directory (`key_id` None) or one key, before their rows go.
+pub(super) fn retire(tx: &Tx, directory_id: i64, key_id: Option<i64>) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO retired_keys (hash)
+         SELECT hash FROM api_keys WHERE directory_id = ?1 AND (?2 IS NULL OR id = ?2)",
+        params![directory_id, key_id],
+    )?;
+    Ok(())
 }
 
 pub(super) fn insert_key_row(
@@ -223,6 +235,22 @@ impl Store {
         }))
     }
 
+    /// Whether the key was revoked, or its directory deleted: it opens nothing and may not
+    /// become a new directory.
+    pub fn retired(&self, key: &ApiKey) -> Result<bool> {
+        let hash = self.keys.hash(key);
+        self.read(|tx| {
+            Ok(tx
+                .query_row(
+                    "SELECT 1 FROM retired_keys WHERE hash = ?1",
+                    [&hash[..]],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some())
+        })
+    }
+
     /// Notes that a key was just used (kept in memory, written with the next write).
     pub fn key_used(&self, key_id: i64) {
         self.uses.touch(key_id, unix_now());
@@ -313,6 +341,7 @@ impl Store {
                 None => Ok(None),
                 Some((_, scope)) if scope == Scope::Admin.as_str() => Err(StoreError::DirectoryKey),
                 Some((id, _)) => {
+                    retire(tx, dir.id, Some(id))?;
                     tx.execute("DELETE FROM api_keys WHERE id = ?1", [id])?;
                     Ok(Some(id))
                 }
@@ -472,6 +501,20 @@ mod tests {
             .unwrap());
         assert!(store.resolve(&read).unwrap().is_none());
         assert!(store.keys(&admin).unwrap().is_empty());
+        // Retired for good: it names no new directory either, nor does a deleted one's key.
+        assert!(store.retired(&read).unwrap());
+        assert!(matches!(
+            store.create_directory(&read),
+            Err(StoreError::DirectoryExists)
+        ));
+        assert!(!store.retired(&admin).unwrap());
+        assert!(store.delete_directory(&admin).unwrap());
+        assert!(store.retired(&admin).unwrap());
+        assert!(matches!(
+            store.create_directory(&admin),
+            Err(StoreError::DirectoryExists)
+        ));
+        let store = Store::open(dir.path()).unwrap();
 
         // Neither the database nor its log holds a key in clear.
         drop(store);

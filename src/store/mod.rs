@@ -237,6 +237,7 @@ impl Store {
             let Some(dir) = directory_row(tx, key)? else {
                 return Ok(false);
             };
+            keys::retire(tx, dir.id, None)?;
             Ok(tx.execute("DELETE FROM directories WHERE id = ?1", [dir.id])? > 0)
         })
     }

@@ -27,3 +27,12 @@ CREATE TABLE server_meta (
     name   TEXT PRIMARY KEY,
     value  TEXT NOT NULL
 );
+
+-- Keys that were revoked, or whose directory was deleted, by hash: such a key never opens or
+-- names a directory again. Else whoever holds a leaked read key could, after its revocation,
+-- push to it, open registration would make it a new directory, and the phones still set up
+-- with it would show that stranger's book.
+CREATE TABLE retired_keys (
+    hash        BLOB PRIMARY KEY,
+    retired_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+) WITHOUT ROWID;
