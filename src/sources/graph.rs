@@ -509,9 +509,12 @@ fn tokens() -> &'static TokenCache {
 fn token_key(spec: &GraphSpec) -> String {
     let d = ring::digest::digest(
         &ring::digest::SHA256,
+        // The Graph the token is for is part of the key: a token goes only where it was
+        // asked for.
         format!(
-            "{}\n{}\n{}\n{}",
+            "{}\n{}\n{}\n{}\n{}",
             spec.token_url.as_deref().unwrap_or(""),
+            spec.graph_url.as_deref().unwrap_or(""),
             spec.tenant_id,
             spec.client_id,
             spec.client_secret

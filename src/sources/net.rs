@@ -63,6 +63,7 @@ impl NetPolicy {
             Some(first) if permitted.is_empty() => Err(std::io::Error::new(
                 std::io::ErrorKind::PermissionDenied,
                 Refused {
+                    host: host_of(netloc).to_owned(),
                     literal: host_of(netloc).parse::<IpAddr>().is_ok(),
                     what: not_public(canonical(first.ip())).unwrap_or("reserved"),
                 },
@@ -82,6 +83,8 @@ fn host_of(netloc: &str) -> &str {
 #[derive(Debug, thiserror::Error)]
 #[error("{what} address")]
 struct Refused {
+    /// The host connected to: the configured one, or where a redirect pointed.
+    host: String,
     /// The URL named an address, not a host name.
     literal: bool,
     what: &'static str,
@@ -239,13 +242,7 @@ impl Http {
 /// (refused, timed out, TLS): that difference would map a network for whoever sets the URL.
 /// The operator's log has the detail.
 fn transport_error(url: &str, t: &ureq::Transport) -> SyncError {
-    // The URL of the connection that failed: after a redirect, not the configured one.
-    let target = t.url().map_or_else(|| origin(url), |u| origin(u.as_str()));
-    let via = if target == origin(url) {
-        String::new()
-    } else {
-        format!(" (where {} redirects)", origin(url))
-    };
+    let target = origin(url);
     let mut cause = std::error::Error::source(t);
     while let Some(e) = cause {
         if let Some(r) = e
@@ -253,8 +250,17 @@ fn transport_error(url: &str, t: &ureq::Transport) -> SyncError {
             .and_then(|io| io.get_ref())
             .and_then(|inner| inner.downcast_ref::<Refused>())
         {
+            let configured = url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()));
+            // The refused host, and whether a redirect led there.
+            let place = if configured.as_deref() == Some(r.host.as_str()) {
+                target
+            } else {
+                format!("{} (where {target} redirects)", r.host)
+            };
             return SyncError::new(format!(
-                "{target}{via} {} {} address; phonedir reaches such addresses only where the operator allows them (--source-allow)",
+                "{place} {} {} address; phonedir reaches such addresses only where the operator allows them (--source-allow)",
                 if r.literal { "is a" } else { "resolves to a" },
                 r.what
             ));
@@ -269,7 +275,7 @@ fn transport_error(url: &str, t: &ureq::Transport) -> SyncError {
         "cannot reach a source"
     );
     SyncError::new(format!(
-        "cannot reach {target}{via}; check the URL, that the server is up and reachable from the internet, and that its certificate is valid"
+        "cannot reach {target}; check the URL, that the server is up and reachable from the internet, and that its certificate is valid"
     ))
 }
 
