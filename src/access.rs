@@ -123,7 +123,8 @@ impl Gate {
 
     /// Where a push with `presented` goes. An unknown key is a new directory when open
     /// registration is on, the key is not guessable and the address has not created too
-    /// many directories lately; call `registered` once it was created.
+    /// many directories lately; that takes one of the address's registrations, which
+    /// `not_registered` gives back if no directory was made after all.
     pub fn open_for_push(&self, client: IpAddr, presented: &str) -> Result<PushTarget, Denied> {
         self.failures.check(client).map_err(Denied::Throttled)?;
         let key = self.parse(client, presented)?;
@@ -148,8 +149,10 @@ impl Gate {
         }
     }
 
-    /// Checks a new directory's key (not guessable) and the address's registrations (below
-    /// the limit) before a directory is created over the network.
+    /// Checks a new directory's key (not guessable) and takes one of the address's
+    /// registrations (refused beyond the limit) before a directory is created over the
+    /// network. Taken at once, not after the creation: else a burst of concurrent requests
+    /// would all pass the check before the first was counted.
     pub fn may_register(&self, client: IpAddr, key: &ApiKey) -> Result<(), Denied> {
         if !self.open_registration {
             return Err(Denied::RegistrationClosed);
@@ -158,7 +161,7 @@ impl Gate {
             return Err(g.into());
         }
         self.registrations
-            .check(client)
+            .take(client)
             .map_err(Denied::RegistrationLimit)
     }
 
@@ -168,9 +171,10 @@ impl Gate {
         self.failures.record(client);
     }
 
-    /// Counts a directory the address created.
-    pub fn registered(&self, client: IpAddr) {
-        self.registrations.record(client);
+    /// Gives back a registration `may_register` took when no directory was made (the push
+    /// was refused, or a dry run).
+    pub fn not_registered(&self, client: IpAddr) {
+        self.registrations.give_back(client);
     }
 
     fn parse(&self, client: IpAddr, presented: &str) -> Result<ApiKey, Denied> {
@@ -259,6 +263,11 @@ fn forwarded_for(element: &str) -> Option<IpAddr> {
 /// A bounded per-client rate: at most `limit` events per `period`, as a bucket that leaks
 /// `limit` per `period`. Clients are addresses; IPv6 ones by their /64, which one customer
 /// usually has whole.
+///
+/// Wrong keys are counted after the fact (`check`, then `record` once the key turned out
+/// wrong), so concurrent requests can overshoot the limit by how many are in flight; every
+/// one of them is counted, and the wait grows with them. Registrations are taken before
+/// (`take`), so they cannot overshoot.
 pub struct RateLimit {
     limit: u32,
     period: Duration,
@@ -331,6 +340,47 @@ impl RateLimit {
         self.tracked.store(buckets.len(), Ordering::Relaxed);
     }
 
+    /// Takes one event if the client is below the limit, in one step.
+    pub fn take(&self, client: IpAddr) -> Result<(), RetryAfter> {
+        if self.limit == 0 {
+            return Ok(());
+        }
+        let now = self.started.elapsed();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let b = buckets.entry(bucket_of(client)).or_insert(Bucket {
+            level: 0.0,
+            at: now,
+        });
+        let level = self.level(b, now);
+        let limit = f64::from(self.limit);
+        if level > limit - 1.0 {
+            let wait = (level - (limit - 1.0)) / self.rate();
+            return Err(RetryAfter(wait.ceil().max(1.0) as u64));
+        }
+        *b = Bucket {
+            level: level + 1.0,
+            at: now,
+        };
+        if buckets.len() > MAX_TRACKED {
+            self.prune(&mut buckets, now);
+        }
+        self.tracked.store(buckets.len(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Undoes one `take`.
+    pub fn give_back(&self, client: IpAddr) {
+        let now = self.started.elapsed();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = buckets.get_mut(&bucket_of(client)) {
+            let level = self.level(b, now);
+            *b = Bucket {
+                level: (level - 1.0).max(0.0),
+                at: now,
+            };
+        }
+    }
+
     /// Events per second the bucket leaks.
     fn rate(&self) -> f64 {
         f64::from(self.limit) / self.period.as_secs_f64()
@@ -389,6 +439,30 @@ mod tests {
         // IPv4 written as IPv6 is the same client.
         assert!(r.check(ip("::ffff:203.0.113.7")).is_err());
         assert!(RateLimit::new(0, Duration::from_secs(60)).check(a).is_ok());
+    }
+
+    #[test]
+    fn taking_is_one_step_and_can_be_undone() {
+        let r = RateLimit::new(2, Duration::from_secs(3600));
+        let a = ip("203.0.113.7");
+        assert!(r.take(a).is_ok());
+        assert!(r.take(a).is_ok());
+        assert!(r.take(a).is_err());
+        r.give_back(a);
+        assert!(r.take(a).is_ok());
+        assert!(r.take(a).is_err());
+        // Many threads at once take no more than the limit.
+        let r = std::sync::Arc::new(RateLimit::new(10, Duration::from_secs(3600)));
+        let taken: usize = (0..8)
+            .map(|_| {
+                let r = r.clone();
+                std::thread::spawn(move || (0..50).filter(|_| r.take(a).is_ok()).count())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(taken, 10);
     }
 
     #[test]

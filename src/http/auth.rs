@@ -119,9 +119,12 @@ pub async fn push_target(
         .map_err(|e| ApiError::internal(&e))??)
 }
 
-/// Counts a directory created by a push against the address's `--registration-limit`.
-pub fn registered(req: &HttpRequest, state: &web::Data<AppState>) {
-    state.gate.registered(client(req));
+/// After a push to `target`: a new directory that was not made after all (refused, or a
+/// dry run) does not count against the address's `--registration-limit`.
+pub fn pushed(req: &HttpRequest, state: &web::Data<AppState>, target: &PushTarget, made: bool) {
+    if matches!(target, PushTarget::New(_)) && !made {
+        state.gate.not_registered(client(req));
+    }
 }
 
 /// The directory key from the path `{key}`, proven by the request's credentials.

@@ -36,7 +36,7 @@ async fn create_directory(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let text = std::str::from_utf8(&body).unwrap_or("?").trim();
-    if !(text.is_empty() || text == "{}") {
+    if !(text.is_empty() || text == "{}") || !req.query_string().is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "send no body: the server chooses the key; set the name and region afterwards with PUT …/settings",
@@ -47,10 +47,14 @@ async fn create_directory(
     state.gate.may_register(client, &key)?;
     let st = state.clone();
     let k = key.clone();
-    web::block(move || st.store.create_directory(&k))
+    let made = web::block(move || st.store.create_directory(&k))
         .await
-        .map_err(|e| ApiError::internal(&e))??;
-    state.gate.registered(client);
+        .map_err(|e| ApiError::internal(&e))
+        .and_then(|r| r.map_err(ApiError::from));
+    if let Err(e) = made {
+        state.gate.not_registered(client);
+        return Err(e);
+    }
     tracing::info!(directory = %key.masked(), "directory created");
     let base = format!("/api/v1/directories/{key}");
     Ok(HttpResponse::Created()

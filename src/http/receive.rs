@@ -58,7 +58,7 @@ pub async fn push_file(
     let (body, format) = upload::read(&req, payload, state.max_upload_bytes).await?;
     let st = state.clone();
     let k = key.clone();
-    let mut result = web::block(move || {
+    let outcome = web::block(move || {
         push::push(
             &st.store,
             &st.limits,
@@ -76,10 +76,14 @@ pub async fn push_file(
         )
     })
     .await
-    .map_err(|e| ApiError::internal(&e))??;
-    if matches!(target, PushTarget::New(_)) && !result.dry_run {
-        auth::registered(&req, &state);
-    }
+    .map_err(|e| ApiError::internal(&e))?;
+    auth::pushed(
+        &req,
+        &state,
+        &target,
+        matches!(&outcome, Ok(r) if !r.dry_run),
+    );
+    let mut result = outcome?;
     // The key the caller used; a push key's holder never learns the directory key.
     result.directory = presented;
     tracing::info!(

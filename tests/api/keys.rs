@@ -311,6 +311,11 @@ fn the_server_chooses_keys_and_open_registration_refuses_guessable_ones() {
         400,
         "server chooses",
     );
+    assert_refused(
+        &s.request("POST", &s.url("/api/v1/directories?name=ACME"), &[], None),
+        400,
+        "server chooses",
+    );
     for guessable in [
         "ACME0123456789",
         "aaaaaaaaaaaaaa",
@@ -364,6 +369,14 @@ fn registrations_are_counted_per_address() {
     for _ in 0..2 {
         create_over_api(&s, Some(a));
     }
+    // A push that makes nothing (a file that is no contact list) does not count.
+    let r = s.request(
+        "POST",
+        &s.url("/contacts/Wm3pQx8vLr2Tz6"),
+        &[("X-Forwarded-For", a), ("Content-Type", "text/csv")],
+        Some(b"just,some\nwords,here\n"),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
     // Open registration by push counts the same.
     let r = s.request(
         "POST",
