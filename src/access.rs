@@ -308,40 +308,32 @@ impl RateLimit {
         let Some(b) = buckets.get(&bucket_of(client)) else {
             return Ok(());
         };
-        let level = self.level(b, now);
-        let limit = f64::from(self.limit);
-        if level <= limit - 1.0 {
+        self.room(self.level(b, now))
+    }
+
+    /// Ok if a bucket at `level` has room for one more event; else how long until it has:
+    /// until it leaked below the last free place.
+    fn room(&self, level: f64) -> Result<(), RetryAfter> {
+        let last_free = f64::from(self.limit) - 1.0;
+        if level <= last_free {
             return Ok(());
         }
-        // Until the bucket has leaked below the last free place.
-        let wait = (level - (limit - 1.0)) / self.rate();
+        let wait = (level - last_free) / self.rate();
         Err(RetryAfter(wait.ceil().max(1.0) as u64))
     }
 
     /// Counts one event of the client.
     pub fn record(&self, client: IpAddr) {
-        if self.limit == 0 {
-            return;
-        }
-        let now = self.started.elapsed();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let b = buckets.entry(bucket_of(client)).or_insert(Bucket {
-            level: 0.0,
-            at: now,
-        });
-        let level = self.level(b, now);
-        *b = Bucket {
-            level: level + 1.0,
-            at: now,
-        };
-        if buckets.len() > MAX_TRACKED {
-            self.prune(&mut buckets, now);
-        }
-        self.tracked.store(buckets.len(), Ordering::Relaxed);
+        let _ = self.add(client, false);
     }
 
     /// Takes one event if the client is below the limit, in one step.
     pub fn take(&self, client: IpAddr) -> Result<(), RetryAfter> {
+        self.add(client, true)
+    }
+
+    /// One more event in the client's bucket; with `only_if_room`, none unless it has room.
+    fn add(&self, client: IpAddr, only_if_room: bool) -> Result<(), RetryAfter> {
         if self.limit == 0 {
             return Ok(());
         }
@@ -352,10 +344,8 @@ impl RateLimit {
             at: now,
         });
         let level = self.level(b, now);
-        let limit = f64::from(self.limit);
-        if level > limit - 1.0 {
-            let wait = (level - (limit - 1.0)) / self.rate();
-            return Err(RetryAfter(wait.ceil().max(1.0) as u64));
+        if only_if_room {
+            self.room(level)?;
         }
         *b = Bucket {
             level: level + 1.0,

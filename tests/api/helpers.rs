@@ -48,6 +48,17 @@ impl Response {
     }
 }
 
+/// A server started with `flags`, the sync.blue sample book pushed to `KEY`.
+pub fn with_book(flags: &[&str]) -> Server {
+    let s = Server::start(flags);
+    let r = s.push(
+        &format!("/contacts/{KEY}"),
+        &fixture("syncblue-directory.csv"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    s
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_phonedir")
 }

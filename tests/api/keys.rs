@@ -3,7 +3,7 @@
 //! over the API and the CLI, chosen by the server, stored only hashed, and open registration
 //! refuses guessable ones and counts what each address creates.
 
-use crate::helpers::{cli, fixture, Response, Server, KEY};
+use crate::helpers::{cli, fixture, with_book, Response, Server, KEY};
 use serde_json::{json, Value};
 
 /// A request with `key` as Bearer token (the management API's credential).
@@ -32,16 +32,6 @@ pub fn new_key(s: &Server, scope: &str, label: &str) -> String {
     );
     assert_eq!(r.status, 201, "{}", r.body);
     r.json()["key"].as_str().expect("key").to_owned()
-}
-
-fn pushed() -> Server {
-    let s = Server::start(&[]);
-    let r = s.push(
-        &format!("/contacts/{KEY}"),
-        &fixture("syncblue-directory.csv"),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    s
 }
 
 fn assert_refused(r: &Response, status: u16, contains: &str) {
@@ -73,7 +63,7 @@ const READERS: &[&str] = &[
 
 #[test]
 fn a_read_key_reads_every_book_and_nothing_else() {
-    let s = pushed();
+    let s = with_book(&[]);
     let read = new_key(&s, "read", "lobby phones");
     assert_eq!(read.len(), 14);
     assert!(read.bytes().all(|b| b.is_ascii_alphanumeric()));
@@ -132,7 +122,7 @@ fn a_read_key_reads_every_book_and_nothing_else() {
 
 #[test]
 fn a_push_key_pushes_without_learning_the_directory_key() {
-    let s = pushed();
+    let s = with_book(&[]);
     let push = new_key(&s, "push", "nightly export");
     let r = s.push(
         &format!("/contacts/{push}?source=hr"),
@@ -161,7 +151,7 @@ fn a_push_key_pushes_without_learning_the_directory_key() {
 
 #[test]
 fn keys_are_listed_masked_and_revoked_at_once() {
-    let s = pushed();
+    let s = with_book(&[]);
     let read = new_key(&s, "read", "lobby phones");
     let push = new_key(&s, "push", "");
     assert_eq!(s.get(&format!("/contacts/{read}/snom/v1")).status, 200);
@@ -431,7 +421,7 @@ fn registrations_are_counted_per_address() {
 
 #[test]
 fn the_cli_makes_lists_and_revokes_keys_that_a_running_server_honours() {
-    let s = pushed();
+    let s = with_book(&[]);
     let d = s.data_dir().to_str().unwrap().to_owned();
     let (ok, out, err) = cli(&[
         "directory",
@@ -480,7 +470,7 @@ fn the_cli_makes_lists_and_revokes_keys_that_a_running_server_honours() {
 
 #[test]
 fn keys_are_not_on_disk_in_clear_and_the_data_is_the_owners_only() {
-    let s = pushed();
+    let s = with_book(&[]);
     let read = new_key(&s, "read", "");
     let push = new_key(&s, "push", "");
     let dir = s.data_dir().to_owned();

@@ -5,21 +5,11 @@
 //! finding keys in the log. Each must fail; positive controls show the listeners were there.
 
 use crate::fake::{Fake, Reply, Request};
-use crate::helpers::{fixture, Response, Server, KEY, LOCAL_SOURCES};
+use crate::helpers::{with_book, Response, Server, KEY, LOCAL_SOURCES};
 use crate::keys::{call, new_key};
 use crate::sources::{api, create_directory};
 use serde_json::json;
 use std::time::Duration;
-
-fn pushed(flags: &[&str]) -> Server {
-    let s = Server::start(flags);
-    let r = s.push(
-        &format!("/contacts/{KEY}"),
-        &fixture("syncblue-directory.csv"),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    s
-}
 
 /// A GET as if from `ip` (the server trusts 127.0.0.1 as its proxy in these tests).
 fn get_from(s: &Server, ip: &str, path: &str) -> Response {
@@ -44,7 +34,7 @@ fn guesses_until_throttled(s: &Server, ip: &str) -> (usize, Response) {
 
 #[test]
 fn guessing_is_throttled_per_address_while_others_are_served() {
-    let s = pushed(&["--trusted-proxy", "127.0.0.1/32"]);
+    let s = with_book(&["--trusted-proxy", "127.0.0.1/32"]);
     let (attacker, phone) = ("203.0.113.66", "198.51.100.7");
     let (answered, r) = guesses_until_throttled(&s, attacker);
     assert_eq!(answered, 20, "--key-failures-per-minute defaults to 20");
@@ -105,7 +95,7 @@ fn guessing_is_throttled_per_address_while_others_are_served() {
 #[test]
 fn forged_forwarding_headers_do_not_escape_the_throttle() {
     // No --trusted-proxy: X-Forwarded-For is anyone's to send, so it counts for nothing.
-    let s = pushed(&[]);
+    let s = with_book(&[]);
     for n in 1..=20 {
         let ip = format!("198.51.100.{n}");
         assert_eq!(
@@ -121,7 +111,7 @@ fn forged_forwarding_headers_do_not_escape_the_throttle() {
 
 #[test]
 fn a_throttled_address_is_served_again_once_it_cooled_down() {
-    let s = pushed(&["--key-failures-per-minute", "60"]);
+    let s = with_book(&["--key-failures-per-minute", "60"]);
     let (answered, r) = guesses_until_throttled(&s, "ignored");
     assert_eq!(answered, 60);
     let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
@@ -136,7 +126,7 @@ fn forwarded_host_steers_links_only_through_a_trusted_proxy() {
         ("X-Forwarded-Host", "evil.example"),
         ("X-Forwarded-Proto", "https"),
     ];
-    let s = pushed(&[]);
+    let s = with_book(&[]);
     let r = s.request(
         "GET",
         &s.url(&format!("/contacts/{KEY}/snom/v1?page=1")),
@@ -152,7 +142,7 @@ fn forwarded_host_steers_links_only_through_a_trusted_proxy() {
         r.body
     );
     // Behind a proxy the operator named, the proxy's word is what the phone used.
-    let s = pushed(&["--trusted-proxy", "127.0.0.1/32"]);
+    let s = with_book(&["--trusted-proxy", "127.0.0.1/32"]);
     let r = s.request(
         "GET",
         &s.url(&format!("/contacts/{KEY}/snom/v1?page=1")),
@@ -387,7 +377,7 @@ fn the_secret_exfiltration_sequence_now_fails() {
     });
     let a = attacker.base.clone();
     let g = graph(None);
-    let s = pushed(LOCAL_SOURCES);
+    let s = with_book(LOCAL_SOURCES);
     let m365 = "/sources/m365";
     let r = api(
         &s,
@@ -538,7 +528,7 @@ fn the_secret_exfiltration_sequence_now_fails() {
 
 #[test]
 fn no_key_reaches_the_log_whatever_the_path() {
-    let s = pushed(&[]);
+    let s = with_book(&[]);
     let read = new_key(&s, "read", "");
     let push = new_key(&s, "push", "");
     let unknown = "Zq8pW3nVb6Tc1M".to_owned();
