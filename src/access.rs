@@ -53,11 +53,37 @@ fn scope_sentence(have: Scope, need: Scope) -> String {
     format!("a {} key cannot {what}", have.as_str())
 }
 
-/// Where a push goes: a directory the key opens, or a new one (open registration).
+/// Where a push goes: a directory the key opens, or a new one (open registration), with the
+/// registration it took.
 #[derive(Debug)]
 pub enum PushTarget {
     Existing(Access),
-    New(ApiKey),
+    New(ApiKey, Registration),
+}
+
+/// One of an address's registrations, taken before its directory is made. Dropped without
+/// `made` (the push was refused, the upload broke off, a dry run), it is given back, so only
+/// directories that exist count against `--registration-limit`, whichever way a request ends.
+#[derive(Debug)]
+pub struct Registration {
+    limit: Arc<RateLimit>,
+    client: IpAddr,
+    made: bool,
+}
+
+impl Registration {
+    /// The directory was made: the registration stays counted.
+    pub fn made(mut self) {
+        self.made = true;
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if !self.made {
+            self.limit.give_back(self.client);
+        }
+    }
 }
 
 pub struct GateConfig {
@@ -73,7 +99,7 @@ pub struct GateConfig {
 pub struct Gate {
     store: Arc<Store>,
     failures: RateLimit,
-    registrations: RateLimit,
+    registrations: Arc<RateLimit>,
     open_registration: bool,
 }
 
@@ -82,7 +108,10 @@ impl Gate {
         Gate {
             store,
             failures: RateLimit::new(cfg.key_failures_per_minute, Duration::from_secs(60)),
-            registrations: RateLimit::new(cfg.registrations_per_hour, Duration::from_secs(3600)),
+            registrations: Arc::new(RateLimit::new(
+                cfg.registrations_per_hour,
+                Duration::from_secs(3600),
+            )),
             open_registration: cfg.open_registration,
         }
     }
@@ -123,8 +152,8 @@ impl Gate {
 
     /// Where a push with `presented` goes. An unknown key is a new directory when open
     /// registration is on, the key is not guessable and the address has not created too
-    /// many directories lately; that takes one of the address's registrations, which
-    /// `not_registered` gives back if no directory was made after all.
+    /// many directories lately; that takes one of the address's registrations (see
+    /// `Registration`).
     pub fn open_for_push(&self, client: IpAddr, presented: &str) -> Result<PushTarget, Denied> {
         self.failures.check(client).map_err(Denied::Throttled)?;
         let key = self.parse(client, presented)?;
@@ -140,8 +169,8 @@ impl Gate {
                     self.failures.record(client);
                     return Err(Denied::Retired);
                 }
-                self.may_register(client, &key)?;
-                Ok(PushTarget::New(key))
+                let registration = self.may_register(client, &key)?;
+                Ok(PushTarget::New(key, registration))
             }
             None => self
                 .decide(client, &key, None, Scope::Push)
@@ -153,7 +182,7 @@ impl Gate {
     /// registrations (refused beyond the limit) before a directory is created over the
     /// network. Taken at once, not after the creation: else a burst of concurrent requests
     /// would all pass the check before the first was counted.
-    pub fn may_register(&self, client: IpAddr, key: &ApiKey) -> Result<(), Denied> {
+    pub fn may_register(&self, client: IpAddr, key: &ApiKey) -> Result<Registration, Denied> {
         if !self.open_registration {
             return Err(Denied::RegistrationClosed);
         }
@@ -162,19 +191,18 @@ impl Gate {
         }
         self.registrations
             .take(client)
-            .map_err(Denied::RegistrationLimit)
+            .map_err(Denied::RegistrationLimit)?;
+        Ok(Registration {
+            limit: self.registrations.clone(),
+            client,
+            made: false,
+        })
     }
 
     /// Counts a request whose key was refused for a reason only the caller knows (the
     /// management API's path names another directory than the key opens).
     pub fn failed(&self, client: IpAddr) {
         self.failures.record(client);
-    }
-
-    /// Gives back a registration `may_register` took when no directory was made (the push
-    /// was refused, or a dry run).
-    pub fn not_registered(&self, client: IpAddr) {
-        self.registrations.give_back(client);
     }
 
     fn parse(&self, client: IpAddr, presented: &str) -> Result<ApiKey, Denied> {
@@ -268,6 +296,7 @@ fn forwarded_for(element: &str) -> Option<IpAddr> {
 /// wrong), so concurrent requests can overshoot the limit by how many are in flight; every
 /// one of them is counted, and the wait grows with them. Registrations are taken before
 /// (`take`), so they cannot overshoot.
+#[derive(Debug)]
 pub struct RateLimit {
     limit: u32,
     period: Duration,
@@ -277,7 +306,7 @@ pub struct RateLimit {
     tracked: AtomicUsize,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct Bucket {
     level: f64,
     at: Duration,

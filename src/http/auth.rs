@@ -107,7 +107,7 @@ async fn open(
 }
 
 /// Where a push to `/contacts/{presented}` goes: a directory its push or directory key
-/// opens, or (open registration) a new one; call `registered` once that was created.
+/// opens, or (open registration) a new one; call `Registration::made` once it was made.
 pub async fn push_target(
     req: &HttpRequest,
     state: &web::Data<AppState>,
@@ -117,14 +117,6 @@ pub async fn push_target(
     Ok(web::block(move || gate.open_for_push(client, &presented))
         .await
         .map_err(|e| ApiError::internal(&e))??)
-}
-
-/// After a push to `target`: a new directory that was not made after all (refused, or a
-/// dry run) does not count against the address's `--registration-limit`.
-pub fn pushed(req: &HttpRequest, state: &web::Data<AppState>, target: &PushTarget, made: bool) {
-    if matches!(target, PushTarget::New(_)) && !made {
-        state.gate.not_registered(client(req));
-    }
 }
 
 /// The directory key from the path `{key}`, proven by the request's credentials.

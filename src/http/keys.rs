@@ -44,17 +44,13 @@ async fn create_directory(
     }
     let client = auth::client(&req);
     let key = crate::secret::new_api_key().map_err(|e| ApiError::internal(&e))?;
-    state.gate.may_register(client, &key)?;
+    let registration = state.gate.may_register(client, &key)?;
     let st = state.clone();
     let k = key.clone();
-    let made = web::block(move || st.store.create_directory(&k))
+    web::block(move || st.store.create_directory(&k))
         .await
-        .map_err(|e| ApiError::internal(&e))
-        .and_then(|r| r.map_err(ApiError::from));
-    if let Err(e) = made {
-        state.gate.not_registered(client);
-        return Err(e);
-    }
+        .map_err(|e| ApiError::internal(&e))??;
+    registration.made();
     tracing::info!(directory = %key.masked(), "directory created");
     let base = format!("/api/v1/directories/{key}");
     Ok(HttpResponse::Created()

@@ -36,10 +36,9 @@ pub async fn push_file(
 ) -> Result<HttpResponse, ApiError> {
     // A push key or the directory key; an unknown key is a new directory (open registration).
     let presented = key.into_inner();
-    let target = auth::push_target(&req, &state, &presented).await?;
-    let key = match &target {
-        PushTarget::Existing(access) => access.directory.clone(),
-        PushTarget::New(key) => key.clone(),
+    let (key, registration) = match auth::push_target(&req, &state, &presented).await? {
+        PushTarget::Existing(access) => (access.directory, None),
+        PushTarget::New(key, registration) => (key, Some(registration)),
     };
     let query = query.into_inner();
     let region = query
@@ -58,7 +57,7 @@ pub async fn push_file(
     let (body, format) = upload::read(&req, payload, state.max_upload_bytes).await?;
     let st = state.clone();
     let k = key.clone();
-    let outcome = web::block(move || {
+    let mut result = web::block(move || {
         push::push(
             &st.store,
             &st.limits,
@@ -76,14 +75,12 @@ pub async fn push_file(
         )
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?;
-    auth::pushed(
-        &req,
-        &state,
-        &target,
-        matches!(&outcome, Ok(r) if !r.dry_run),
-    );
-    let mut result = outcome?;
+    .map_err(|e| ApiError::internal(&e))??;
+    // Counted against --registration-limit only if a directory was made; any other way out
+    // of this function gives the registration back.
+    if let Some(r) = registration.filter(|_| !result.dry_run) {
+        r.made();
+    }
     // The key the caller used; a push key's holder never learns the directory key.
     result.directory = presented;
     tracing::info!(

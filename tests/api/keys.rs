@@ -354,6 +354,8 @@ fn registrations_are_counted_per_address() {
         "3",
         "--trusted-proxy",
         "127.0.0.1/32",
+        "--max-upload-bytes",
+        "1000",
     ]);
     let a = "198.51.100.1";
     for _ in 0..2 {
@@ -367,6 +369,15 @@ fn registrations_are_counted_per_address() {
         Some(b"just,some\nwords,here\n"),
     );
     assert_eq!(r.status, 422, "{}", r.body);
+    // Nor does one refused before it was read (too large).
+    let big = vec![b'x'; 70_000];
+    let r = s.request(
+        "POST",
+        &s.url("/contacts/Wm3pQx8vLr2Tz6"),
+        &[("X-Forwarded-For", a), ("Content-Type", "text/csv")],
+        Some(&big),
+    );
+    assert_eq!(r.status, 413, "{}", r.body);
     // Open registration by push counts the same.
     let r = s.request(
         "POST",
