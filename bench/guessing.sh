@@ -42,13 +42,14 @@ done = function()
 end
 LUA
 
-# run FLAGS... → starts a server, prints its base URL
+# run FLAGS... → starts a server, its base URL in $BASE (not printed: a command substitution
+# would run it in a subshell, and cleanup would not know its pid)
 run() {
   local h s; h=$(port); s=$(port); mkdir -p "$T/d$h"
   "$BIN" serve --data-dir "$T/d$h" --http "127.0.0.1:$h" --https "127.0.0.1:$s" --no-access-log "$@" >"$T/d$h.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$h/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
-  echo "http://127.0.0.1:$h"
+  BASE="http://127.0.0.1:$h"
 }
 # count BASE METHOD TARGET STATUS → how many answers had STATUS
 count() {
@@ -57,8 +58,8 @@ count() {
 }
 
 echo "guessing, ${SECS} s per run ..." >&2
-off=$(run --key-failures-per-minute 0 --registration-limit 0)
-on=$(run)
+run --key-failures-per-minute 0 --registration-limit 0; off=$BASE
+run; on=$BASE
 g_off=$(count "$off" GET /contacts/KEY/yealink/v1 404)
 g_on=$(count "$on" GET /contacts/KEY/yealink/v1 404)
 r_off=$(count "$off" POST /api/v1/directories 201)
