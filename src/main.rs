@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use phonedir::book::Book;
-use phonedir::domain::{ApiKey, DirectorySettings, RawSettings};
+use phonedir::domain::{merge, ApiKey, DirectorySettings, RawSettings};
 use phonedir::http::{self, ServerConfig};
 use phonedir::ingest::Mapping;
 use phonedir::phone::Region;
@@ -264,14 +264,19 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
         }
         DirectoryCommand::List { data } => {
             let store = Store::open(&data.data_dir)?;
+            // `contacts` is what phones see: the sources merged, the same person in two
+            // sources once. `in sources` is the sum of the sources' own counts.
             println!(
-                "{:<14}  {:>8}  {:>8}  {:>7}",
-                "key", "contacts", "sources", "version"
+                "{:<14}  {:>8}  {:>10}  {:>7}  {:>7}",
+                "key", "contacts", "in sources", "sources", "version"
             );
             for d in store.list_directories()? {
+                let merged = store
+                    .snapshot(&d.directory.key)?
+                    .map_or(0, |s| merge::merge(s.entries).len());
                 println!(
-                    "{:<14}  {:>8}  {:>8}  {:>7}",
-                    d.directory.key, d.contacts, d.sources, d.directory.version
+                    "{:<14}  {:>8}  {:>10}  {:>7}  {:>7}",
+                    d.directory.key, merged, d.contacts, d.sources, d.directory.version
                 );
             }
         }
