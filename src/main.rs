@@ -141,12 +141,15 @@ enum DirectoryCommand {
         /// Outside-line prefix of the PBX, e.g. 0.
         #[arg(long)]
         outside_prefix: Option<String>,
-        /// Refuse pushes that shrink a source by more than this percentage.
         /// How vCard and CardDAV write numbers: e164 (default), intl00, national or auto.
         #[arg(long)]
         address_book_numbers: Option<String>,
+        /// Refuse pushes that shrink a source by more than this percentage.
         #[arg(long)]
         max_shrink_percent: Option<u8>,
+        /// The server's --default-region, which national and auto shapes may rely on.
+        #[arg(long, env = "PHONEDIR_DEFAULT_REGION", hide = true)]
+        default_region: Option<Region>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -288,6 +291,7 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             outside_prefix,
             address_book_numbers,
             max_shrink_percent,
+            default_region,
             data,
         } => {
             let store = Store::open(&data.data_dir)?;
@@ -304,6 +308,7 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                 address_book_numbers,
                 max_shrink_percent,
             })?);
+            settings.check_region(default_region)?;
             let dir = store.set_settings(&k, &settings)?;
             println!("{}", serde_json::to_string_pretty(&dir.settings)?);
         }
@@ -441,6 +446,13 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
         args.region.as_deref(),
     )?;
     let presenter = Presenter::resolve(&params, Some(&applied), None);
+    if let Some(n) = params.numbers.filter(|n| n.needs_region()) {
+        if presenter.region.is_none() {
+            bail!(
+                "--numbers {n} writes numbers as they are dialled inside one country, and neither --region nor the directory names it; add --region DE (your country)"
+            );
+        }
+    }
     let r = format.render(book.title(), &book.all(), &presenter)?;
     print!("{}", r.body);
     if let Some(n) = r.notice {

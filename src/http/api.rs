@@ -102,6 +102,7 @@ async fn put_settings(
         )
     })?;
     let settings = DirectorySettings::try_from(raw)
+        .and_then(|s| s.check_region(state.limits.default_region).map(|()| s))
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let st = state.clone();
     let dir = web::block(move || st.store.set_settings(&auth.0, &settings))

@@ -168,6 +168,15 @@ fn load_demo(store: &Store, limits: &Limits) -> Result<(), ServeError> {
             dry_run: false,
         },
     )?;
+    // The sample numbers are German: with the region set, `numbers=national` and `auto`
+    // work on the demo as they would on a real directory.
+    store.set_settings(
+        &key,
+        &crate::domain::DirectorySettings {
+            region: "DE".parse().ok(),
+            ..Default::default()
+        },
+    )?;
     tracing::info!(
         contacts = result.contacts,
         "demo directory loaded: try /contacts/{DEMO_KEY}/yealink/v1"

@@ -18,7 +18,7 @@ use crate::domain::{Contact, DirectorySettings};
 use crate::phone::NumberRules;
 use crate::push::Limits;
 use crate::render::yealink::GroupBy;
-use crate::render::{Format, Presenter, RenderError, Rendered, ShapeParams};
+use crate::render::{Format, Presenter, RenderError, Rendered, ShapeError, ShapeParams};
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -149,6 +149,18 @@ impl Ask {
             },
         };
         Presenter::resolve(&self.shape, Some(&applied), limits.default_region)
+    }
+
+    /// A URL that asks for a national shape needs a country, from the URL, the directory or
+    /// the server: without one the numbers would silently stay E.164. (Settings are checked
+    /// when they are made.)
+    pub fn check(&self, settings: &DirectorySettings, limits: &Limits) -> Result<(), ShapeError> {
+        match self.shape.numbers.filter(|n| n.needs_region()) {
+            Some(n) if self.presenter(settings, limits).region.is_none() => {
+                Err(ShapeError::NeedsRegion(n.name()))
+            }
+            _ => Ok(()),
+        }
     }
 
     pub fn render(&self, book: &Book, limits: &Limits) -> Result<Rendered, RenderError> {
