@@ -4,6 +4,7 @@
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use phonedir::book::Book;
+use phonedir::domain::text::count;
 use phonedir::domain::{merge, ApiKey, DirectorySettings, RawSettings};
 use phonedir::http::{self, ServerConfig};
 use phonedir::ingest::Mapping;
@@ -213,8 +214,30 @@ struct ExportArgs {
     region: Option<String>,
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors end the program with one line a person can act on: `anyhow`'s report (with a
+/// backtrace when RUST_BACKTRACE is set) is for developers, not for an administrator.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", cli_words(&format!("{e:#}")));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The server's messages name URL parameters (`push with ?region=GB`); on the command line
+/// the same advice names the flags.
+fn cli_words(message: &str) -> String {
+    message
+        .replace("push with ?allow_empty=true", "import with --allow-empty")
+        .replace("push with ?force=true", "import with --force")
+        .replace("push with ?region=", "import with --region ")
+        .replace("?region=", "--region ")
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let mut filter = tracing_subscriber::EnvFilter::try_from_env("PHONEDIR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // The HTTP client of pulled sources logs whole URLs at debug level, and a URL may carry
@@ -369,11 +392,11 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     let result = result?;
     let r = &result.report;
     println!(
-        "{}: {} contacts with {} numbers from {} rows ({}, {}{})",
+        "{}: {} with {} from {} ({}, {}{})",
         args.file.display(),
-        result.contacts,
-        result.numbers,
-        r.rows,
+        count(result.contacts, "contact", "contacts"),
+        count(result.numbers, "number", "numbers"),
+        count(r.rows, "row", "rows"),
         r.vocabulary,
         r.encoding,
         if r.delimiter.is_empty() {
@@ -399,7 +422,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         println!("columns ignored: {}", r.columns_ignored.join(", "));
     }
     if !r.warnings.is_empty() {
-        println!("{} problems:", r.warnings.len());
+        println!("{}:", count(r.warnings.len(), "problem", "problems"));
     }
     for w in &r.warnings {
         let place = if w.column.is_empty() {
@@ -407,7 +430,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         } else {
             format!("line {}, column {}", w.line, w.column)
         };
-        println!("  {place}: {}", w.message);
+        println!("  {place}: {}", cli_words(&w.message));
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! handler can forget the key check.
 
 use super::auth::Authorized;
-use super::error::ApiError;
+use super::error::{resource, ApiError};
 use super::params::Params;
 use super::AppState;
 use crate::domain::{DirectorySettings, RawSettings};
@@ -13,10 +13,13 @@ use serde_json::json;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1/directories/{key}")
-            .route("", web::get().to(status))
-            .route("/settings", web::get().to(get_settings))
-            .route("/settings", web::put().to(put_settings))
-            .route("/changes", web::get().to(changes))
+            .service(resource("", "GET").route(web::get().to(status)))
+            .service(
+                resource("/settings", "GET, PUT")
+                    .route(web::get().to(get_settings))
+                    .route(web::put().to(put_settings)),
+            )
+            .service(resource("/changes", "GET").route(web::get().to(changes)))
             .configure(super::sources::routes),
     );
 }

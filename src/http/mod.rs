@@ -84,6 +84,15 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     if cfg.https.is_none() && cfg.http.is_none() {
         return Err(ServeError::NoListener);
     }
+    // Before anything is created: a mistyped --tls-cert path ends the start cleanly.
+    let tls = match &cfg.https {
+        Some(_) => Some(tls::load(
+            &cfg.data_dir,
+            cfg.tls_cert.as_deref(),
+            cfg.tls_key.as_deref(),
+        )?),
+        None => None,
+    };
     let store = Arc::new(Store::open(&cfg.data_dir)?);
     tracing::info!(database = %store.path().display(), "store open");
     if cfg.demo {
@@ -113,12 +122,7 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
             source,
         })?;
     }
-    if let Some(addr) = &cfg.https {
-        let tls = tls::load(
-            &cfg.data_dir,
-            cfg.tls_cert.as_deref(),
-            cfg.tls_key.as_deref(),
-        )?;
+    if let (Some(addr), Some(tls)) = (&cfg.https, tls) {
         tracing::info!(
             certificate = %tls.cert_path.display(),
             generated = tls.generated,

@@ -10,6 +10,8 @@ use std::sync::Arc;
 pub enum TlsError {
     #[error("--tls-cert and --tls-key go together; give both or neither")]
     HalfPair,
+    #[error("{flag} {path}: the file does not exist")]
+    Missing { flag: &'static str, path: String },
     #[error("cannot read or write {path}: {source}")]
     Io {
         path: String,
@@ -37,7 +39,17 @@ pub struct Tls {
 
 pub fn load(data_dir: &Path, cert: Option<&Path>, key: Option<&Path>) -> Result<Tls, TlsError> {
     let (cert_path, key_path, generated) = match (cert, key) {
-        (Some(c), Some(k)) => (c.to_path_buf(), k.to_path_buf(), false),
+        (Some(c), Some(k)) => {
+            for (flag, path) in [("--tls-cert", c), ("--tls-key", k)] {
+                if !path.exists() {
+                    return Err(TlsError::Missing {
+                        flag,
+                        path: path.display().to_string(),
+                    });
+                }
+            }
+            (c.to_path_buf(), k.to_path_buf(), false)
+        }
         (None, None) => {
             let dir = data_dir.join("certs");
             let c = dir.join("selfsigned.pem");

@@ -2,6 +2,7 @@
 //! search and caller-name lookup, and the central phone book file (N610/N670/N870).
 
 use super::{cut, split_name, Presenter, RenderError, Rendered};
+use crate::domain::text::count;
 use crate::domain::{Contact, NumberType};
 use askama::Template;
 
@@ -147,8 +148,8 @@ pub fn central(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderE
     let mut notes = Vec::new();
     if contacts.len() > CENTRAL_MAX_ENTRIES {
         notes.push(format!(
-            "{} contacts left out: the Gigaset central phone book holds {CENTRAL_MAX_ENTRIES} entries",
-            contacts.len() - CENTRAL_MAX_ENTRIES
+            "{} left out: the Gigaset central phone book holds {CENTRAL_MAX_ENTRIES} entries",
+            count(contacts.len() - CENTRAL_MAX_ENTRIES, "contact", "contacts")
         ));
     }
     let faxes: usize = contacts
@@ -164,12 +165,14 @@ pub fn central(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderE
     let numbers_cut = numbers_cut.get() + faxes;
     if numbers_cut > 0 {
         notes.push(format!(
-            "{numbers_cut} numbers left out: a Gigaset central entry holds two office, two mobile and two home numbers, no fax"
+            "{} left out: a Gigaset central entry holds two office, two mobile and two home numbers, no fax",
+            count(numbers_cut, "number", "numbers")
         ));
     }
     if names_cut > 0 {
         notes.push(format!(
-            "{names_cut} names cut to the {CENTRAL_MAX_NAME} characters a Gigaset handset shows"
+            "{} cut to the {CENTRAL_MAX_NAME} characters a Gigaset handset shows",
+            count(names_cut, "name", "names")
         ));
     }
     if !notes.is_empty() {
@@ -217,7 +220,7 @@ mod tests {
         let r = central(&book, &p).unwrap();
         assert!(r.body.len() < CENTRAL_MAX_BYTES, "{} bytes", r.body.len());
         let notice = r.notice.unwrap();
-        assert!(notice.contains("1 contacts left out"), "{notice}");
+        assert!(notice.contains("1 contact left out"), "{notice}");
         assert!(notice.contains("2000 names cut"), "{notice}");
     }
 }

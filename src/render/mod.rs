@@ -277,11 +277,7 @@ mod tests {
             "{}",
             w[2].notice
         );
-        assert!(
-            w[3].notice.contains("1 numbers left out"),
-            "{}",
-            w[2].notice
-        );
+        assert!(w[3].notice.contains("1 number left out"), "{}", w[2].notice);
         assert!(device_warnings("", &[]).is_empty());
     }
 

@@ -3,6 +3,7 @@
 
 use super::paging::{paginate, PageRequest};
 use super::{per_number, split_name, title, NamedNumber, Presenter, RenderError, Rendered};
+use crate::domain::text::count;
 use crate::domain::{Contact, NumberType};
 use askama::Template;
 
@@ -207,7 +208,8 @@ pub fn dect(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderErro
     let mut r = Rendered::xml(DectDirectory { entries }.render()?);
     if left_out > 0 {
         r.notice = Some(format!(
-            "{left_out} numbers left out: a snom DECT entry holds one home, one office and one mobile number"
+            "{} left out: a snom DECT entry holds one home, one office and one mobile number",
+            count(left_out, "number", "numbers")
         ));
     }
     Ok(r)

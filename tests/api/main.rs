@@ -22,3 +22,4 @@ mod shapes;
 mod sources;
 mod tools;
 mod vendors;
+mod words;

@@ -11,6 +11,7 @@ mod snom;
 mod whole;
 mod yealink;
 
+use super::error::resource;
 use super::params::Params;
 use crate::book::Book;
 use crate::domain::search::Query;
@@ -22,30 +23,38 @@ use crate::render::{Format, Presenter, RenderError, Rendered, ShapeError, ShapeP
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    const READ: &str = "GET, HEAD";
+    let push = super::receive::push_file;
     cfg.service(
         web::scope("/contacts/{key}")
-            .route("", read().to(whole::csv))
-            .route("", web::post().to(super::receive::push_file))
-            .route("", web::put().to(super::receive::push_file))
-            .route("/yealink/v1", read().to(yealink::book))
-            .route("/snom/v1", read().to(snom::book))
-            .route("/snom/tbook", read().to(whole::snom_tbook))
-            .route("/snom/tbook", web::post().to(whole::snom_tbook))
-            .route("/snom/dect", read().to(whole::snom_dect))
-            .route("/snom/search", read().to(snom::search))
-            .route("/gigaset/v1", read().to(gigaset::online))
-            .route("/gigaset/central", read().to(whole::gigaset_central))
-            .route("/cisco/v1", read().to(cisco::book))
-            .route("/grandstream/v1", read().to(whole::grandstream))
-            // Grandstream phones append `/phonebook.xml` to the configured server path.
-            .route(
-                "/grandstream/v1/phonebook.xml",
-                read().to(whole::grandstream),
+            .service(
+                resource("", "GET, HEAD, POST, PUT")
+                    .route(read().to(whole::csv))
+                    .route(web::post().to(push))
+                    .route(web::put().to(push)),
             )
-            .route("/fanvil/v1", read().to(whole::fanvil))
-            .route("/fritzbox/v1", read().to(whole::fritzbox))
-            .route("/vcard", read().to(whole::vcard))
-            .route("/lookup", read().to(lookup::lookup)),
+            .service(resource("/yealink/v1", READ).route(read().to(yealink::book)))
+            .service(resource("/snom/v1", READ).route(read().to(snom::book)))
+            .service(
+                resource("/snom/tbook", "GET, HEAD, POST")
+                    .route(read().to(whole::snom_tbook))
+                    .route(web::post().to(whole::snom_tbook)),
+            )
+            .service(resource("/snom/dect", READ).route(read().to(whole::snom_dect)))
+            .service(resource("/snom/search", READ).route(read().to(snom::search)))
+            .service(resource("/gigaset/v1", READ).route(read().to(gigaset::online)))
+            .service(resource("/gigaset/central", READ).route(read().to(whole::gigaset_central)))
+            .service(resource("/cisco/v1", READ).route(read().to(cisco::book)))
+            .service(resource("/grandstream/v1", READ).route(read().to(whole::grandstream)))
+            // Grandstream phones append `/phonebook.xml` to the configured server path.
+            .service(
+                resource("/grandstream/v1/phonebook.xml", READ)
+                    .route(read().to(whole::grandstream)),
+            )
+            .service(resource("/fanvil/v1", READ).route(read().to(whole::fanvil)))
+            .service(resource("/fritzbox/v1", READ).route(read().to(whole::fritzbox)))
+            .service(resource("/vcard", READ).route(read().to(whole::vcard)))
+            .service(resource("/lookup", READ).route(read().to(lookup::lookup))),
     );
 }
 
