@@ -3,7 +3,7 @@
 
 use super::auth::Authorized;
 use super::error::{resource, ApiError};
-use super::params::Params;
+use super::params::{self, KeyOnly, API_KEY};
 use super::AppState;
 use crate::domain::{DirectorySettings, RawSettings};
 use actix_web::http::StatusCode;
@@ -24,7 +24,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn status(auth: Authorized, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn status(
+    auth: Authorized,
+    _: KeyOnly,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
     let (book, sources) = web::block(move || -> Result<_, ApiError> {
         let book = st
@@ -60,9 +64,9 @@ async fn changes(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut params = Params::parse(req.query_string())?;
+    let mut params = params::api(req.query_string())?;
     let since = params.take("since")?;
-    params.finish(&["since"])?;
+    params.finish(&["since", API_KEY])?;
     let since = match since.as_deref().map(str::trim) {
         None | Some("") => 0,
         Some(v) => v.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
@@ -82,6 +86,7 @@ async fn changes(
 
 async fn get_settings(
     auth: Authorized,
+    _: KeyOnly,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
@@ -95,6 +100,7 @@ async fn get_settings(
 /// Replaces the settings with the JSON body; fields left out are unset.
 async fn put_settings(
     auth: Authorized,
+    _: KeyOnly,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

@@ -15,6 +15,7 @@ mod imports;
 mod lifecycle;
 mod manage;
 mod merge;
+mod params;
 mod radicale;
 mod rest;
 mod search;
