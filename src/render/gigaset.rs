@@ -3,10 +3,12 @@
 
 use super::{cut, split_name, Presenter, RenderError, Rendered};
 use crate::domain::text::count;
-use crate::domain::{Contact, NumberType};
+use crate::domain::text::sort_key;
+use crate::domain::{Contact, NumberType, PhoneNumber};
 use askama::Template;
 
-struct Entry {
+/// One entry of the online directory as the template writes it.
+struct Row {
     ln: String,
     fn_: String,
     hm: String,
@@ -22,7 +24,7 @@ struct List {
     first: usize,
     last: usize,
     notfound: &'static str,
-    entries: Vec<Entry>,
+    entries: Vec<Row>,
 }
 
 #[derive(Template)]
@@ -42,10 +44,150 @@ pub fn error(id: u8, message: &str) -> Result<Rendered, RenderError> {
     Ok(Rendered::xml(ErrorDoc { id, message }.render()?))
 }
 
+/// One entry of the online directory: a name and at most one phone (`hm`), one mobile
+/// (`mb`) and one fax (`fx`) number, which is all a Gigaset handset shows per entry.
+///
+/// A contact's first entry carries its extension in `hm` (what a DECT user dials most;
+/// else its work, other or home number), its mobile (else pager) in `mb` and its fax in
+/// `fx`. Every further number gets an entry of its own, the type after the name
+/// (`Weiß, Jürgen (Home)`), as snom shows one entry per number: nothing is left out, and
+/// a caller found by such a number is shown with it.
+pub struct Entry<'a> {
+    pub contact: &'a Contact,
+    /// The type shown after the name, on the entries after the first.
+    pub label: Option<&'static str>,
+    pub hm: Option<&'a PhoneNumber>,
+    pub mb: Option<&'a PhoneNumber>,
+    pub fx: Option<&'a PhoneNumber>,
+}
+
+impl Entry<'_> {
+    pub fn holds(&self, n: &PhoneNumber) -> bool {
+        [self.hm, self.mb, self.fx].contains(&Some(n))
+    }
+
+    fn row(&self, p: &Presenter) -> Row {
+        let (given, family) = split_name(self.contact);
+        let (mut ln, mut fn_) = (family.to_owned(), given.to_owned());
+        if let Some(label) = self.label {
+            // After the first name if there is one (`Weiß, Jürgen (Home)`), else after
+            // the only name (`ACME GmbH (Fax)`).
+            let name = if fn_.is_empty() { &mut ln } else { &mut fn_ };
+            name.push_str(&format!(" ({label})"));
+        }
+        let show = |n: Option<&PhoneNumber>| n.map(|n| p.show(n)).unwrap_or_default();
+        Row {
+            ln,
+            fn_,
+            hm: show(self.hm),
+            mb: show(self.mb),
+            fx: show(self.fx),
+            em: if self.label.is_none() {
+                self.contact.email.clone()
+            } else {
+                String::new()
+            },
+        }
+    }
+}
+
+/// The slot a number takes in an entry.
+fn slot(t: NumberType) -> usize {
+    match t {
+        NumberType::Mobile | NumberType::Pager => 1,
+        NumberType::Fax => 2,
+        NumberType::Work | NumberType::Extension | NumberType::Other | NumberType::Home => 0,
+    }
+}
+
+/// Which number of a type goes into the first entry's slot first.
+fn first_entry_rank(t: NumberType) -> u8 {
+    match t {
+        NumberType::Extension => 0,
+        NumberType::Work => 1,
+        NumberType::Other => 2,
+        NumberType::Home => 3,
+        NumberType::Mobile => 0,
+        NumberType::Pager => 1,
+        NumberType::Fax => 0,
+    }
+}
+
+/// A contact's entries: the first with a number in each slot it can fill, then one per
+/// further number, in the order phones prefer them (see `Entry`).
+pub fn entries(c: &Contact) -> Vec<Entry<'_>> {
+    let mut first = Entry {
+        contact: c,
+        label: None,
+        hm: None,
+        mb: None,
+        fx: None,
+    };
+    let mut ranked: Vec<&PhoneNumber> = c.numbers.iter().collect();
+    ranked.sort_by_key(|n| first_entry_rank(n.kind));
+    for n in ranked {
+        let s = match slot(n.kind) {
+            0 => &mut first.hm,
+            1 => &mut first.mb,
+            _ => &mut first.fx,
+        };
+        if s.is_none() {
+            *s = Some(n);
+        }
+    }
+    let mut out = vec![first];
+    for n in c.numbers_by_preference() {
+        if out[0].holds(n) {
+            continue;
+        }
+        let mut e = Entry {
+            contact: c,
+            label: Some(n.kind.label()),
+            hm: None,
+            mb: None,
+            fx: None,
+        };
+        match slot(n.kind) {
+            0 => e.hm = Some(n),
+            1 => e.mb = Some(n),
+            _ => e.fx = Some(n),
+        }
+        out.push(e);
+    }
+    out
+}
+
+/// Contacts in the order the handset lists them: by last name (`ln`), then first name
+/// (`fn`), case and accents not counting; a contact known only by one name is sorted by it.
+pub fn sort_for_handset(contacts: &mut [&Contact]) {
+    contacts.sort_by_cached_key(|c| {
+        let (given, family) = split_name(c);
+        (sort_key(family), sort_key(given))
+    });
+}
+
+/// What splitting contacts into several entries does to this list, for the
+/// `X-Phonedir-Notice` header and the directory status; None when every contact fits one.
+pub fn online_notice(entries: usize, contacts: usize) -> Option<String> {
+    let extra = entries.saturating_sub(contacts);
+    (extra > 0).then(|| {
+        format!(
+            "{} shown as entries of their own, like `Schmidt, Anna (Home)`: a Gigaset online-directory entry holds one phone (the extension first), one mobile and one fax number",
+            count(extra, "number", "numbers")
+        )
+    })
+}
+
+/// The online directory's notice for a whole book (the directory status).
+pub fn online_notice_for(contacts: &[&Contact]) -> Option<String> {
+    let n: usize = contacts.iter().map(|c| entries(c).len()).sum();
+    online_notice(n, contacts.len())
+}
+
 /// One page of a `get_list` answer: `page` are the entries from `first` (1-based) of
 /// `total` hits; with no hit, `notfound` names the field that was searched.
 pub fn list(
-    page: &[&Contact],
+    page: &[Entry],
     total: usize,
     first: usize,
     notfound: &'static str,
@@ -56,29 +198,10 @@ pub fn list(
         first,
         last: (first + page.len()).saturating_sub(1),
         notfound,
-        entries: page.iter().map(|c| entry(c, p)).collect(),
+        entries: page.iter().map(|e| e.row(p)).collect(),
     }
     .render()?;
     Ok(Rendered::xml(body))
-}
-
-fn entry(c: &Contact, p: &Presenter) -> Entry {
-    let (fname, lname) = split_name(c);
-    let nums = c.numbers_by_preference();
-    let pick = |f: &dyn Fn(NumberType) -> bool| {
-        nums.iter()
-            .find(|n| f(n.kind))
-            .map(|n| p.show(n))
-            .unwrap_or_default()
-    };
-    Entry {
-        ln: lname.to_owned(),
-        fn_: fname.to_owned(),
-        hm: pick(&|t| !matches!(t, NumberType::Mobile | NumberType::Pager | NumberType::Fax)),
-        mb: pick(&|t| matches!(t, NumberType::Mobile | NumberType::Pager)),
-        fx: pick(&|t| t == NumberType::Fax),
-        em: c.email.clone(),
-    }
 }
 
 /// Device limits of the central phone book (Gigaset N610/N870 documentation).
@@ -186,6 +309,84 @@ mod tests {
     use super::*;
     use crate::domain::PhoneNumber;
     use crate::render::ShapeParams;
+
+    fn n(kind: NumberType, value: &str) -> PhoneNumber {
+        PhoneNumber {
+            kind,
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn the_extension_comes_first_and_every_number_has_an_entry() {
+        let c = Contact {
+            display_name: "Jürgen Weiß".into(),
+            given_name: "Jürgen".into(),
+            family_name: "Weiß".into(),
+            numbers: vec![
+                n(NumberType::Work, "+4923111"),
+                n(NumberType::Home, "+4923199"),
+                n(NumberType::Mobile, "+4917022"),
+                n(NumberType::Extension, "201"),
+                n(NumberType::Work, "+4923112"),
+                n(NumberType::Fax, "+4923119"),
+            ],
+            ..Default::default()
+        };
+        let p = Presenter::default();
+        let rows: Vec<(String, String, String, String, String)> = entries(&c)
+            .iter()
+            .map(|e| e.row(&p))
+            .map(|r| (r.ln, r.fn_, r.hm, r.mb, r.fx))
+            .collect();
+        let row = |f: &str, hm: &str, mb: &str, fx: &str| {
+            ("Weiß".into(), f.into(), hm.into(), mb.into(), fx.into())
+        };
+        assert_eq!(
+            rows,
+            vec![
+                row("Jürgen", "201", "+4917022", "+4923119"),
+                row("Jürgen (Work)", "+4923111", "", ""),
+                row("Jürgen (Work)", "+4923112", "", ""),
+                row("Jürgen (Home)", "+4923199", "", ""),
+            ]
+        );
+        assert_eq!(
+            online_notice_for(&[&c]).unwrap(),
+            "3 numbers shown as entries of their own, like `Schmidt, Anna (Home)`: a Gigaset online-directory entry holds one phone (the extension first), one mobile and one fax number"
+        );
+        // A company: the label goes after its only name.
+        let acme = Contact {
+            display_name: "ACME".into(),
+            numbers: vec![n(NumberType::Work, "+491"), n(NumberType::Work, "+492")],
+            ..Default::default()
+        };
+        let r = entries(&acme)[1].row(&p);
+        assert_eq!((r.ln.as_str(), r.fn_.as_str()), ("ACME (Work)", ""));
+    }
+
+    #[test]
+    fn the_handset_order_is_last_then_first_name() {
+        let c = |given: &str, family: &str, display: &str| Contact {
+            display_name: display.into(),
+            given_name: given.into(),
+            family_name: family.into(),
+            ..Default::default()
+        };
+        let (a, b, z, co) = (
+            c("Zoe", "Adler", "Zoe Adler"),
+            c("anna", "Özdemir", "anna Özdemir"),
+            c("Anna", "Zander", "Anna Zander"),
+            c("", "", "Müller GmbH"),
+        );
+        let mut v = vec![&z, &co, &b, &a];
+        sort_for_handset(&mut v);
+        let names: Vec<&str> = v.iter().map(|c| c.display_name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["Zoe Adler", "Müller GmbH", "anna Özdemir", "Anna Zander"]
+        );
+    }
 
     #[test]
     fn the_largest_possible_central_book_stays_under_2_mb() {

@@ -235,7 +235,7 @@ pub struct DeviceWarning {
 /// code that cuts is the code that reports, so the status cannot disagree with the phones.
 pub fn device_warnings(book_title: &str, contacts: &[&Contact]) -> Vec<DeviceWarning> {
     let p = Presenter::default();
-    Format::NAMES
+    let mut warnings: Vec<DeviceWarning> = Format::NAMES
         .iter()
         .filter_map(|n| Format::from_name(n))
         .filter_map(|f| {
@@ -245,7 +245,16 @@ pub fn device_warnings(book_title: &str, contacts: &[&Contact]) -> Vec<DeviceWar
                 notice,
             })
         })
-        .collect()
+        .collect();
+    // Gigaset's online directory answers queries rather than being one file; its notice
+    // comes from the same entries its answers are made of.
+    if let Some(notice) = gigaset::online_notice_for(contacts) {
+        warnings.push(DeviceWarning {
+            format: "gigaset",
+            notice,
+        });
+    }
+    warnings
 }
 
 #[cfg(test)]
@@ -270,7 +279,19 @@ mod tests {
         let formats: Vec<&str> = w.iter().map(|w| w.format).collect();
         assert_eq!(
             formats,
-            vec!["yealink", "snom-dect", "gigaset-central", "fritzbox"]
+            vec![
+                "yealink",
+                "snom-dect",
+                "gigaset-central",
+                "fritzbox",
+                "gigaset"
+            ]
+        );
+        assert!(
+            w[4].notice
+                .starts_with("9 numbers shown as entries of their own"),
+            "{}",
+            w[4].notice
         );
         assert!(
             w[2].notice.contains("8 numbers left out"),

@@ -8,6 +8,7 @@ mod docs;
 mod errors;
 mod fake;
 mod formats;
+mod gigaset;
 mod graph;
 mod groups;
 mod helpers;

@@ -1,25 +1,42 @@
 //! Gigaset's online-directory protocol (DECT bases N510, N720, C530 IP, …): `command=get_list`
 //! with `ln`/`fn` name search, `hm` (or `mb`, `fx`) caller lookup in any number shape,
-//! `first`/`count` paging, and the protocol's own error documents. Without parameters: the
-//! whole list.
+//! `first`/`count` paging, and the protocol's own error documents — for every error, an
+//! unknown key too, since a base shows nothing else. Without parameters: the whole list.
+//!
+//! Gigaset's convention is a server URL ending in `?`, to which the base appends its
+//! parameters; configured without the `?`, they arrive glued to the path
+//! (`…/gigaset/v1command=get_list&…`), and are read the same.
 
 use super::Ask as PhoneAsk;
 use super::{View, SHAPE_PARAMS};
 use crate::book::{index, Book};
-use crate::domain::Contact;
 use crate::http::conditional::respond;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::http::AppState;
 use crate::phone::NumberRules;
-use crate::render::gigaset::{self, FORMAT_NOT_AVAILABLE, INVALID, SYNTAX_ERROR};
+use crate::render::gigaset::{self, Entry, FORMAT_NOT_AVAILABLE, INVALID, SYNTAX_ERROR};
 use crate::render::{Presenter, RenderError, Rendered, ShapeParams};
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-/// What the protocol's requests carry; the ones not read here (address fields, the base's
-/// language, MAC address and request source) change nothing in the answer.
-const SENT_BY_BASES: [&str; 10] = [
-    "ct", "st", "nr", "zc", "sip", "em", "lang", "mac", "reqsrc", "limit",
+/// What the protocol's requests carry; the ones not read here (address fields, industry
+/// and business-phone search fields, the base's language, MAC address, handset and request
+/// source) change nothing in the answer.
+const SENT_BY_BASES: [&str; 13] = [
+    "ct",
+    "st",
+    "nr",
+    "zc",
+    "sip",
+    "em",
+    "in",
+    "bp",
+    "lang",
+    "mac",
+    "handsetid",
+    "reqsrc",
+    "limit",
 ];
 const READ: [&str; 8] = ["command", "type", "first", "count", "ln", "fn", "hm", "mb"];
 
@@ -39,18 +56,54 @@ pub struct Request {
     number: Option<(&'static str, String)>,
 }
 
-pub async fn online(
-    req: HttpRequest,
-    key: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let (ask, shape) = parse(req.query_string())?;
-    let view = View::Gigaset(ask);
-    respond(&req, &state, &key, PhoneAsk { view, shape }).await
+pub async fn online(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    // From the match info, not a `Path` extractor: the glued form's route has a second
+    // path parameter.
+    let key = req.match_info().get("key").unwrap_or("").to_owned();
+    let answer = match parse(&query_of(&req)) {
+        Ok((ask, shape)) => {
+            let view = View::Gigaset(ask);
+            respond(&req, &state, &key, PhoneAsk { view, shape }).await
+        }
+        Err(e) => Err(e),
+    };
+    answer.unwrap_or_else(protocol_error)
 }
 
-/// The number-shape parameters are ours, not the protocol's: a malformed one is an HTTP
-/// error like on every other URL. Everything else answers in the protocol.
+/// The parameters, wherever the base put them: in the query, or glued to the path when
+/// the configured URL lacked its `?` (and a doubled `?` from a URL that had one too).
+fn query_of(req: &HttpRequest) -> String {
+    let glued = req
+        .path()
+        .split_once("/gigaset/v1")
+        .map_or("", |(_, rest)| rest.trim_start_matches('?'));
+    let query = req.query_string().trim_start_matches('?');
+    match (glued.is_empty(), query.is_empty()) {
+        (true, _) => query.to_owned(),
+        (false, true) => glued.to_owned(),
+        (false, false) => format!("{glued}&{query}"),
+    }
+}
+
+/// Any error — an unknown key, a malformed number shape, a full server — as the protocol's
+/// error document: a base shows nothing of a JSON body. The HTTP status still says why.
+fn protocol_error(e: ApiError) -> HttpResponse {
+    let id = if e.status == StatusCode::BAD_REQUEST {
+        SYNTAX_ERROR
+    } else {
+        INVALID
+    };
+    match gigaset::error(id, &e.message) {
+        Ok(doc) => HttpResponse::build(e.status)
+            .content_type(doc.content_type)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(doc.body),
+        Err(_) => actix_web::ResponseError::error_response(&e),
+    }
+}
+
+/// The number-shape parameters are ours, not the protocol's, but a base shows only the
+/// protocol's answers: a malformed one is a syntax-error document with status 400.
 fn parse(query: &str) -> Result<(Ask, ShapeParams), ApiError> {
     let mut params = Params::parse(query)?;
     let shape = super::shape(&mut params)?;
@@ -170,32 +223,53 @@ impl Ask {
             Ask::Error { id, message } => return gigaset::error(*id, message),
             Ask::List(r) => r,
         };
-        // Number hits in the lookup's order (best first), names in book order.
-        let mut hits: Vec<&Contact> = match &r.number {
+        let (entries, contacts) = match &r.number {
+            // Best hit first, each as the entry that shows the number that matched, so the
+            // handset shows the caller with the number they called from.
             Some((_, raw)) => {
-                let mut v: Vec<&Contact> = Vec::new();
+                let mut found: Vec<Entry> = Vec::new();
+                let mut contacts = 0;
                 for h in book.lookup(raw, rules, p.outside_prefix.as_str()) {
-                    if !v.iter().any(|c| c.id == h.contact.id) {
-                        v.push(h.contact);
+                    let shown = found
+                        .iter()
+                        .any(|e| e.contact.id == h.contact.id && e.holds(h.number));
+                    if shown {
+                        continue;
+                    }
+                    if !found.iter().any(|e| e.contact.id == h.contact.id) {
+                        contacts += 1;
+                    }
+                    if let Some(e) = gigaset::entries(h.contact)
+                        .into_iter()
+                        .find(|e| e.holds(h.number))
+                    {
+                        found.push(e);
                     }
                 }
-                v
+                (found, contacts)
             }
-            None => book.all(),
+            None => {
+                let mut hits = book.all();
+                for (typed, fields) in
+                    [(&r.ln, index::SPLIT_FAMILY), (&r.fname, index::SPLIT_GIVEN)]
+                {
+                    if let Some(t) = typed
+                        .as_deref()
+                        .filter(|t| !t.trim_end_matches('*').is_empty())
+                    {
+                        let found = book.with_prefix(t, fields);
+                        hits.retain(|c| {
+                            book.index_of(c)
+                                .is_some_and(|i| found.binary_search(&(i as u32)).is_ok())
+                        });
+                    }
+                }
+                gigaset::sort_for_handset(&mut hits);
+                let entries: Vec<Entry> = hits.iter().flat_map(|c| gigaset::entries(c)).collect();
+                (entries, hits.len())
+            }
         };
-        for (typed, fields) in [(&r.ln, index::SPLIT_FAMILY), (&r.fname, index::SPLIT_GIVEN)] {
-            if let Some(t) = typed
-                .as_deref()
-                .filter(|t| !t.trim_end_matches('*').is_empty())
-            {
-                let found = book.with_prefix(t, fields);
-                hits.retain(|c| {
-                    book.index_of(c)
-                        .is_some_and(|i| found.binary_search(&(i as u32)).is_ok())
-                });
-            }
-        }
-        let total = hits.len();
+        let total = entries.len();
         let notfound = match (&r.number, &r.ln, &r.fname) {
             (Some((field, _)), _, _) => field,
             (None, None, Some(_)) => "fn",
@@ -211,6 +285,8 @@ impl Ask {
         let end = r
             .count
             .map_or(total, |c| start.saturating_add(c).min(total));
-        gigaset::list(&hits[start..end], total, r.first, notfound, p)
+        let mut out = gigaset::list(&entries[start..end], total, r.first, notfound, p)?;
+        out.notice = gigaset::online_notice(total, contacts);
+        Ok(out)
     }
 }

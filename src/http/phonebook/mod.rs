@@ -43,6 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(resource("/snom/dect", READ).route(read().to(whole::snom_dect)))
             .service(resource("/snom/search", READ).route(read().to(snom::search)))
             .service(resource("/gigaset/v1", READ).route(read().to(gigaset::online)))
+            // The base's parameters glued to the path, when the URL was set without its `?`.
+            .service(resource("/gigaset/{glued:v1.+}", READ).route(read().to(gigaset::online)))
             .service(resource("/gigaset/central", READ).route(read().to(whole::gigaset_central)))
             .service(resource("/cisco/v1", READ).route(read().to(cisco::book)))
             .service(resource("/grandstream/v1", READ).route(read().to(whole::grandstream)))
