@@ -101,15 +101,32 @@ pub struct NamedNumber {
 }
 
 pub fn per_number(contacts: &[&Contact], p: &Presenter, max_name: usize) -> Vec<NamedNumber> {
+    per_number_counting(contacts, p, max_name).0
+}
+
+/// `per_number`, and how many entries' names were cut to fit `max_name`.
+pub fn per_number_counting(
+    contacts: &[&Contact],
+    p: &Presenter,
+    max_name: usize,
+) -> (Vec<NamedNumber>, usize) {
     let mut entries = Vec::new();
+    let mut names_cut = 0;
     for c in contacts {
         let nums = c.numbers_by_preference();
         let labelled = nums.len() > 1;
+        let name_chars = c.display_name.chars().count();
         for n in nums {
+            let room = if labelled {
+                max_name.saturating_sub(n.kind.label().chars().count() + 3)
+            } else {
+                max_name
+            };
+            if name_chars > room {
+                names_cut += 1;
+            }
             let name = if labelled {
-                let label = n.kind.label();
-                let room = max_name.saturating_sub(label.chars().count() + 3);
-                format!("{} ({label})", cut(&c.display_name, room))
+                format!("{} ({})", cut(&c.display_name, room), n.kind.label())
             } else {
                 cut(&c.display_name, max_name)
             };
@@ -119,7 +136,7 @@ pub fn per_number(contacts: &[&Contact], p: &Presenter, max_name: usize) -> Vec<
             });
         }
     }
-    entries
+    (entries, names_cut)
 }
 
 /// Given and family name for formats that want them apart; a contact known only by its
@@ -246,13 +263,15 @@ pub fn device_warnings(book_title: &str, contacts: &[&Contact]) -> Vec<DeviceWar
             })
         })
         .collect();
-    // Gigaset's online directory answers queries rather than being one file; its notice
-    // comes from the same entries its answers are made of.
-    if let Some(notice) = gigaset::online_notice_for(contacts) {
-        warnings.push(DeviceWarning {
-            format: "gigaset",
-            notice,
-        });
+    // Gigaset's online directory and Cisco's screens answer queries rather than being one
+    // file; their notices come from the same code their answers are made of.
+    for (format, notice) in [
+        ("gigaset", gigaset::online_notice_for(contacts)),
+        ("cisco", cisco::notice_for(contacts)),
+    ] {
+        if let Some(notice) = notice {
+            warnings.push(DeviceWarning { format, notice });
+        }
     }
     warnings
 }

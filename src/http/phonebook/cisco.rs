@@ -1,7 +1,8 @@
-//! Cisco: `CiscoIPPhoneDirectory`, 32 entries per screen with Dial/Previous/Next/Exit soft
-//! keys, `?page=` and `?q=`.
+//! Cisco: `CiscoIPPhoneDirectory`, 32 entries per screen with Dial/Previous/Next/Search/Exit
+//! soft keys, `?page=` and `?q=`; `/cisco/search`, a `CiscoIPPhoneInput` page that sends the
+//! typed term to the first screen.
 
-use super::{common, link_params, origin, searched, Ask, View, SHAPE_PARAMS};
+use super::{common, link_params, origin, searched, shape, sibling, Ask, View, SHAPE_PARAMS};
 use crate::book::Book;
 use crate::domain::search::Query;
 use crate::http::conditional::respond;
@@ -37,6 +38,41 @@ pub async fn book(
     respond(&req, &state, &key, Ask { view, shape }).await
 }
 
+pub async fn search(
+    req: HttpRequest,
+    key: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut params = Params::parse(req.query_string())?;
+    let shape = shape(&mut params)?;
+    params.finish(&SHAPE_PARAMS)?;
+    let view = View::CiscoSearch(SearchPage {
+        here: format!("{}{}", origin(&req), req.path()),
+    });
+    respond(&req, &state, &key, Ask { view, shape }).await
+}
+
+/// The search page; the phone adds `q=<what was typed>` to its URL, the first screen.
+pub struct SearchPage {
+    /// The absolute URL of `/cisco/search` as the phone called it.
+    here: String,
+}
+
+impl SearchPage {
+    pub fn key(&self) -> String {
+        self.here.clone()
+    }
+
+    pub fn render(&self, book: &Book, shape: &ShapeParams) -> Result<Rendered, RenderError> {
+        let url = format!(
+            "{}?{}page=1",
+            sibling(&self.here, "v1"),
+            link_params(shape, None)
+        );
+        cisco::search_page(book.title(), &url)
+    }
+}
+
 /// One screen of the directory.
 pub struct Screen {
     q: Option<Query>,
@@ -64,6 +100,11 @@ impl Screen {
         let hits = searched(book, &self.q);
         let again = link_params(shape, self.q.as_ref());
         let link = |n: usize| format!("{}?{again}page={n}", self.here);
+        let search = format!(
+            "{}?{}",
+            sibling(&self.here, "search"),
+            link_params(shape, None)
+        );
         cisco::directory(
             book.title(),
             &hits,
@@ -72,6 +113,7 @@ impl Screen {
                 page: self.page,
                 link: &link,
             },
+            search.trim_end_matches(['&', '?']).to_owned(),
         )
     }
 }

@@ -47,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(resource("/gigaset/{glued:v1.+}", READ).route(read().to(gigaset::online)))
             .service(resource("/gigaset/central", READ).route(read().to(whole::gigaset_central)))
             .service(resource("/cisco/v1", READ).route(read().to(cisco::book)))
+            .service(resource("/cisco/search", READ).route(read().to(cisco::search)))
             .service(resource("/grandstream/v1", READ).route(read().to(whole::grandstream)))
             // Grandstream phones append `/phonebook.xml` to the configured server path.
             .service(
@@ -87,6 +88,8 @@ pub enum View {
     SnomSearch(snom::SearchPage),
     /// Cisco's directory, one screen at a time with soft keys.
     Cisco(cisco::Screen),
+    /// Cisco's search page, which sends the typed term to the first screen.
+    CiscoSearch(cisco::SearchPage),
     /// The Gigaset online-directory protocol, which answers its own queries.
     Gigaset(gigaset::Ask),
 }
@@ -111,6 +114,7 @@ impl Ask {
             View::SnomPage(_) => "snom-page",
             View::SnomSearch(_) => "snom-search",
             View::Cisco(_) => "cisco",
+            View::CiscoSearch(_) => "cisco-search",
             View::Gigaset(_) => "gigaset",
         }
     }
@@ -124,6 +128,7 @@ impl Ask {
             View::SnomPage(s) => s.key(),
             View::SnomSearch(s) => s.key(),
             View::Cisco(s) => s.key(),
+            View::CiscoSearch(s) => s.key(),
             View::Gigaset(g) => g.key(),
         };
         let s = &self.shape;
@@ -185,6 +190,7 @@ impl Ask {
             View::SnomPage(s) => s.render(book, &p, &self.shape),
             View::SnomSearch(s) => s.render(book, &self.shape),
             View::Cisco(s) => s.render(book, &p, &self.shape),
+            View::CiscoSearch(s) => s.render(book, &self.shape),
             View::Gigaset(g) => {
                 let rules = NumberRules {
                     region: p.region,
@@ -246,6 +252,14 @@ fn link_params(shape: &ShapeParams, q: Option<&Query>) -> String {
         out.push('&');
     }
     out
+}
+
+/// `…/v1` ↔ `…/search`: the URL of a directory's other page (snom, Cisco).
+fn sibling(here: &str, last: &str) -> String {
+    match here.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{last}"),
+        None => here.to_owned(),
+    }
 }
 
 /// `scheme://host` of this request: soft-key links must be absolute, since phones follow

@@ -2,7 +2,7 @@
 //! with `?page=` and Search/Previous/Next soft keys) and its search page
 //! (`SnomIPPhoneInput`, which sends the typed term to the first screen).
 
-use super::{common, link_params, origin, searched, shape, Ask, View, SHAPE_PARAMS};
+use super::{common, link_params, origin, searched, shape, sibling, Ask, View, SHAPE_PARAMS};
 use crate::book::Book;
 use crate::domain::search::Query;
 use crate::http::conditional::respond;
@@ -120,13 +120,5 @@ impl SearchPage {
             link_params(shape, None)
         );
         snom::search_page(book.title(), &url)
-    }
-}
-
-/// `…/snom/v1` ↔ `…/snom/search`: the URL of the other snom page.
-fn sibling(here: &str, last: &str) -> String {
-    match here.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{last}"),
-        None => here.to_owned(),
     }
 }
