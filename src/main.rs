@@ -94,6 +94,13 @@ struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "PHONEDIR_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Key of the generated certificate: rsa (2048 bits, what every phone takes) or ecdsa.
+    #[arg(long, env = "PHONEDIR_TLS_KEY_TYPE", default_value = "rsa")]
+    tls_key_type: phonedir::http::tls::KeyType,
+    /// A host name or address phones use to reach this server, for the generated
+    /// certificate (repeat it, or separate with commas).
+    #[arg(long, env = "PHONEDIR_TLS_HOSTNAME", value_delimiter = ',')]
+    tls_hostname: Vec<String>,
     /// Largest accepted upload in bytes.
     #[arg(long, env = "PHONEDIR_MAX_UPLOAD_BYTES", default_value_t = 20 * 1024 * 1024)]
     max_upload_bytes: usize,
@@ -266,6 +273,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         http: args.http,
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
+        self_signed: phonedir::http::tls::SelfSigned {
+            key: args.tls_key_type,
+            hostnames: args.tls_hostname,
+            listen: Vec::new(),
+        },
         limits: args.rules.limits(),
         max_upload_bytes: args.max_upload_bytes,
         demo: args.demo,

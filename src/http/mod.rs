@@ -45,6 +45,8 @@ pub struct ServerConfig {
     pub http: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// What a generated certificate must be and name (without `tls_cert`).
+    pub self_signed: tls::SelfSigned,
     pub limits: Limits,
     pub max_upload_bytes: usize,
     pub demo: bool,
@@ -86,11 +88,18 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     }
     // Before anything is created: a mistyped --tls-cert path ends the start cleanly.
     let tls = match &cfg.https {
-        Some(_) => Some(tls::load(
-            &cfg.data_dir,
-            cfg.tls_cert.as_deref(),
-            cfg.tls_key.as_deref(),
-        )?),
+        Some(addr) => {
+            let want = tls::SelfSigned {
+                listen: vec![addr.clone()],
+                ..cfg.self_signed.clone()
+            };
+            Some(tls::load(
+                &cfg.data_dir,
+                cfg.tls_cert.as_deref(),
+                cfg.tls_key.as_deref(),
+                &want,
+            )?)
+        }
         None => None,
     };
     let store = Arc::new(Store::open(&cfg.data_dir)?);
@@ -123,9 +132,15 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         })?;
     }
     if let (Some(addr), Some(tls)) = (&cfg.https, tls) {
+        if let Some(why) = &tls.generated {
+            tracing::info!(
+                certificate = %tls.cert_path.display(),
+                "generated a self-signed certificate, since {why}"
+            );
+        }
         tracing::info!(
             certificate = %tls.cert_path.display(),
-            generated = tls.generated,
+            expires = tls.expires.as_deref().unwrap_or("(yours)"),
             "TLS certificate SHA-256 fingerprint {}",
             tls.fingerprint
         );

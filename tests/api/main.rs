@@ -4,6 +4,7 @@
 mod book;
 mod caching;
 mod carddav;
+mod certificates;
 mod docs;
 mod errors;
 mod fake;
