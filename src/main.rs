@@ -88,7 +88,8 @@ struct ServeArgs {
     /// Plain HTTP listener address, for legacy phones and local tests (off unless given).
     #[arg(long, env = "PHONEDIR_HTTP")]
     http: Option<String>,
-    /// PEM certificate chain; without it a self-signed certificate is generated once.
+    /// PEM certificate chain; without it a self-signed certificate is generated (RSA 2048,
+    /// 825 days) and reused.
     #[arg(long, env = "PHONEDIR_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// PEM private key for --tls-cert.
