@@ -1,8 +1,7 @@
 //! Cisco: `CiscoIPPhoneDirectory`, 32 entries per screen with Dial/Previous/Next/Search/Exit
-//! soft keys, `?page=` and `?q=`; `/cisco/search`, a `CiscoIPPhoneInput` page that sends the
-//! typed term to the first screen.
+//! soft keys, `?page=` and `?q=` (the search page is in `search`).
 
-use super::{common, link_params, origin, searched, shape, sibling, Ask, View, SHAPE_PARAMS};
+use super::{common, link_params, origin, searched, sibling, Ask, View, SHAPE_PARAMS};
 use crate::book::Book;
 use crate::domain::search::Query;
 use crate::http::conditional::respond;
@@ -36,41 +35,6 @@ pub async fn book(
         here: format!("{}{}", origin(&req), req.path()),
     });
     respond(&req, &state, &key, Ask { view, shape }).await
-}
-
-pub async fn search(
-    req: HttpRequest,
-    key: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let mut params = Params::parse(req.query_string())?;
-    let shape = shape(&mut params)?;
-    params.finish(&SHAPE_PARAMS)?;
-    let view = View::CiscoSearch(SearchPage {
-        here: format!("{}{}", origin(&req), req.path()),
-    });
-    respond(&req, &state, &key, Ask { view, shape }).await
-}
-
-/// The search page; the phone adds `q=<what was typed>` to its URL, the first screen.
-pub struct SearchPage {
-    /// The absolute URL of `/cisco/search` as the phone called it.
-    here: String,
-}
-
-impl SearchPage {
-    pub fn key(&self) -> String {
-        self.here.clone()
-    }
-
-    pub fn render(&self, book: &Book, shape: &ShapeParams) -> Result<Rendered, RenderError> {
-        let url = format!(
-            "{}?{}page=1",
-            sibling(&self.here, "v1"),
-            link_params(shape, None)
-        );
-        cisco::search_page(book.title(), &url)
-    }
 }
 
 /// One screen of the directory.

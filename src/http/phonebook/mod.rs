@@ -7,6 +7,7 @@
 mod cisco;
 mod gigaset;
 mod lookup;
+mod search;
 mod snom;
 mod whole;
 mod yealink;
@@ -41,13 +42,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(whole::snom_tbook)),
             )
             .service(resource("/snom/dect", READ).route(read().to(whole::snom_dect)))
-            .service(resource("/snom/search", READ).route(read().to(snom::search)))
+            .service(resource("/snom/search", READ).route(read().to(search::snom)))
             .service(resource("/gigaset/v1", READ).route(read().to(gigaset::online)))
             // The base's parameters glued to the path, when the URL was set without its `?`.
             .service(resource("/gigaset/{glued:v1.+}", READ).route(read().to(gigaset::online)))
             .service(resource("/gigaset/central", READ).route(read().to(whole::gigaset_central)))
             .service(resource("/cisco/v1", READ).route(read().to(cisco::book)))
-            .service(resource("/cisco/search", READ).route(read().to(cisco::search)))
+            .service(resource("/cisco/search", READ).route(read().to(search::cisco)))
             .service(resource("/grandstream/v1", READ).route(read().to(whole::grandstream)))
             // Grandstream phones append `/phonebook.xml` to the configured server path.
             .service(
@@ -84,12 +85,10 @@ pub enum View {
     YealinkGrouped(GroupBy, Option<Query>),
     /// snom's minibrowser, one screen at a time with soft keys that link back here.
     SnomPage(snom::Screen),
-    /// snom's search page, which sends the typed term to the first screen.
-    SnomSearch(snom::SearchPage),
+    /// A search page (snom, Cisco), which sends the typed term to the first screen.
+    Search(search::SearchPage),
     /// Cisco's directory, one screen at a time with soft keys.
     Cisco(cisco::Screen),
-    /// Cisco's search page, which sends the typed term to the first screen.
-    CiscoSearch(cisco::SearchPage),
     /// The Gigaset online-directory protocol, which answers its own queries.
     Gigaset(gigaset::Ask),
 }
@@ -112,9 +111,8 @@ impl Ask {
             View::Whole(f, _) => f.name(),
             View::YealinkGrouped(..) => "yealink-grouped",
             View::SnomPage(_) => "snom-page",
-            View::SnomSearch(_) => "snom-search",
+            View::Search(s) => s.tag(),
             View::Cisco(_) => "cisco",
-            View::CiscoSearch(_) => "cisco-search",
             View::Gigaset(_) => "gigaset",
         }
     }
@@ -126,9 +124,8 @@ impl Ask {
             View::Whole(_, q) => query_key(q),
             View::YealinkGrouped(by, q) => format!("{by:?}|{}", query_key(q)),
             View::SnomPage(s) => s.key(),
-            View::SnomSearch(s) => s.key(),
+            View::Search(s) => s.key(),
             View::Cisco(s) => s.key(),
-            View::CiscoSearch(s) => s.key(),
             View::Gigaset(g) => g.key(),
         };
         let s = &self.shape;
@@ -188,9 +185,8 @@ impl Ask {
                 crate::render::yealink::grouped(title, &searched(book, q), &p, Some(*by))
             }
             View::SnomPage(s) => s.render(book, &p, &self.shape),
-            View::SnomSearch(s) => s.render(book, &self.shape),
+            View::Search(s) => s.render(book, &self.shape),
             View::Cisco(s) => s.render(book, &p, &self.shape),
-            View::CiscoSearch(s) => s.render(book, &self.shape),
             View::Gigaset(g) => {
                 let rules = NumberRules {
                     region: p.region,
