@@ -5,7 +5,8 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use phonedir::book::Book;
 use phonedir::domain::cidr::{Cidr, CidrError};
-use phonedir::domain::{ApiKey, DirectorySettings, RawSettings, Scope};
+use phonedir::domain::text::count;
+use phonedir::domain::{merge, ApiKey, DirectorySettings, RawSettings, Scope};
 use phonedir::http::{self, ServerConfig};
 use phonedir::ingest::Mapping;
 use phonedir::phone::Region;
@@ -88,12 +89,20 @@ struct ServeArgs {
     /// Plain HTTP listener address, for legacy phones and local tests (off unless given).
     #[arg(long, env = "PHONEDIR_HTTP")]
     http: Option<String>,
-    /// PEM certificate chain; without it a self-signed certificate is generated once.
+    /// PEM certificate chain; without it a self-signed certificate is generated (RSA 2048,
+    /// 825 days) and reused.
     #[arg(long, env = "PHONEDIR_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// PEM private key for --tls-cert.
     #[arg(long, env = "PHONEDIR_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Key of the generated certificate: rsa (2048 bits, what every phone takes) or ecdsa.
+    #[arg(long, env = "PHONEDIR_TLS_KEY_TYPE", default_value = "rsa")]
+    tls_key_type: phonedir::http::tls::KeyType,
+    /// A host name or address phones use to reach this server, for the generated
+    /// certificate (repeat it, or separate with commas).
+    #[arg(long, env = "PHONEDIR_TLS_HOSTNAME", value_delimiter = ',')]
+    tls_hostname: Vec<String>,
     /// Largest accepted upload in bytes.
     #[arg(long, env = "PHONEDIR_MAX_UPLOAD_BYTES", default_value_t = 20 * 1024 * 1024)]
     max_upload_bytes: usize,
@@ -167,12 +176,15 @@ enum DirectoryCommand {
         /// Outside-line prefix of the PBX, e.g. 0.
         #[arg(long)]
         outside_prefix: Option<String>,
-        /// Refuse pushes that shrink a source by more than this percentage.
         /// How vCard and CardDAV write numbers: e164 (default), intl00, national or auto.
         #[arg(long)]
         address_book_numbers: Option<String>,
+        /// Refuse pushes that shrink a source by more than this percentage.
         #[arg(long)]
         max_shrink_percent: Option<u8>,
+        /// The server's --default-region, which national and auto shapes may rely on.
+        #[arg(long, env = "PHONEDIR_DEFAULT_REGION", hide = true)]
+        default_region: Option<Region>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -272,10 +284,39 @@ struct ExportArgs {
     region: Option<String>,
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors end the program with one line a person can act on: `anyhow`'s report (with a
+/// backtrace when RUST_BACKTRACE is set) is for developers, not for an administrator.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", cli_words(&format!("{e:#}")));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The server's messages name URL parameters (`push with ?region=GB`); on the command line
+/// the same advice names the flags.
+fn cli_words(message: &str) -> String {
+    message
+        .replace("push with ?allow_empty=true", "import with --allow-empty")
+        .replace("push with ?force=true", "import with --force")
+        .replace("push with ?region=", "import with --region ")
+        .replace("?region=", "--region ")
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    // The server tells what it does; a command's output is its answer, and its log shows
+    // only what went wrong (or what PHONEDIR_LOG asks for).
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     let mut filter = tracing_subscriber::EnvFilter::try_from_env("PHONEDIR_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     // The HTTP client of pulled sources logs whole URLs at debug level, and a URL may carry
     // a source's API key (`?apikey=`): never below warn.
     if let Ok(d) = "ureq=warn".parse() {
@@ -302,6 +343,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         http: args.http,
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
+        self_signed: phonedir::http::tls::SelfSigned {
+            key: args.tls_key_type,
+            hostnames: args.tls_hostname,
+            listen: Vec::new(),
+        },
         limits: args.rules.limits(),
         max_upload_bytes: args.max_upload_bytes,
         demo: args.demo,
@@ -351,14 +397,19 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
         DirectoryCommand::Keys { command } => keys(command)?,
         DirectoryCommand::List { data } => {
             let store = Store::open(&data.data_dir)?;
+            // `contacts` is what phones see: the sources merged, the same person in two
+            // sources once. `in sources` is the sum of the sources' own counts.
             println!(
-                "{:<14}  {:>8}  {:>8}  {:>7}",
-                "key", "contacts", "sources", "version"
+                "{:<14}  {:>8}  {:>10}  {:>7}  {:>7}",
+                "key", "contacts", "in sources", "sources", "version"
             );
             for d in store.list_directories()? {
+                let merged = store
+                    .snapshot(&d.directory.key)?
+                    .map_or(0, |s| merge::merge(s.entries).len());
                 println!(
-                    "{:<14}  {:>8}  {:>8}  {:>7}",
-                    d.directory.key, d.contacts, d.sources, d.directory.version
+                    "{:<14}  {:>8}  {:>10}  {:>7}  {:>7}",
+                    d.directory.key, merged, d.contacts, d.sources, d.directory.version
                 );
             }
         }
@@ -370,6 +421,7 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             outside_prefix,
             address_book_numbers,
             max_shrink_percent,
+            default_region,
             data,
         } => {
             let store = Store::open(&data.data_dir)?;
@@ -386,6 +438,7 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                 address_book_numbers,
                 max_shrink_percent,
             })?);
+            settings.check_region(default_region)?;
             let dir = store.set_settings(&k, &settings)?;
             println!("{}", serde_json::to_string_pretty(&dir.settings)?);
         }
@@ -506,11 +559,11 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     let result = result?;
     let r = &result.report;
     println!(
-        "{}: {} contacts with {} numbers from {} rows ({}, {}{})",
+        "{}: {} with {} from {} ({}, {}{})",
         args.file.display(),
-        result.contacts,
-        result.numbers,
-        r.rows,
+        count(result.contacts, "contact", "contacts"),
+        count(result.numbers, "number", "numbers"),
+        count(r.rows, "row", "rows"),
         r.vocabulary,
         r.encoding,
         if r.delimiter.is_empty() {
@@ -536,7 +589,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         println!("columns ignored: {}", r.columns_ignored.join(", "));
     }
     if !r.warnings.is_empty() {
-        println!("{} problems:", r.warnings.len());
+        println!("{}:", count(r.warnings.len(), "problem", "problems"));
     }
     for w in &r.warnings {
         let place = if w.column.is_empty() {
@@ -544,7 +597,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         } else {
             format!("line {}, column {}", w.line, w.column)
         };
-        println!("  {place}: {}", w.message);
+        println!("  {place}: {}", cli_words(&w.message));
     }
     Ok(())
 }
@@ -583,6 +636,13 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
         args.region.as_deref(),
     )?;
     let presenter = Presenter::resolve(&params, Some(&applied), None);
+    if let Some(n) = params.numbers.filter(|n| n.needs_region()) {
+        if presenter.region.is_none() {
+            bail!(
+                "--numbers {n} writes numbers as they are dialled inside one country, and neither --region nor the directory names it; add --region DE (your country)"
+            );
+        }
+    }
     let r = format.render(book.title(), &book.all(), &presenter)?;
     print!("{}", r.body);
     if let Some(n) = r.notice {

@@ -84,6 +84,8 @@ pub enum PushError {
         after: usize,
         max_percent: u8,
     },
+    #[error("no directory has this key, and this server creates directories only on request (--no-open-registration); create it with `phonedir directory create KEY` on the server, then push again")]
+    Closed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -110,7 +112,7 @@ pub fn push_with_progress(
     }
     let existing = store.directory(req.key)?;
     if existing.is_none() && !limits.open_registration {
-        return Err(StoreError::UnknownDirectory.into());
+        return Err(PushError::Closed);
     }
     let region = req.region.or_else(|| {
         existing

@@ -174,8 +174,8 @@ impl Books {
     }
 
     /// The newest book and what changed in it since version `since` (which must be a version
-    /// this directory's log handed out and still keeps). The changes lead exactly to the
-    /// book's version. None for an unknown key.
+    /// this directory's log handed out and still keeps, or 0 for a reader that has nothing
+    /// yet). The changes lead exactly to the book's version. None for an unknown key.
     pub fn changes(
         &self,
         key: &ApiKey,
@@ -188,6 +188,18 @@ impl Books {
                 return Ok(None);
             };
             self.logged(&book)?;
+            if since == 0 {
+                // A reader that has nothing: everything in the book is new to it.
+                return Ok(Some((
+                    book.clone(),
+                    Changes {
+                        since,
+                        version: book.version(),
+                        added: book.contacts.iter().map(|c| c.id).collect(),
+                        ..Default::default()
+                    },
+                )));
+            }
             let log = self.store.log_since(book.directory.id, since)?;
             if log.latest != Some(book.version()) {
                 continue;

@@ -58,6 +58,11 @@ pub fn fold_german(s: &str) -> String {
     fold(&t)
 }
 
+/// `1 number`, `2 numbers`: a count with its noun, as a person writes it.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +73,13 @@ mod tests {
         assert_eq!(fold("Émile Zola"), "emile zola");
         assert_eq!(fold("Jürgen Weiß"), "jurgen weiss");
         assert_eq!(fold("  MÜLLER,  Jörg "), "muller jorg");
+    }
+
+    #[test]
+    fn counts_read_correctly() {
+        assert_eq!(count(1, "number", "numbers"), "1 number");
+        assert_eq!(count(0, "entry", "entries"), "0 entries");
+        assert_eq!(count(2, "entry", "entries"), "2 entries");
     }
 
     #[test]

@@ -19,8 +19,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub details: Vec<Value>,
-    /// Seconds for `Retry-After` (429).
+    /// Seconds for `Retry-After` (429, 503).
     pub retry_after: Option<u64>,
+    /// The methods a URL takes, for the `Allow` header of a 405.
+    allow: Option<&'static str>,
 }
 
 impl ApiError {
@@ -30,12 +32,27 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
+            allow: None,
         }
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
         self
+    }
+
+    /// A method this URL does not take (`DELETE /contacts/KEY`): 405 naming the ones it does.
+    pub fn method_not_allowed(method: &actix_web::http::Method, allow: &'static str) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("this URL does not take {method}; it takes {allow}"),
+        );
+        if *method == actix_web::http::Method::DELETE {
+            e.message
+                .push_str(" (a directory is deleted on the server: phonedir directory delete KEY)");
+        }
+        e.allow = Some(allow);
+        e
     }
 
     pub fn with_details(mut self, details: Vec<Value>) -> Self {
@@ -76,11 +93,24 @@ impl ResponseError for ApiError {
         if let Some(s) = self.retry_after {
             resp.insert_header(("Retry-After", s.to_string()));
         }
+        if let Some(allow) = self.allow {
+            resp.insert_header((actix_web::http::header::ALLOW, allow));
+        }
         resp.json(json!({
             "error": self.message,
             "details": self.details,
         }))
     }
+}
+
+/// A URL whose other methods answer 405 with `Allow: allow`, rather than the 404 of an
+/// unknown URL: the path is right, the method is not.
+pub fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    actix_web::web::resource(path).default_service(actix_web::web::to(
+        move |req: actix_web::HttpRequest| async move {
+            Err::<HttpResponse, _>(ApiError::method_not_allowed(req.method(), allow))
+        },
+    ))
 }
 
 impl From<KeyError> for ApiError {
@@ -187,6 +217,7 @@ impl From<PushError> for ApiError {
             PushError::Ingest(e) => e.into(),
             PushError::Store(e) => e.into(),
             PushError::BadSourceName => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
+            PushError::Closed => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
             PushError::Shrink { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             PushError::NoContacts { ref report } => {
                 let details = report

@@ -52,6 +52,8 @@ pub struct ServerConfig {
     pub http: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// What a generated certificate must be and name (without `tls_cert`).
+    pub self_signed: tls::SelfSigned,
     pub limits: Limits,
     pub max_upload_bytes: usize,
     pub demo: bool,
@@ -98,6 +100,22 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     if cfg.https.is_none() && cfg.http.is_none() {
         return Err(ServeError::NoListener);
     }
+    // Before anything is created: a mistyped --tls-cert path ends the start cleanly.
+    let tls = match &cfg.https {
+        Some(addr) => {
+            let want = tls::SelfSigned {
+                listen: vec![addr.clone()],
+                ..cfg.self_signed.clone()
+            };
+            Some(tls::load(
+                &cfg.data_dir,
+                cfg.tls_cert.as_deref(),
+                cfg.tls_key.as_deref(),
+                &want,
+            )?)
+        }
+        None => None,
+    };
     let store = Arc::new(Store::open(&cfg.data_dir)?);
     tracing::info!(database = %store.path().display(), "store open");
     if cfg.demo {
@@ -138,15 +156,16 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
             source,
         })?;
     }
-    if let Some(addr) = &cfg.https {
-        let tls = tls::load(
-            &cfg.data_dir,
-            cfg.tls_cert.as_deref(),
-            cfg.tls_key.as_deref(),
-        )?;
+    if let (Some(addr), Some(tls)) = (&cfg.https, tls) {
+        if let Some(why) = &tls.generated {
+            tracing::info!(
+                certificate = %tls.cert_path.display(),
+                "generated a self-signed certificate, since {why}"
+            );
+        }
         tracing::info!(
             certificate = %tls.cert_path.display(),
-            generated = tls.generated,
+            expires = tls.expires.as_deref().unwrap_or("(yours)"),
             "TLS certificate SHA-256 fingerprint {}",
             tls.fingerprint
         );
@@ -191,6 +210,15 @@ fn load_demo(store: &Store, limits: &Limits) -> Result<(), ServeError> {
             region: "DE".parse().ok(),
             allow_empty: false,
             dry_run: false,
+        },
+    )?;
+    // The sample numbers are German: with the region set, `numbers=national` and `auto`
+    // work on the demo as they would on a real directory.
+    store.set_settings(
+        &key,
+        &crate::domain::DirectorySettings {
+            region: "DE".parse().ok(),
+            ..Default::default()
         },
     )?;
     tracing::info!(

@@ -45,6 +45,11 @@ pub fn parse_csv_with_progress(
     };
     for (h, role) in headers.iter().zip(&mapping.roles) {
         let name = h.trim_start_matches('\u{feff}').trim().to_owned();
+        // A column without a name (a trailing `;` in every line) is nothing a person
+        // could look for in the report.
+        if name.is_empty() {
+            continue;
+        }
         match role {
             Some(Role::Known) | None => report.columns_ignored.push(name),
             Some(_) => report.columns_used.push(name),

@@ -101,15 +101,32 @@ pub struct NamedNumber {
 }
 
 pub fn per_number(contacts: &[&Contact], p: &Presenter, max_name: usize) -> Vec<NamedNumber> {
+    per_number_counting(contacts, p, max_name).0
+}
+
+/// `per_number`, and how many entries' names were cut to fit `max_name`.
+pub fn per_number_counting(
+    contacts: &[&Contact],
+    p: &Presenter,
+    max_name: usize,
+) -> (Vec<NamedNumber>, usize) {
     let mut entries = Vec::new();
+    let mut names_cut = 0;
     for c in contacts {
         let nums = c.numbers_by_preference();
         let labelled = nums.len() > 1;
+        let name_chars = c.display_name.chars().count();
         for n in nums {
+            let room = if labelled {
+                max_name.saturating_sub(n.kind.label().chars().count() + 3)
+            } else {
+                max_name
+            };
+            if name_chars > room {
+                names_cut += 1;
+            }
             let name = if labelled {
-                let label = n.kind.label();
-                let room = max_name.saturating_sub(label.chars().count() + 3);
-                format!("{} ({label})", cut(&c.display_name, room))
+                format!("{} ({})", cut(&c.display_name, room), n.kind.label())
             } else {
                 cut(&c.display_name, max_name)
             };
@@ -119,7 +136,7 @@ pub fn per_number(contacts: &[&Contact], p: &Presenter, max_name: usize) -> Vec<
             });
         }
     }
-    entries
+    (entries, names_cut)
 }
 
 /// Given and family name for formats that want them apart; a contact known only by its
@@ -235,7 +252,7 @@ pub struct DeviceWarning {
 /// code that cuts is the code that reports, so the status cannot disagree with the phones.
 pub fn device_warnings(book_title: &str, contacts: &[&Contact]) -> Vec<DeviceWarning> {
     let p = Presenter::default();
-    Format::NAMES
+    let mut warnings: Vec<DeviceWarning> = Format::NAMES
         .iter()
         .filter_map(|n| Format::from_name(n))
         .filter_map(|f| {
@@ -245,7 +262,18 @@ pub fn device_warnings(book_title: &str, contacts: &[&Contact]) -> Vec<DeviceWar
                 notice,
             })
         })
-        .collect()
+        .collect();
+    // Gigaset's online directory and Cisco's screens answer queries rather than being one
+    // file; their notices come from the same code their answers are made of.
+    for (format, notice) in [
+        ("gigaset", gigaset::online_notice_for(contacts)),
+        ("cisco", cisco::notice_for(contacts)),
+    ] {
+        if let Some(notice) = notice {
+            warnings.push(DeviceWarning { format, notice });
+        }
+    }
+    warnings
 }
 
 #[cfg(test)]
@@ -270,18 +298,26 @@ mod tests {
         let formats: Vec<&str> = w.iter().map(|w| w.format).collect();
         assert_eq!(
             formats,
-            vec!["yealink", "snom-dect", "gigaset-central", "fritzbox"]
+            vec![
+                "yealink",
+                "snom-dect",
+                "gigaset-central",
+                "fritzbox",
+                "gigaset"
+            ]
+        );
+        assert!(
+            w[4].notice
+                .starts_with("9 numbers shown as entries of their own"),
+            "{}",
+            w[4].notice
         );
         assert!(
             w[2].notice.contains("8 numbers left out"),
             "{}",
             w[2].notice
         );
-        assert!(
-            w[3].notice.contains("1 numbers left out"),
-            "{}",
-            w[2].notice
-        );
+        assert!(w[3].notice.contains("1 number left out"), "{}", w[2].notice);
         assert!(device_warnings("", &[]).is_empty());
     }
 

@@ -23,6 +23,13 @@ fn gzip_when_accepted_and_the_same_bytes_either_way() {
     assert_eq!(zipped.header("content-encoding"), Some("gzip"));
     // Two byte sequences, two strong ETags (RFC 9110 8.8.3); either revalidates.
     assert_ne!(plain.header("etag"), zipped.header("etag"));
+    for tag in [plain.header("etag"), zipped.header("etag")] {
+        let tag = tag.expect("etag");
+        assert!(
+            tag.starts_with('"') && !tag.starts_with("W/"),
+            "strong: {tag}"
+        );
+    }
     for (enc, tag) in [
         ("gzip", zipped.header("etag")),
         ("identity", plain.header("etag")),

@@ -333,16 +333,19 @@ fn cli_import_prints_a_readable_report() {
     ]);
     assert!(ok, "{err}");
     assert!(
-        out.contains("1 contacts with 3 numbers from 2 rows (google, UTF-8, comma delimited)"),
+        out.contains("1 contact with 3 numbers from 2 rows (google, UTF-8, comma delimited)"),
         "{out}"
     );
     assert!(out.contains("dry run: nothing was stored"), "{out}");
+    assert!(out.contains("\n2 problems:\n"), "{out}");
+    // The advice names the command's flag, not the URL's parameter.
     assert!(
         out.contains(
-            "line 3, column Phone 1 - Value: `020 7946 0018` is not a valid number for region DE"
+            "line 3, column Phone 1 - Value: `020 7946 0018` is not a valid number for region DE; add the country code or import with --region GB"
         ),
         "{out}"
     );
+    assert!(!out.contains("?region"), "{out}");
     let (ok, out, _) = cli(&["directory", "list", "--data-dir", d]);
     assert!(ok && !out.contains(KEY), "dry run stored nothing: {out}");
     let (ok, _, err) = cli(&["import", "--data-dir", d, "--key", KEY, "/nonexistent.csv"]);

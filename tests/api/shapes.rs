@@ -273,3 +273,82 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// `national` and `auto` need a home country; without one they used to be accepted and
+/// silently write E.164. Now the settings API, the CLI and a URL refuse them with a
+/// sentence, and the demo directory knows its country.
+#[test]
+fn national_shapes_without_a_region_are_refused() {
+    let s = pushed();
+    for json in [
+        r#"{"numbers":"national"}"#,
+        r#"{"numbers":"auto","outside_prefix":"0"}"#,
+    ] {
+        let r = s.api().settings(json);
+        assert_eq!(r.status, 422, "{json}: {}", r.body);
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("set the region too"),
+            "{}",
+            r.body
+        );
+    }
+    let r = s.book("yealink/v1?numbers=national");
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("&region=DE"),
+        "{}",
+        r.body
+    );
+    assert_eq!(s.book("yealink/v1?numbers=national&region=DE").status, 200);
+    // Once the directory has a region, the URL needs none.
+    assert_eq!(s.api().settings(r#"{"region":"DE"}"#).status, 200);
+    let units = yealink_units(&s, "?numbers=auto");
+    assert_eq!(phones_of(&units, "Jörg Müller")[0], "023648873040");
+
+    let d = s.data_dir().to_str().unwrap().to_owned();
+    assert_eq!(s.api().settings("{}").status, 200);
+    let (ok, _, err) = crate::helpers::cli(&[
+        "directory",
+        "set",
+        KEY,
+        "--numbers",
+        "auto",
+        "--data-dir",
+        &d,
+    ]);
+    assert!(!ok, "accepted without a region");
+    assert!(err.contains("set the region too"), "{err}");
+    let (ok, out, err) = crate::helpers::cli(&[
+        "directory",
+        "set",
+        KEY,
+        "--numbers",
+        "auto",
+        "--region",
+        "DE",
+        "--data-dir",
+        &d,
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"auto\""), "{out}");
+
+    // A server whose default region is DE lets a directory rely on it.
+    let s = Server::start(&["--default-region", "DE"]);
+    s.push_csv(BOOK);
+    assert_eq!(s.api().settings(r#"{"numbers":"national"}"#).status, 200);
+    assert_eq!(
+        phones_of(&yealink_units(&s, ""), "Jörg Müller")[0],
+        "023648873040"
+    );
+}
+
+#[test]
+fn the_demo_directory_knows_its_country() {
+    let s = Server::start(&["--demo"]);
+    let r = s.get("/contacts/DEMOabcABC0123/yealink/v1?numbers=national");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Phone1=\"089"), "{}", r.body);
+}

@@ -264,7 +264,7 @@ fn cisco_directory_pages_with_softkeys_and_searches() {
         })
         .collect();
     let names: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
-    assert_eq!(names, vec!["Dial", "Next", "Exit"]);
+    assert_eq!(names, vec!["Dial", "Next", "Search", "Exit"]);
     assert_eq!(keys[0].1, "SoftKey:Dial");
     let next = &keys[1].1;
     assert!(next.starts_with("http://"), "{next}");
@@ -292,7 +292,7 @@ fn cisco_directory_pages_with_softkeys_and_searches() {
         .filter(|n| n.has_tag_name("SoftKeyItem"))
         .map(|k| child_text(k, "Name"))
         .collect();
-    assert_eq!(names2, vec!["Dial", "Previous", "Exit"]);
+    assert_eq!(names2, vec!["Dial", "Previous", "Search", "Exit"]);
     assert_eq!(child_text(root2, "Prompt"), "Page 2 of 2");
     // Names are cut to the 32 characters Cisco displays, keeping the label.
     for e in &entries2 {
@@ -453,4 +453,97 @@ fn directory_status_lists_what_device_limits_cut() {
     // The status says exactly what the phone's download says.
     assert_eq!(fritz["notice"], header.as_str());
     assert!(w.iter().any(|w| w["format"] == "yealink"));
+}
+
+/// Cisco: a search page like snom's, reached from the directory's Search key, and a notice
+/// when names are cut to the display's 32 characters.
+#[test]
+fn cisco_search_page_and_cut_names_are_told() {
+    let long = "Hochschule für angewandte Wissenschaften Nord";
+    let s = pushed(&format!(
+        "display_name,phone\r\nAnna Schmidt,+4930901820\r\n{long},WORK:+4930901821;FAX:+4930901829\r\n"
+    ));
+    let r = s.get(&format!("/contacts/{KEY}/cisco/v1?numbers=intl00"));
+    let notice = r.header("x-phonedir-notice").expect("notice");
+    assert!(
+        notice.starts_with("2 names cut to the 32 characters a Cisco phone shows"),
+        "{notice}"
+    );
+    let doc = r.xml();
+    let search = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("SoftKeyItem"))
+        .find(|k| child_text(*k, "Name") == "Search")
+        .map(|k| child_text(k, "URL").to_owned())
+        .expect("Search key");
+    assert!(search.ends_with("/cisco/search?numbers=intl00"), "{search}");
+    let st = s.api().status().json();
+    assert!(
+        st["device_warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["format"] == "cisco" && w["notice"].as_str() == Some(notice)),
+        "{st}"
+    );
+
+    // The search page, as the phone gets it from the key.
+    let r = s.get(&search[search.find("/contacts/").unwrap()..]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc = r.xml();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "CiscoIPPhoneInput");
+    assert_eq!(child_text(root, "Prompt"), "Enter a name or number");
+    let item = root
+        .children()
+        .find(|n| n.has_tag_name("InputItem"))
+        .unwrap();
+    assert_eq!(child_text(item, "QueryStringParam"), "q");
+    let url = child_text(root, "URL");
+    assert!(url.ends_with("/cisco/v1?numbers=intl00&page=1"), "{url}");
+    // The phone adds what was typed, as `&q=`.
+    let typed = format!("{}&q=schmidt", &url[url.find("/contacts/").unwrap()..]);
+    let found = s.get(&typed);
+    assert_eq!(texts(&found.xml(), "Telephone"), vec!["004930901820"]);
+    assert_eq!(
+        s.get(&format!("/contacts/{KEY}/cisco/search?q=x")).status,
+        400
+    );
+}
+
+/// snom: the local directory dials every number it holds and has no fax type, so faxes
+/// stay out (and are counted); the search page asks in words.
+#[test]
+fn snom_tbook_keeps_faxes_out_and_the_search_page_has_a_prompt() {
+    let s = pushed(
+        "display_name,phone\r\nReception,WORK:+4930901820;FAX:+4930901829\r\nFax Room,FAX:+4930901830\r\n",
+    );
+    let r = s.get(&format!("/contacts/{KEY}/snom/tbook"));
+    let doc = r.xml();
+    let numbers: Vec<(&str, &str)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("number"))
+        .map(|n| (n.attribute("no").unwrap(), n.attribute("type").unwrap()))
+        .collect();
+    assert_eq!(numbers, vec![("+4930901820", "business")]);
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("contact"))
+            .count(),
+        1,
+        "a contact with only a fax has nothing to dial"
+    );
+    assert!(
+        r.header("x-phonedir-notice")
+            .unwrap_or_default()
+            .starts_with("2 fax numbers left out"),
+        "{:?}",
+        r.header("x-phonedir-notice")
+    );
+    let r = s.get(&format!("/contacts/{KEY}/snom/search"));
+    let doc = r.xml();
+    let prompt = child_text(doc.root_element(), "Prompt");
+    assert_eq!(prompt, "Enter a name or number");
+    let r = s.get(&format!("/contacts/{KEY}/snom/v1"));
+    assert_eq!(child_text(r.xml().root_element(), "Prompt"), "3 entries");
 }
