@@ -5,6 +5,7 @@
 use super::build::{build, Tally};
 use super::net::{basic_auth, origin, Http};
 use super::spec::CarddavSpec;
+use super::xml::{self, XmlError};
 use super::{Fetched, SyncError};
 use crate::domain::Contact;
 use crate::phone::NumberRules;
@@ -127,7 +128,12 @@ fn propfind(
         "listing the address book (PROPFIND)",
         &spec.url,
     )?;
-    let doc = parse_xml(&reply.body, &spec.url)?;
+    listing(&reply.body).map_err(|e| not_multistatus(&spec.url, &e))
+}
+
+/// (href, etag) of every non-collection response of a PROPFIND answer.
+pub fn listing(body: &str) -> Result<Vec<(String, String)>, XmlError> {
+    let doc = xml::parse(body)?;
     let mut out = Vec::new();
     for resp in doc
         .descendants()
@@ -183,7 +189,12 @@ fn multiget(
         "fetching cards (addressbook-multiget)",
         &spec.url,
     )?;
-    let doc = parse_xml(&reply.body, &spec.url)?;
+    cards(&reply.body).map_err(|e| not_multistatus(&spec.url, &e))
+}
+
+/// (href, etag, vCard text) of every card an `addressbook-multiget` answer delivers.
+pub fn cards(body: &str) -> Result<Vec<(String, String, String)>, XmlError> {
+    let doc = xml::parse(body)?;
     let mut out = Vec::new();
     for resp in doc
         .descendants()
@@ -212,13 +223,11 @@ fn multiget(
     Ok(out)
 }
 
-fn parse_xml<'a>(body: &'a str, url: &str) -> Result<roxmltree::Document<'a>, SyncError> {
-    roxmltree::Document::parse(body).map_err(|e| {
-        SyncError::new(format!(
-            "{} answered something that is not a WebDAV multistatus ({e})",
-            origin(url)
-        ))
-    })
+fn not_multistatus(url: &str, e: &XmlError) -> SyncError {
+    SyncError::new(format!(
+        "{} answered something that is not a WebDAV multistatus ({e})",
+        origin(url)
+    ))
 }
 
 /// The `prop` elements of a response's propstats with a 2xx status.

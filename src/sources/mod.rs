@@ -6,7 +6,7 @@
 //! good contacts in place.
 
 pub mod build;
-mod carddav;
+pub mod carddav;
 mod graph;
 pub mod net;
 mod rest;
@@ -14,6 +14,7 @@ pub mod scheduler;
 pub mod secret;
 pub mod spec;
 pub mod vcard;
+pub mod xml;
 
 use crate::domain::{ApiKey, Contact};
 use crate::phone::NumberRules;
