@@ -59,6 +59,9 @@ struct ReadRules {
     /// Longest cell read; longer ones are left out with a warning.
     #[arg(long, env = "PHONEDIR_MAX_FIELD_CHARS", default_value_t = 1_000)]
     max_field_chars: usize,
+    /// Most numbers kept per contact; more are left out with a warning.
+    #[arg(long, env = "PHONEDIR_MAX_NUMBERS_PER_CONTACT", default_value_t = 100)]
+    max_numbers_per_contact: usize,
     /// Refuse pushes to unknown keys instead of creating the directory.
     #[arg(long, env = "PHONEDIR_NO_OPEN_REGISTRATION")]
     no_open_registration: bool,
@@ -71,6 +74,7 @@ impl ReadRules {
             max_extension_digits: self.max_extension_digits,
             max_rows: self.max_rows,
             max_field_chars: self.max_field_chars,
+            max_numbers: self.max_numbers_per_contact,
             open_registration: !self.no_open_registration,
         }
     }

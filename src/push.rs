@@ -14,6 +14,8 @@ pub struct Limits {
     pub max_extension_digits: usize,
     pub max_rows: usize,
     pub max_field_chars: usize,
+    /// Numbers kept per contact (pushes and pulled sources); more are left out with a warning.
+    pub max_numbers: usize,
     /// An unknown well-formed key creates its directory on first push (sync.blue behaviour).
     pub open_registration: bool,
 }
@@ -25,6 +27,7 @@ impl Default for Limits {
             max_extension_digits: 6,
             max_rows: 200_000,
             max_field_chars: 1_000,
+            max_numbers: 100,
             open_registration: true,
         }
     }
@@ -125,6 +128,7 @@ pub fn push_with_progress(
         },
         max_rows: limits.max_rows,
         max_field_chars: limits.max_field_chars,
+        max_numbers: limits.max_numbers,
         map: req.map,
     };
     let parsed = match req.format {

@@ -11,7 +11,7 @@ pub mod search;
 mod settings;
 pub mod text;
 
-pub use contact::{composed_name, Contact};
+pub use contact::{composed_name, Contact, NumberSet};
 pub use key::{mask_key, ApiKey, KeyError};
 pub use number::{NumberType, PhoneNumber};
 pub use settings::{DirectorySettings, SettingsError, NUMBER_SHAPES};

@@ -2,13 +2,13 @@
 //! only new or changed cards are fetched, by `addressbook-multiget`. The state keeps each
 //! card's ETag and contact, so an unchanged book costs one request.
 
+use super::build::RecordRules;
 use super::build::{build, Tally};
 use super::net::{basic_auth, origin, Http};
 use super::spec::CarddavSpec;
 use super::xml::{self, XmlError};
 use super::{Fetched, SyncError};
 use crate::domain::Contact;
-use crate::phone::NumberRules;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -33,7 +33,7 @@ pub fn fetch(
     http: &Http,
     spec: &CarddavSpec,
     state: Option<&str>,
-    rules: &NumberRules,
+    rules: &RecordRules,
 ) -> Result<Fetched, SyncError> {
     let old: Option<State> = state.and_then(|s| serde_json::from_str(s).ok());
     let auth = basic_auth(&spec.username, &spec.password);
@@ -74,10 +74,9 @@ pub fn fetch(
     tracing::info!(
         cards = cards.len(),
         fetched = wanted.len(),
-        left_out = tally.no_name_or_number,
-        bad_numbers = tally.bad_numbers,
-        "carddav sync"
+        "carddav listing"
     );
+    tally.log("carddav", cards.len());
     let contacts = cards.values().filter_map(|c| c.contact.clone()).collect();
     let state = serde_json::to_string(&State { cards }).ok();
     Ok(Fetched::Contacts { contacts, state })

@@ -5,12 +5,12 @@
 //! round). `contacts`: every user's mailbox contacts, one mailbox after the other.
 //! `org_contacts`: the organizational contacts (`/contacts`).
 
+use super::build::RecordRules;
 use super::build::{build, Raw, Tally};
 use super::net::{encode_query, origin, Http};
 use super::spec::{GraphMode, GraphSpec};
 use super::{Fetched, SyncError};
 use crate::domain::{Contact, NumberType};
-use crate::phone::NumberRules;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -47,7 +47,7 @@ pub fn fetch(
     http: &Http,
     spec: &GraphSpec,
     state: Option<&str>,
-    rules: &NumberRules,
+    rules: &RecordRules,
 ) -> Result<Fetched, SyncError> {
     let mut s = Session {
         http,
@@ -87,12 +87,7 @@ pub fn fetch(
             (out, None)
         }
     };
-    tracing::info!(
-        contacts = contacts.len(),
-        left_out = tally.no_name_or_number,
-        bad_numbers = tally.bad_numbers,
-        "graph sync"
-    );
+    tally.log("graph", contacts.len());
     Ok(Fetched::Contacts { contacts, state })
 }
 
@@ -347,7 +342,7 @@ impl From<GetError> for SyncError {
 
 fn mailbox_contacts(
     s: &mut Session,
-    rules: &NumberRules,
+    rules: &RecordRules,
     tally: &mut Tally,
 ) -> Result<Vec<Contact>, SyncError> {
     let mut ids = Vec::new();

@@ -20,6 +20,7 @@ use crate::domain::{ApiKey, Contact};
 use crate::phone::NumberRules;
 use crate::push::{valid_source_name, Limits};
 use crate::store::{SourceRow, SourceSettings, Store, StoreError, SyncResult};
+use build::RecordRules;
 use net::Http;
 use secret::Sealer;
 use serde_json::{json, Value};
@@ -247,9 +248,13 @@ impl Syncer {
             .ok()
             .flatten()
             .and_then(|d| d.settings.region());
-        let rules = NumberRules {
-            region: cfg.region().or(dir_region).or(self.limits.default_region),
-            max_extension_digits: self.limits.max_extension_digits,
+        let rules = RecordRules {
+            numbers: NumberRules {
+                region: cfg.region().or(dir_region).or(self.limits.default_region),
+                max_extension_digits: self.limits.max_extension_digits,
+            },
+            max_field_chars: self.limits.max_field_chars,
+            max_numbers: self.limits.max_numbers,
         };
         match &cfg.spec {
             Spec::Push {} => Err(SyncError::new("a push source is not synced")),

@@ -2,18 +2,18 @@
 //! name or pointer, follow a next-page link. The `easyconnect` preset fills the mapping for
 //! innovaphone's EasyConnect.
 
+use super::build::RecordRules;
 use super::build::{build, Raw, Tally};
 use super::net::{basic_auth, encode_query, origin, Http};
 use super::spec::{RestAuth, RestSpec};
 use super::{Fetched, SyncError};
 use crate::domain::NumberType;
-use crate::phone::NumberRules;
 use serde_json::Value;
 
 /// Pages followed at most; a server that links in a circle must not hold a sync forever.
 const MAX_PAGES: usize = 10_000;
 
-pub fn fetch(http: &Http, spec: &RestSpec, rules: &NumberRules) -> Result<Fetched, SyncError> {
+pub fn fetch(http: &Http, spec: &RestSpec, rules: &RecordRules) -> Result<Fetched, SyncError> {
     let mut url = with_apikey(spec, &spec.url);
     let mut contacts = Vec::new();
     let mut tally = Tally::default();
@@ -49,12 +49,7 @@ pub fn fetch(http: &Http, spec: &RestSpec, rules: &NumberRules) -> Result<Fetche
         match next {
             Some(n) => url = with_apikey(spec, &resolve(&url, n)),
             None => {
-                tracing::info!(
-                    contacts = contacts.len(),
-                    left_out = tally.no_name_or_number,
-                    bad_numbers = tally.bad_numbers,
-                    "rest sync"
-                );
+                tally.log("rest", contacts.len());
                 return Ok(Fetched::Contacts {
                     contacts,
                     state: None,
