@@ -8,6 +8,7 @@
 pub mod domain;
 pub mod http;
 pub mod ingest;
+pub mod jobs;
 pub mod lookup;
 pub mod phone;
 pub mod push;
