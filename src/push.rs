@@ -4,6 +4,7 @@
 use crate::domain::ApiKey;
 use crate::ingest::{self, IngestError, IngestOptions, Mapping, Report};
 use crate::phone::{NumberRules, Region};
+pub use crate::store::Quota;
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 
@@ -18,19 +19,8 @@ pub struct Limits {
     pub max_numbers: usize,
     /// An unknown well-formed key creates its directory on first push (sync.blue behaviour).
     pub open_registration: bool,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            default_region: None,
-            max_extension_digits: 6,
-            max_rows: 200_000,
-            max_field_chars: 1_000,
-            max_numbers: 100,
-            open_registration: true,
-        }
-    }
+    /// What one directory may hold.
+    pub quota: Quota,
 }
 
 /// What the pushed bytes are.

@@ -60,8 +60,14 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut resp = HttpResponse::build(self.status);
+        // Also on answers that bypass the app's default headers (an error from a middleware).
+        resp.insert_header(("X-Content-Type-Options", "nosniff"));
         if self.status == StatusCode::UNAUTHORIZED {
             resp.insert_header(("WWW-Authenticate", "Bearer realm=\"phonedir\""));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // A server-wide limit was reached (uploads, syncs): it frees up within seconds.
+            resp.insert_header(("Retry-After", "30"));
         }
         resp.json(json!({
             "error": self.message,
@@ -85,6 +91,16 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownDirectory => ApiError::unknown_directory(),
             StoreError::DirectoryExists | StoreError::SourceKind { .. } => {
                 ApiError::new(StatusCode::CONFLICT, e.to_string())
+            }
+            StoreError::Quota(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+            StoreError::DiskFull { .. } => ApiError::new(StatusCode::INSUFFICIENT_STORAGE, e.to_string()),
+            StoreError::Sqlite(ref s)
+                if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+            {
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "the server's disk is full; nothing was stored. Phones can still read every book; the operator must free space",
+                )
             }
             other => ApiError::internal(&other),
         }
@@ -160,6 +176,7 @@ impl From<SourceError> for ApiError {
                 StatusCode::BAD_REQUEST
             }
             SourceError::UnknownSource => StatusCode::NOT_FOUND,
+            SourceError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             SourceError::Busy | SourceError::KindChange { .. } => StatusCode::CONFLICT,
             SourceError::NotPulled(_) | SourceError::Spec(_) => StatusCode::UNPROCESSABLE_ENTITY,
             SourceError::Store(s) => return s.into(),

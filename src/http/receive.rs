@@ -1,7 +1,7 @@
 //! `POST`/`PUT /contacts/{KEY}`: a file (form, raw CSV or JSON) replaces one source.
 
 use super::error::ApiError;
-use super::{upload, AppState};
+use super::{upload, AppState, UploadSlot};
 use crate::domain::ApiKey;
 use crate::ingest::Mapping;
 use crate::phone::Region;
@@ -27,6 +27,41 @@ fn bad_request(e: impl ToString) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
 }
 
+/// A push allowed to send its body.
+struct Admitted {
+    key: ApiKey,
+    /// One of the `--max-uploads` slots, given back when the push ends.
+    _slot: UploadSlot,
+}
+
+/// Everything decided before a byte of the body is read, in one place: the key, the
+/// directory (an unknown one is refused under `--no-open-registration`), the free-disk floor,
+/// and a slot among the concurrent uploads. A refused push costs its headers only.
+async fn admit(
+    _req: &HttpRequest,
+    key: &str,
+    state: &web::Data<AppState>,
+) -> Result<Admitted, ApiError> {
+    let key = ApiKey::parse(key)?;
+    let (st, k) = (state.clone(), key.clone());
+    web::block(move || -> Result<(), ApiError> {
+        if st.store.version(&k)?.is_none() && !st.limits.open_registration {
+            return Err(ApiError::unknown_directory());
+        }
+        st.store.check_free_space()?;
+        Ok(())
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    let slot = state.uploads.take().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is receiving as many uploads as it takes at once (--max-uploads); try again in a moment",
+        )
+    })?;
+    Ok(Admitted { key, _slot: slot })
+}
+
 pub async fn push_file(
     req: HttpRequest,
     key: web::Path<String>,
@@ -34,7 +69,8 @@ pub async fn push_file(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = ApiKey::parse(&key)?;
+    let admitted = admit(&req, &key, &state).await?;
+    let key = admitted.key.clone();
     let query = query.into_inner();
     let region = query
         .region
@@ -49,7 +85,7 @@ pub async fn push_file(
         .map(str::parse::<Mapping>)
         .transpose()
         .map_err(bad_request)?;
-    let (body, format) = upload::read(&req, payload, state.max_upload_bytes).await?;
+    let (body, format) = upload::read(&req, payload, &state.upload).await?;
     let st = state.clone();
     let k = key.clone();
     let result = web::block(move || {
@@ -71,6 +107,7 @@ pub async fn push_file(
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
+    drop(admitted);
     tracing::info!(
         directory = %key.masked(),
         source = %result.source,

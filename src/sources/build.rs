@@ -26,6 +26,23 @@ pub struct RecordRules {
     pub numbers: NumberRules,
     pub max_field_chars: usize,
     pub max_numbers: usize,
+    /// Contacts one sync may bring (the directory's quota): a source that answers more is
+    /// stopped while reading, before memory follows it.
+    pub max_contacts: usize,
+}
+
+impl RecordRules {
+    /// Whether `n` contacts are still within `max_contacts`; the sentence why not.
+    pub fn room_for(&self, n: usize) -> Result<(), String> {
+        if n > self.max_contacts {
+            Err(format!(
+                "the source delivers more than {} contacts, more than this directory may hold (--max-contacts); nothing was changed",
+                self.max_contacts
+            ))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// What was left out or changed in a sync, for the log.
@@ -130,6 +147,7 @@ mod tests {
             },
             max_field_chars: 20,
             max_numbers: 2,
+            max_contacts: 10,
         };
         let mut t = Tally::default();
         let c = build(
