@@ -16,8 +16,8 @@ pub fn is_carriable(c: char) -> bool {
         | '\u{10000}'..='\u{10FFFF}')
 }
 
-/// `s` as every output can carry it: tabs and line breaks become spaces (one line per field
-/// on a phone), other characters that are not `is_carriable` are removed. Also answers how
+/// `s` as every output can carry it: a run of tabs and line breaks becomes one space (one
+/// line per field on a phone), other characters that are not `is_carriable` are removed. Also answers how
 /// many were removed, for a warning.
 pub fn carriable(s: &str) -> (Cow<'_, str>, usize) {
     if s.chars().all(is_carriable) {
@@ -25,14 +25,18 @@ pub fn carriable(s: &str) -> (Cow<'_, str>, usize) {
     }
     let mut removed = 0;
     let mut out = String::with_capacity(s.len());
+    let mut in_break = false;
     for c in s.chars() {
+        let is_break = matches!(c, '\t' | '\n' | '\r');
         if is_carriable(c) {
             out.push(c);
-        } else if matches!(c, '\t' | '\n' | '\r') {
+        } else if is_break && !in_break {
+            // One space for a run of them: `\r\n` is one line break.
             out.push(' ');
-        } else {
+        } else if !is_break {
             removed += 1;
         }
+        in_break = is_break;
     }
     (Cow::Owned(out), removed)
 }
@@ -108,7 +112,7 @@ mod tests {
         assert_eq!(carriable("Anna"), (Cow::Borrowed("Anna"), 0));
         let (t, n) = carriable("A\u{1b}[2Jnna\u{fffe} \u{85}Schmidt\u{7f}\u{0}");
         assert_eq!((t.as_ref(), n), ("A[2Jnna Schmidt", 5));
-        assert_eq!(carriable("Head of\r\nSales\tX").0, "Head of  Sales X");
+        assert_eq!(carriable("Head of\r\nSales\tX").0, "Head of Sales X");
         assert_eq!(carriable("Zoë 🙂 \u{e000}").1, 0);
     }
 

@@ -85,6 +85,8 @@ fn guarded(
             }
         },
     )
+    // The form reader may ask again after the end.
+    .fuse()
 }
 
 pub async fn read(
