@@ -205,11 +205,13 @@ impl Http {
                 Err(ureq::Error::Status(_, r)) => r,
                 Err(ureq::Error::Transport(t)) => {
                     self.check()?;
+                    let why = t
+                        .message()
+                        .map_or_else(|| t.kind().to_string(), str::to_owned);
                     return Err(SyncError::new(format!(
                         "cannot reach {}: {}",
                         origin(url),
-                        t.message()
-                            .map_or_else(|| t.kind().to_string(), str::to_owned)
+                        scrub(&why, url)
                     )));
                 }
             };
@@ -263,6 +265,22 @@ impl<R: Read> Read for Capped<R> {
         self.left -= n as u64;
         Ok(n)
     }
+}
+
+/// A transport message without the URL's path, query or credentials (an `apikey=` or a
+/// `user:password@` would otherwise land in the status and the log).
+fn scrub(message: &str, url: &str) -> String {
+    let mut m = message.replace(url, &origin(url));
+    if let Some((_, query)) = url.split_once('?') {
+        m = m.replace(query, "…");
+    }
+    if let Some(at) = url.find('@') {
+        let start = url.find("://").map_or(0, |i| i + 3);
+        if start < at {
+            m = m.replace(&url[start..at], "…");
+        }
+    }
+    m
 }
 
 fn stopped(s: Stop, ctx: &Ctx) -> SyncError {
@@ -358,5 +376,8 @@ mod tests {
             "https://dav.example:8443"
         );
         assert_eq!(encode_query("a b&c"), "a%20b%26c");
+        let url = "https://u:pw@pbx.example/x?apikey=SECRET";
+        let m = scrub(&format!("Bad URL {url} (apikey=SECRET)"), url);
+        assert!(!m.contains("SECRET") && !m.contains("pw"), "{m}");
     }
 }
