@@ -147,3 +147,136 @@ fn versions_follow_writes_of_this_and_other_processes() {
         "other writers within 250 ms"
     );
 }
+
+#[test]
+fn a_big_replacement_lets_other_directories_write_and_readers_see_old_or_new() {
+    let dir = tempdir();
+    let store = std::sync::Arc::new(
+        Store::open(dir.path())
+            .unwrap()
+            .with_guards(Quota::NONE, DiskFloor::Bytes(0))
+            .unwrap(),
+    );
+    let big = key("BIGB0123456789");
+    let small = key("SMAL0123456789");
+    let old: Vec<Contact> = (0..30_000)
+        .map(|i| contact(&format!("old {i}"), &format!("+4930{i:07}")))
+        .collect();
+    let new: Vec<Contact> = (0..30_000)
+        .map(|i| contact(&format!("new {i}"), &format!("+4931{i:07}")))
+        .collect();
+    store
+        .replace_source(&big, "push", "push", &old, true)
+        .unwrap();
+    store
+        .replace_source(&small, "push", "push", &[contact("s", "+491")], true)
+        .unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (s, d) = (store.clone(), done.clone());
+    let writer = std::thread::spawn(move || {
+        let t = std::time::Instant::now();
+        s.replace_source(&big, "push", "push", &new, true).unwrap();
+        d.store(true, std::sync::atomic::Ordering::SeqCst);
+        t.elapsed()
+    });
+    // Another directory's writes meanwhile, and reads of the big one.
+    let mut slowest = std::time::Duration::ZERO;
+    let mut i = 0;
+    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+        let t = std::time::Instant::now();
+        store
+            .replace_source(
+                &small,
+                "push",
+                "push",
+                &[contact("s", &format!("+49{i}"))],
+                true,
+            )
+            .unwrap();
+        slowest = slowest.max(t.elapsed());
+        i += 1;
+        let book = store.book(&key("BIGB0123456789")).unwrap().unwrap();
+        assert_eq!(book.contacts.len(), 30_000, "never half a push");
+        let first = &book.contacts[0].display_name;
+        assert!(
+            book.contacts
+                .iter()
+                .all(|c| c.display_name[..3] == first[..3]),
+            "never a mix of old and new"
+        );
+    }
+    let whole = writer.join().unwrap();
+    assert!(
+        i > 1,
+        "other writes went on during the replacement ({whole:?})"
+    );
+    assert!(
+        slowest < whole / 2 + std::time::Duration::from_millis(200),
+        "a small write waited {slowest:?} while the replacement took {whole:?}"
+    );
+    let book = store.book(&key("BIGB0123456789")).unwrap().unwrap();
+    assert!(book
+        .contacts
+        .iter()
+        .all(|c| c.display_name.starts_with("new")));
+    // The old generation is gone from the table, not only hidden.
+    let rows: i64 = store
+        .read(|tx| Ok(tx.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(rows, 30_001);
+}
+
+#[test]
+fn quotas_and_the_disk_floor_refuse_with_a_sentence() {
+    let dir = tempdir();
+    let quota = Quota {
+        sources: 2,
+        contacts: 3,
+        bytes: 10_000,
+    };
+    let store = Store::open(dir.path())
+        .unwrap()
+        .with_guards(quota, DiskFloor::Bytes(0))
+        .unwrap();
+    let k = key("ACME0123456789");
+    let four: Vec<Contact> = (0..4)
+        .map(|i| contact(&format!("x{i}"), &format!("+49{i}")))
+        .collect();
+    let e = store
+        .replace_source(&k, "a", "push", &four, true)
+        .unwrap_err();
+    assert!(e.to_string().contains("more than the 3"), "{e}");
+    store
+        .replace_source(&k, "a", "push", &four[..2], true)
+        .unwrap();
+    store
+        .replace_source(&k, "b", "push", &four[2..3], true)
+        .unwrap();
+    let e = store
+        .replace_source(&k, "c", "push", &four[..1], true)
+        .unwrap_err();
+    assert!(e.to_string().contains("--max-sources"), "{e}");
+    let e = store
+        .replace_source(&k, "b", "push", &four[..2], true)
+        .unwrap_err();
+    assert!(e.to_string().contains("--max-contacts"), "{e}");
+    let huge = vec![contact(&"x".repeat(20_000), "+491")];
+    let e = store
+        .replace_source(&k, "b", "push", &huge, true)
+        .unwrap_err();
+    assert!(e.to_string().contains("--max-directory-bytes"), "{e}");
+
+    let full = Store::open(dir.path())
+        .unwrap()
+        .with_guards(quota, DiskFloor::Bytes(u64::MAX))
+        .unwrap();
+    let e = full
+        .replace_source(&k, "a", "push", &four[..1], true)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::DiskFull { .. }), "{e}");
+    assert_eq!(
+        full.book(&k).unwrap().unwrap().contacts.len(),
+        3,
+        "reads go on"
+    );
+}
