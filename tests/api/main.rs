@@ -10,6 +10,7 @@ mod graph;
 mod groups;
 mod helpers;
 mod imports;
+mod isolation;
 mod lifecycle;
 mod manage;
 mod merge;
