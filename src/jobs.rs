@@ -11,7 +11,8 @@
 //! - every job has a wall-clock deadline and a cancellation token (`Ctx`), which its work
 //!   checks at every request it makes; `cancel` stops a queued or running job (a deleted
 //!   source);
-//! - a panic in a job is caught and logged; the worker goes on with the next job.
+//! - a panic in a job is caught and logged; the worker goes on with the next job;
+//! - the workers run at a lower CPU priority (nice 10) than the request workers.
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -284,6 +285,9 @@ impl Runner {
 }
 
 fn work(shared: &Shared) {
+    // Background work yields the CPU to requests: a phone waiting for its book goes first.
+    // On Linux a thread id names just this thread.
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10);
     loop {
         let mut st = shared.lock();
         let q = loop {

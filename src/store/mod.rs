@@ -118,6 +118,8 @@ pub struct Store {
     versions: versions::Versions,
     quota: Quota,
     floor: DiskFloor,
+    /// Writers waiting for the writer connection.
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl Store {
@@ -137,6 +139,7 @@ impl Store {
             writer: Mutex::new(writer),
             quota: Quota::NONE,
             floor: DiskFloor::Bytes(0),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -178,13 +181,27 @@ impl Store {
     }
 
     fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        self.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let conn = self.writer.lock();
+        self.waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        let mut conn = conn.unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         // Before the caller answers: a request after this write sees the new version.
         self.versions.forget_all();
         Ok(out)
+    }
+
+    /// Between two chunks of a long write: lets writers that wait go first. The lock is not
+    /// fair; without this the chunked writer takes it again before a waiting one wakes.
+    fn let_others_write(&self) {
+        for _ in 0..200 {
+            if self.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 
     fn read<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {

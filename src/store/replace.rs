@@ -154,6 +154,7 @@ impl Store {
         // 2. The new rows, invisible to readers, a chunk per transaction.
         let staged = (|| {
             for chunk in contacts.chunks(CHUNK) {
+                self.let_others_write();
                 self.write_growing(|tx| insert_contacts(tx, source_id, generation, chunk))?;
             }
             // 3. The switch: readers see the new generation from this commit on.
@@ -197,6 +198,7 @@ impl Store {
     /// newer generation belong to a replacement still running and stay.
     fn delete_stale(&self, source_id: i64, failed: Option<i64>) {
         loop {
+            self.let_others_write();
             let deleted = self.write(|tx| {
                 Ok(tx.execute(
                     "DELETE FROM contacts WHERE id IN (
