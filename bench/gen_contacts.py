@@ -3,7 +3,9 @@
 countries (valid per Google's libphonenumber, via the `phonenumbers` package), typed WORK,
 MOBILE and EXTENSION. Deterministic for a given N and seed.
 
-Usage: gen_contacts.py N [SEED] > contacts.csv
+Usage: gen_contacts.py N [SEED] [--varied] > contacts.csv
+--varied: family names built from syllables (tens of thousands of distinct ones, as a large
+company has), so a search for a name finds a handful of people in any book size.
 Also: gen_contacts.py --numbers N [SEED] prints just the numbers, one per line, as typed
 (national with spaces for the number's own country, international otherwise)."""
 import random
@@ -38,8 +40,19 @@ def typed(rng, p):
     return phonenumbers.format_number(p, PhoneNumberFormat.INTERNATIONAL)
 
 
+SYLLABLES = ["ber", "mann", "kow", "ski", "hof", "er", "lin", "ger", "stein", "bach", "wal", "ter",
+             "ro", "si", "no", "va", "ka", "mi", "der", "sen", "hau", "ser", "len", "ti", "mo", "ran"]
+
+
+def varied_family(rng):
+    parts = [rng.choice(SYLLABLES) for _ in range(rng.choice([2, 3, 3, 4]))]
+    return "".join(parts).capitalize()
+
+
 def main():
     args = sys.argv[1:]
+    varied = "--varied" in args
+    args = [a for a in args if a != "--varied"]
     numbers_only = args and args[0] == "--numbers"
     if numbers_only:
         args = args[1:]
@@ -53,7 +66,7 @@ def main():
     out = sys.stdout
     out.write("internal_id,display_name,family_name,given_name,phone,email\n")
     for i in range(n):
-        g, f = rng.choice(FIRST), rng.choice(LAST)
+        g, f = rng.choice(FIRST), (varied_family(rng) if varied else rng.choice(LAST))
         region = rng.choice(REGIONS)
         nums = ["WORK:" + typed(rng, number(rng, region, PhoneNumberType.FIXED_LINE))]
         if rng.random() < 0.6:

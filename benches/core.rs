@@ -110,7 +110,8 @@ fn ingest(c: &mut Criterion) {
 }
 
 fn render(c: &mut Criterion) {
-    let contacts = book(1000);
+    let owned = book(1000);
+    let contacts: Vec<&Contact> = owned.iter().collect();
     let presenter = Presenter::default();
     let mut g = c.benchmark_group("render_1000_contacts");
     g.throughput(Throughput::Elements(1000));
@@ -123,17 +124,13 @@ fn render(c: &mut Criterion) {
         });
     }
     // Phones behind a German PBX: national at home, 00 abroad; numbers of many countries.
-    let mixed = mixed_book(1000);
+    let mixed_owned = mixed_book(1000);
+    let mixed: Vec<&Contact> = mixed_owned.iter().collect();
     let auto = Presenter::resolve(
-        &ShapeParams {
-            numbers: Some("auto"),
-            outside_prefix: Some("0"),
-            region: Some("DE"),
-        },
+        &ShapeParams::parse(Some("auto"), Some("0"), Some("DE")).expect("valid shape"),
         None,
         None,
-    )
-    .expect("valid shape");
+    );
     g.bench_function("yealink_auto_outside_prefix_mixed_countries", |b| {
         b.iter(|| Format::Yealink.render("ACME", black_box(&mixed), &auto))
     });

@@ -1,16 +1,20 @@
 //! phonedir: an online contact directory server for IP phones and PBXs.
 //!
 //! Data flows one way: `ingest` turns pushed or pulled input into `domain` values,
-//! `store` persists them per directory and source, `render` turns a stored book into what a
-//! phone reads, and `http` is the thin layer in front of it all. `push` is the one path by
-//! which a file becomes a source's contacts.
+//! `store` persists them per directory and source, `book` merges and indexes a directory
+//! once per version (the read model every reader reads), `render` turns a book (or what a
+//! search found in it) into what a phone reads, and `http` is the thin layer in front of it
+//! all. `push` is the one path by which a file becomes a source's contacts.
 
+pub mod book;
 pub mod domain;
+/// Numbers live in the domain (`domain::phone`); this path is kept for the modules that read
+/// them.
+pub use domain::phone;
 pub mod http;
 pub mod ingest;
 pub mod jobs;
-pub mod lookup;
-pub mod phone;
+mod lru;
 pub mod push;
 pub mod render;
 pub mod sources;

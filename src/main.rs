@@ -3,7 +3,8 @@
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
-use phonedir::domain::{ApiKey, DirectorySettings};
+use phonedir::book::Book;
+use phonedir::domain::{ApiKey, DirectorySettings, RawSettings};
 use phonedir::http::{self, ConnectionLimits, ServerConfig, UploadLimits};
 use phonedir::ingest::Mapping;
 use phonedir::jobs::RunnerConfig;
@@ -111,6 +112,10 @@ struct ServeArgs {
     /// Memory for rendered phone books, in bytes (least recently used ones go first).
     #[arg(long, env = "PHONEDIR_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
     cache_bytes: usize,
+    /// Memory for merged, indexed books (what searches, lookups and renders read), in bytes;
+    /// least recently used ones go first and are rebuilt from the database when asked for.
+    #[arg(long, env = "PHONEDIR_BOOK_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    book_cache_bytes: usize,
     /// Load the sample contacts into directory DEMOabcABC0123 if it does not exist yet.
     #[arg(long, env = "PHONEDIR_DEMO")]
     demo: bool,
@@ -186,6 +191,9 @@ enum DirectoryCommand {
         #[arg(long)]
         outside_prefix: Option<String>,
         /// Refuse pushes that shrink a source by more than this percentage.
+        /// How vCard and CardDAV write numbers: e164 (default), intl00, national or auto.
+        #[arg(long)]
+        address_book_numbers: Option<String>,
         #[arg(long)]
         max_shrink_percent: Option<u8>,
         #[command(flatten)]
@@ -312,6 +320,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         min_free_disk: args.min_free_disk,
         demo: args.demo,
         cache_bytes: args.cache_bytes,
+        book_cache_bytes: args.book_cache_bytes,
         access_log: !args.no_access_log,
     };
     actix_web::rt::System::new().block_on(http::serve(cfg))?;
@@ -348,6 +357,7 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             region,
             numbers,
             outside_prefix,
+            address_book_numbers,
             max_shrink_percent,
             data,
         } => {
@@ -357,14 +367,14 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                 bail!("no directory has the key {k}");
             };
             let mut settings = dir.settings;
-            settings.merge(DirectorySettings {
+            settings.merge(DirectorySettings::try_from(RawSettings {
                 name,
                 region,
                 numbers,
                 outside_prefix,
+                address_book_numbers,
                 max_shrink_percent,
-            });
-            settings.validate()?;
+            })?);
             let dir = store.set_settings(&k, &settings)?;
             println!("{}", serde_json::to_string_pretty(&dir.settings)?);
         }
@@ -477,22 +487,32 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
         );
     };
     let store = Store::open(&args.data.data_dir)?;
-    let Some(book) = store.book(&key(&args.key)?)? else {
+    let Some(snap) = store.snapshot(&key(&args.key)?)? else {
         bail!("no directory has the key {}", args.key);
     };
+    let book = Book::build(snap.directory, snap.entries);
     // As on the server: the options over the directory's settings; the CSV, being the data
-    // contract, only changes when asked.
-    let settings = (format != Format::Csv).then_some(&book.directory.settings);
-    let presenter = Presenter::resolve(
-        &ShapeParams {
-            numbers: args.numbers.as_deref(),
-            outside_prefix: args.outside_prefix.as_deref(),
-            region: args.region.as_deref(),
+    // contract, only changes when asked, and address books take their own setting.
+    let s = &book.directory.settings;
+    let applied = match format {
+        Format::Csv => DirectorySettings {
+            region: s.region,
+            ..Default::default()
         },
-        settings,
-        None,
+        Format::Vcard3 | Format::Vcard4 => DirectorySettings {
+            region: s.region,
+            numbers: s.address_book_numbers,
+            ..Default::default()
+        },
+        _ => s.clone(),
+    };
+    let params = ShapeParams::parse(
+        args.numbers.as_deref(),
+        args.outside_prefix.as_deref(),
+        args.region.as_deref(),
     )?;
-    let r = format.render(book.directory.title(), &book.contacts, &presenter)?;
+    let presenter = Presenter::resolve(&params, Some(&applied), None);
+    let r = format.render(book.title(), &book.all(), &presenter)?;
     print!("{}", r.body);
     if let Some(n) = r.notice {
         eprintln!("note: {n}");

@@ -108,7 +108,7 @@ pub fn push_with_progress(
     let region = req.region.or_else(|| {
         existing
             .as_ref()
-            .and_then(|d| d.settings.region())
+            .and_then(|d| d.settings.region)
             .or(limits.default_region)
     });
     let opts = IngestOptions {

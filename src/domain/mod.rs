@@ -4,14 +4,19 @@
 //! edge, so the rest of the program never re-checks a key or a number type.
 
 mod contact;
+mod id;
 mod key;
 pub mod merge;
 mod number;
+pub mod phone;
 pub mod search;
 mod settings;
+mod shape;
 pub mod text;
 
 pub use contact::{composed_name, Contact, NumberSet};
+pub use id::ContactId;
 pub use key::{mask_key, ApiKey, KeyError};
 pub use number::{NumberType, PhoneNumber};
-pub use settings::{DirectorySettings, SettingsError, NUMBER_SHAPES};
+pub use settings::{DirectorySettings, RawSettings, SettingsError};
+pub use shape::{OutsidePrefix, Shape, ShapeError};

@@ -1,27 +1,54 @@
 //! A directory's own settings: what its phones see and how its pushes are read. Every field
-//! is optional; an unset field falls back to the server's flags.
+//! is optional; an unset field falls back to the server's flags. Parsed once into types
+//! (`Region`, `Shape`, `OutsidePrefix`) where they enter — the settings API, the CLI, the
+//! database — so no reader validates a string again.
 
-use crate::phone::Region;
+use super::phone::Region;
+use super::{OutsidePrefix, Shape};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawSettings")]
 pub struct DirectorySettings {
     /// The title phones show above the book.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Country for national numbers in pushes and lookups (`DE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// How numbers are written for phones: `e164`, `intl00`, `national` or `auto`.
+    pub region: Option<Region>,
+    /// How numbers are written for phones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub numbers: Option<String>,
+    pub numbers: Option<Shape>,
     /// Digits a PBX needs for an outside line (`0`), put before every external number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outside_prefix: Option<String>,
+    pub outside_prefix: Option<OutsidePrefix>,
+    /// How address books (vCard, CardDAV) write numbers; unset is E.164, since address books
+    /// travel to smartphones. `numbers` and `outside_prefix` do not apply to them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_book_numbers: Option<Shape>,
     /// Refuse a push that would shrink a source by more than this share (percent) unless
     /// `?force=true`: an export that lost half its rows must not wipe half the book.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_shrink_percent: Option<u8>,
+}
+
+/// The settings as JSON carries them, before their values are checked: a body of the wrong
+/// shape (an unknown field, a number where text belongs) is a malformed request, a value
+/// that is not acceptable (region `XX`) is an unprocessable one.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub numbers: Option<String>,
+    #[serde(default)]
+    pub outside_prefix: Option<String>,
+    #[serde(default)]
+    pub address_book_numbers: Option<String>,
+    #[serde(default)]
     pub max_shrink_percent: Option<u8>,
 }
 
@@ -29,59 +56,77 @@ pub struct DirectorySettings {
 pub enum SettingsError {
     #[error("{0}")]
     Region(String),
-    #[error("numbers is `{0}`; use e164, intl00, national or auto")]
-    Numbers(String),
-    #[error("outside_prefix is `{0}`; use up to 4 digits (for example 0)")]
-    OutsidePrefix(String),
+    #[error("{0}")]
+    Shape(#[from] super::ShapeError),
     #[error("max_shrink_percent is {0}; use 0 to 100")]
     Shrink(u8),
     #[error("name has {0} characters; use at most 64")]
     Name(usize),
 }
 
-pub const NUMBER_SHAPES: [&str; 4] = ["e164", "intl00", "national", "auto"];
+impl TryFrom<RawSettings> for DirectorySettings {
+    type Error = SettingsError;
 
-impl DirectorySettings {
-    /// Checks every field, so a stored setting is always one the server can use.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if let Some(n) = &self.name {
+    fn try_from(raw: RawSettings) -> Result<Self, SettingsError> {
+        if let Some(n) = &raw.name {
             let len = n.chars().count();
             if len > 64 {
                 return Err(SettingsError::Name(len));
             }
         }
-        if let Some(r) = &self.region {
-            r.parse::<Region>()
-                .map_err(|e| SettingsError::Region(e.to_string()))?;
-        }
-        if let Some(n) = &self.numbers {
-            if !NUMBER_SHAPES.contains(&n.as_str()) {
-                return Err(SettingsError::Numbers(n.clone()));
-            }
-        }
-        if let Some(p) = &self.outside_prefix {
-            if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(SettingsError::OutsidePrefix(p.clone()));
-            }
-        }
-        if let Some(s) = self.max_shrink_percent {
+        if let Some(s) = raw.max_shrink_percent {
             if s > 100 {
                 return Err(SettingsError::Shrink(s));
             }
         }
-        Ok(())
+        let region = raw
+            .region
+            .as_deref()
+            .map(str::parse::<Region>)
+            .transpose()
+            .map_err(|e| SettingsError::Region(e.to_string()))?;
+        let numbers = raw.numbers.as_deref().map(str::parse).transpose()?;
+        let address_book_numbers = raw
+            .address_book_numbers
+            .as_deref()
+            .map(str::parse)
+            .transpose()?;
+        let outside_prefix = match raw
+            .outside_prefix
+            .as_deref()
+            .map(str::parse::<OutsidePrefix>)
+        {
+            // An empty prefix is no prefix.
+            Some(Ok(p)) if p.is_empty() => {
+                return Err(super::ShapeError::OutsidePrefix(String::new()).into())
+            }
+            other => other.transpose()?,
+        };
+        Ok(DirectorySettings {
+            name: raw.name,
+            region,
+            numbers,
+            outside_prefix,
+            address_book_numbers,
+            max_shrink_percent: raw.max_shrink_percent,
+        })
     }
+}
 
-    pub fn region(&self) -> Option<Region> {
-        self.region.as_deref().and_then(|r| r.parse().ok())
-    }
-
+impl DirectorySettings {
     /// Fields set in `other` replace ours; the rest stay.
     pub fn merge(&mut self, other: DirectorySettings) {
         macro_rules! take {
             ($($f:ident),*) => {$( if other.$f.is_some() { self.$f = other.$f; } )*};
         }
-        take!(name, region, numbers, outside_prefix, max_shrink_percent);
+        take!(
+            name,
+            region,
+            numbers,
+            outside_prefix,
+            address_book_numbers,
+            max_shrink_percent
+        );
     }
 }
 
@@ -89,36 +134,53 @@ impl DirectorySettings {
 mod tests {
     use super::*;
 
+    fn parse(json: &str) -> Result<DirectorySettings, String> {
+        let raw: RawSettings = serde_json::from_str(json).map_err(|e| format!("shape: {e}"))?;
+        DirectorySettings::try_from(raw).map_err(|e| e.to_string())
+    }
+
     #[test]
     fn validates_every_field() {
-        let ok = DirectorySettings {
-            name: Some("ACME".into()),
-            region: Some("DE".into()),
-            numbers: Some("national".into()),
-            outside_prefix: Some("0".into()),
-            max_shrink_percent: Some(50),
-        };
-        assert_eq!(ok.validate(), Ok(()));
-        let bad = |f: fn(&mut DirectorySettings)| {
-            let mut s = ok.clone();
-            f(&mut s);
-            s.validate().unwrap_err().to_string()
-        };
-        assert!(bad(|s| s.region = Some("XX".into())).contains("XX"));
-        assert!(bad(|s| s.numbers = Some("roman".into())).contains("e164"));
-        assert!(bad(|s| s.outside_prefix = Some("0a".into())).contains("digits"));
-        assert!(bad(|s| s.max_shrink_percent = Some(101)).contains("0 to 100"));
+        let ok = parse(
+            r#"{"name":"ACME","region":"DE","numbers":"national","outside_prefix":"0","max_shrink_percent":50}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.numbers, Some(Shape::National));
+        assert_eq!(ok.region.map(|r| r.to_string()).as_deref(), Some("DE"));
+        assert!(parse(r#"{"region":"XX"}"#).unwrap_err().contains("XX"));
+        assert!(parse(r#"{"numbers":"roman"}"#)
+            .unwrap_err()
+            .contains("e164"));
+        assert!(parse(r#"{"outside_prefix":"0a"}"#)
+            .unwrap_err()
+            .contains("digits"));
+        assert!(parse(r#"{"max_shrink_percent":101}"#)
+            .unwrap_err()
+            .contains("0 to 100"));
+        assert!(parse(&format!(r#"{{"name":"{}"}}"#, "x".repeat(65)))
+            .unwrap_err()
+            .contains("64"));
     }
 
     #[test]
     fn json_refuses_unknown_fields_and_merge_keeps_unset_ones() {
-        assert!(serde_json::from_str::<DirectorySettings>(r#"{"regoin":"DE"}"#).is_err());
-        let mut s: DirectorySettings = serde_json::from_str(r#"{"region":"DE"}"#).unwrap();
+        assert!(parse(r#"{"regoin":"DE"}"#)
+            .unwrap_err()
+            .starts_with("shape"));
+        let mut s = parse(r#"{"region":"DE"}"#).unwrap();
         s.merge(DirectorySettings {
-            outside_prefix: Some("0".into()),
+            outside_prefix: Some("0".parse().unwrap()),
             ..Default::default()
         });
-        assert_eq!(s.region.as_deref(), Some("DE"));
-        assert_eq!(s.outside_prefix.as_deref(), Some("0"));
+        assert_eq!(s.region.map(|r| r.to_string()).as_deref(), Some("DE"));
+        assert_eq!(s.outside_prefix.as_ref().map(|p| p.as_str()), Some("0"));
+    }
+
+    #[test]
+    fn stored_settings_read_back_as_written() {
+        let s =
+            parse(r#"{"name":"A","region":"AT","numbers":"auto","outside_prefix":"0"}"#).unwrap();
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<DirectorySettings>(&json).unwrap(), s);
     }
 }

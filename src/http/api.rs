@@ -3,10 +3,11 @@
 
 use super::auth::Authorized;
 use super::error::ApiError;
+use super::params::Params;
 use super::AppState;
-use crate::domain::DirectorySettings;
+use crate::domain::{DirectorySettings, RawSettings};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -15,35 +16,65 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(status))
             .route("/settings", web::get().to(get_settings))
             .route("/settings", web::put().to(put_settings))
+            .route("/changes", web::get().to(changes))
             .configure(super::sources::routes),
     );
 }
 
 async fn status(auth: Authorized, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
-    let (dir, sources, warnings) = web::block(move || -> Result<_, ApiError> {
-        let dir = st
-            .store
-            .directory(&auth.0)?
+    let (book, sources) = web::block(move || -> Result<_, ApiError> {
+        let book = st
+            .books
+            .get(&auth.0)?
             .ok_or_else(ApiError::unknown_directory)?;
+        // Computed once per version and kept with the book.
+        book.device_warnings();
         let sources = st.store.sources(&auth.0)?;
-        let warnings = st.store.book(&auth.0)?.map_or_else(Vec::new, |b| {
-            crate::render::device_warnings(b.directory.title(), &b.contacts)
-        });
-        Ok((dir, sources, warnings))
+        Ok((book, sources))
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
-    let contacts: usize = sources.iter().map(|s| s.contacts).sum();
+    let dir = &book.directory;
     Ok(HttpResponse::Ok().json(json!({
         "directory": dir.key.as_str(),
         "name": dir.title(),
         "version": dir.version,
-        "contacts": contacts,
+        // What phones see: the merged book. Each source's own count is in `sources`.
+        "contacts": book.contacts.len(),
+        "numbers": book.contacts.iter().map(|c| c.numbers.len()).sum::<usize>(),
         "settings": dir.settings,
         "sources": sources,
-        "device_warnings": warnings,
+        "device_warnings": book.device_warnings(),
     })))
+}
+
+/// `?since=V`: which contacts the book added, changed and removed after version V (one the
+/// change log handed out, as `version` of an earlier answer). 410 when V is older than the
+/// log keeps.
+async fn changes(
+    auth: Authorized,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut params = Params::parse(req.query_string())?;
+    let since = params.take("since")?;
+    params.finish(&["since"])?;
+    let since = match since.as_deref().map(str::trim) {
+        None | Some("") => 0,
+        Some(v) => v.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("since is `{v}`; use a version this API answered before, or 0"),
+            )
+        })?,
+    };
+    let st = state.clone();
+    let answer = web::block(move || st.books.changes(&auth.0, since))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    let (_, changes) = answer.ok_or_else(ApiError::unknown_directory)?;
+    Ok(HttpResponse::Ok().json(changes))
 }
 
 async fn get_settings(
@@ -64,14 +95,13 @@ async fn put_settings(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let settings: DirectorySettings = serde_json::from_slice(&body).map_err(|e| {
+    let raw: RawSettings = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("the settings are not valid JSON of the expected shape: {e}"),
         )
     })?;
-    settings
-        .validate()
+    let settings = DirectorySettings::try_from(raw)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let st = state.clone();
     let dir = web::block(move || st.store.set_settings(&auth.0, &settings))

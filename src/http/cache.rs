@@ -4,8 +4,8 @@
 //! bytes and forgets the least recently used books first; a new version is a new key, so
 //! nothing stale is ever served.
 
+use crate::lru::Lru;
 use actix_web::web::Bytes;
-use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -14,12 +14,15 @@ pub struct CacheKey {
     pub directory_id: i64,
     pub version: i64,
     pub view: &'static str,
+    /// `phonebook::Ask::key`: everything else that shapes the body, canonical.
     pub query: String,
 }
 
 #[derive(Debug)]
 pub struct Cached {
     pub etag: String,
+    /// The ETag of the gzipped body, another byte sequence.
+    pub gzip_etag: String,
     pub version: i64,
     pub content_type: &'static str,
     pub notice: Option<String>,
@@ -31,6 +34,7 @@ pub struct Cached {
 impl Cached {
     pub fn new(
         etag: String,
+        gzip_etag: String,
         version: i64,
         content_type: &'static str,
         notice: Option<String>,
@@ -44,6 +48,7 @@ impl Cached {
         let gzip = gzip(&body).filter(|z| z.len() < body.len());
         Cached {
             etag,
+            gzip_etag,
             version,
             content_type,
             notice,
@@ -53,7 +58,12 @@ impl Cached {
     }
 
     fn size(&self) -> usize {
-        self.body.len() + self.gzip.as_ref().map_or(0, Bytes::len) + self.etag.len() + 128
+        self.body.len()
+            + self.gzip.as_ref().map_or(0, Bytes::len)
+            + self.etag.len()
+            + self.gzip_etag.len()
+            + self.notice.as_ref().map_or(0, String::len)
+            + 160
     }
 }
 
@@ -69,91 +79,39 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
 }
 
 pub struct BookCache {
-    max_bytes: usize,
-    inner: Mutex<Lru>,
-}
-
-#[derive(Default)]
-struct Lru {
-    entries: HashMap<CacheKey, (Arc<Cached>, u64)>,
-    /// use tick → key, oldest first
-    order: BTreeMap<u64, CacheKey>,
-    bytes: usize,
-    tick: u64,
+    inner: Mutex<Lru<CacheKey, Arc<Cached>>>,
 }
 
 impl BookCache {
     pub fn new(max_bytes: usize) -> BookCache {
         BookCache {
-            max_bytes,
-            inner: Mutex::new(Lru::default()),
+            inner: Mutex::new(Lru::new(max_bytes)),
         }
     }
 
     pub fn get(&self, key: &CacheKey) -> Option<Arc<Cached>> {
-        let mut lru = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        lru.tick += 1;
-        let tick = lru.tick;
-        let (entry, old) = {
-            let (entry, used) = lru.entries.get_mut(key)?;
-            let old = std::mem::replace(used, tick);
-            (entry.clone(), old)
-        };
-        lru.order.remove(&old);
-        lru.order.insert(tick, key.clone());
-        Some(entry)
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
     }
 
     pub fn insert(&self, key: CacheKey, value: Arc<Cached>) {
-        let size = value.size();
-        if size > self.max_bytes {
-            return;
-        }
+        let size = value.size() + key.query.len();
         let mut lru = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         // Older versions of the same view can never be asked for again.
-        let stale: Vec<CacheKey> = lru
-            .entries
-            .keys()
-            .filter(|k| {
-                k.directory_id == key.directory_id
-                    && k.version < key.version
-                    && k.view == key.view
-                    && k.query == key.query
-            })
-            .cloned()
-            .collect();
-        for k in stale {
-            lru.remove(&k);
-        }
-        lru.remove(&key);
-        lru.tick += 1;
-        let tick = lru.tick;
-        lru.order.insert(tick, key.clone());
-        lru.entries.insert(key, (value, tick));
-        lru.bytes += size;
-        while lru.bytes > self.max_bytes {
-            let Some((_, oldest)) = lru.order.pop_first() else {
-                break;
-            };
-            if let Some((v, _)) = lru.entries.remove(&oldest) {
-                lru.bytes -= v.size();
-            }
-        }
+        lru.retain(|k| {
+            !(k.directory_id == key.directory_id
+                && k.version < key.version
+                && k.view == key.view
+                && k.query == key.query)
+        });
+        lru.insert(key, value, size);
     }
 
     /// (entries, bytes) held now.
     pub fn usage(&self) -> (usize, usize) {
-        let lru = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        (lru.entries.len(), lru.bytes)
-    }
-}
-
-impl Lru {
-    fn remove(&mut self, key: &CacheKey) {
-        if let Some((v, tick)) = self.entries.remove(key) {
-            self.order.remove(&tick);
-            self.bytes -= v.size();
-        }
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).usage()
     }
 }
 
@@ -173,6 +131,7 @@ mod tests {
     fn entry(n: usize) -> Arc<Cached> {
         Arc::new(Cached::new(
             "\"e\"".into(),
+            "\"e-gz\"".into(),
             1,
             "text/xml",
             None,
@@ -213,8 +172,10 @@ mod tests {
         let mut out = String::new();
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut out).unwrap();
         assert_eq!(out.as_bytes(), &e.body[..]);
-        assert!(Cached::new("e".into(), 1, "t", None, "x".into())
-            .gzip
-            .is_none());
+        assert!(
+            Cached::new("e".into(), "z".into(), 1, "t", None, "x".into())
+                .gzip
+                .is_none()
+        );
     }
 }

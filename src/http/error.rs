@@ -1,6 +1,7 @@
 //! Every error of every layer becomes one JSON answer here, and only here:
 //! `{"error": "<a sentence a person can act on>", "details": [...]}`.
 
+use crate::book::BookError;
 use crate::domain::KeyError;
 use crate::ingest::IngestError;
 use crate::push::PushError;
@@ -66,8 +67,8 @@ impl ResponseError for ApiError {
             resp.insert_header(("WWW-Authenticate", "Bearer realm=\"phonedir\""));
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            // A server-wide limit was reached (uploads, syncs): it frees up within seconds.
-            resp.insert_header(("Retry-After", "30"));
+            // A server-wide limit was reached (renders, uploads, syncs): it frees up soon.
+            resp.insert_header(("Retry-After", "5"));
         }
         resp.json(json!({
             "error": self.message,
@@ -103,6 +104,16 @@ impl From<StoreError> for ApiError {
                 )
             }
             other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<BookError> for ApiError {
+    fn from(e: BookError) -> Self {
+        match e {
+            BookError::Store(s) => s.into(),
+            BookError::Changes(c) => ApiError::new(StatusCode::GONE, c.to_string()),
+            BookError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         }
     }
 }

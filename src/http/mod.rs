@@ -4,8 +4,10 @@
 mod api;
 mod auth;
 pub mod cache;
-mod contacts;
+mod conditional;
 pub mod error;
+mod params;
+mod phonebook;
 pub mod process;
 mod receive;
 mod shield;
@@ -13,6 +15,7 @@ mod sources;
 pub mod tls;
 mod upload;
 
+use crate::book::Books;
 use crate::domain::{mask_key, ApiKey};
 use crate::jobs::{Runner, RunnerConfig};
 use crate::push::{self, Limits, PushError, PushRequest};
@@ -30,6 +33,9 @@ pub use upload::UploadLimits;
 /// What every request handler may read.
 pub struct AppState {
     pub store: Arc<Store>,
+    /// The merged, indexed book of each directory in use (the read model).
+    pub books: Arc<Books>,
+    /// Rendered phone books.
     pub cache: cache::BookCache,
     /// Runs and manages pulled sources (graph, carddav, rest).
     pub syncer: Arc<Syncer>,
@@ -116,6 +122,8 @@ pub struct ServerConfig {
     pub demo: bool,
     /// Bound of the rendered-book cache, in bytes.
     pub cache_bytes: usize,
+    /// Bound of the merged, indexed books kept in memory, in bytes.
+    pub book_cache_bytes: usize,
     pub access_log: bool,
 }
 
@@ -175,8 +183,14 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         cfg.sync,
     ));
     scheduler::start(syncer.clone()).map_err(ServeError::Run)?;
+    let books = Arc::new(Books::new(
+        store.clone(),
+        cfg.book_cache_bytes,
+        busy_slots(),
+    ));
     let state = web::Data::new(AppState {
         store,
+        books,
         cache: cache::BookCache::new(cfg.cache_bytes),
         syncer,
         limits: cfg.limits,
@@ -224,6 +238,12 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         tracing::info!("listening on {scheme}://{addr}");
     }
     server.run().await.map_err(ServeError::Run)
+}
+
+/// Book builds and whole-book renders at once: two per core keeps every core busy while a
+/// burst of big first renders cannot take all of them and all memory.
+pub fn busy_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
 fn load_demo(store: &Store, limits: &Limits) -> Result<(), ServeError> {
@@ -290,7 +310,7 @@ pub fn app(
         ))
         .wrap(shield::CatchPanic)
         .route("/healthz", web::get().to(healthz))
-        .configure(contacts::routes)
+        .configure(phonebook::routes)
         .configure(api::routes)
         .default_service(web::to(not_found))
 }

@@ -1,6 +1,7 @@
 //! `POST`/`PUT /contacts/{KEY}`: a file (form, raw CSV or JSON) replaces one source.
 
 use super::error::ApiError;
+use super::params::Params;
 use super::{upload, AppState, UploadSlot};
 use crate::domain::ApiKey;
 use crate::ingest::Mapping;
@@ -8,19 +9,34 @@ use crate::phone::Region;
 use crate::push::{self, PushRequest};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-pub struct PushQuery {
+/// What a push's URL may carry.
+const ACCEPTED: [&str; 6] = ["source", "region", "map", "allow_empty", "dry_run", "force"];
+
+struct PushQuery {
     source: Option<String>,
     region: Option<String>,
     map: Option<String>,
-    #[serde(default)]
     allow_empty: bool,
-    #[serde(default)]
     dry_run: bool,
-    #[serde(default)]
     force: bool,
+}
+
+impl PushQuery {
+    /// Strictly: a misspelt `?dryrun=true` must not store the file.
+    fn parse(query: &str) -> Result<PushQuery, ApiError> {
+        let mut p = Params::parse(query)?;
+        let q = PushQuery {
+            source: p.take("source")?,
+            region: p.take("region")?,
+            map: p.take("map")?,
+            allow_empty: p.flag("allow_empty")?,
+            dry_run: p.flag("dry_run")?,
+            force: p.flag("force")?,
+        };
+        p.finish(&ACCEPTED)?;
+        Ok(q)
+    }
 }
 
 fn bad_request(e: impl ToString) -> ApiError {
@@ -65,13 +81,12 @@ async fn admit(
 pub async fn push_file(
     req: HttpRequest,
     key: web::Path<String>,
-    query: web::Query<PushQuery>,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let query = PushQuery::parse(req.query_string())?;
     let admitted = admit(&req, &key, &state).await?;
     let key = admitted.key.clone();
-    let query = query.into_inner();
     let region = query
         .region
         .as_deref()

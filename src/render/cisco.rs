@@ -28,7 +28,7 @@ struct Directory<'a> {
 
 pub fn directory(
     book_title: &str,
-    contacts: &[Contact],
+    contacts: &[&Contact],
     p: &Presenter,
     page: &PageRequest<'_>,
 ) -> Result<Rendered, RenderError> {

@@ -13,7 +13,7 @@ pub const HEADER: [&str; 6] = [
     "email",
 ];
 
-pub fn render(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+pub fn render(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let mut w = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(Vec::with_capacity(contacts.len() * 96 + 64));
@@ -75,7 +75,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let out = render(&[c], &Presenter::default()).unwrap().body;
+        let out = render(&[&c], &Presenter::default()).unwrap().body;
         assert_eq!(
             out,
             "internal_id,display_name,family_name,given_name,phone,email\r\n\

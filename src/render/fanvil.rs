@@ -16,7 +16,7 @@ struct Directory {
     entries: Vec<Entry>,
 }
 
-pub fn directory(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+pub fn directory(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let entries = contacts
         .iter()
         .map(|c| Entry {

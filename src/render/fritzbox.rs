@@ -41,7 +41,7 @@ fn kind(t: NumberType) -> &'static str {
 
 pub fn book(
     book_title: &str,
-    contacts: &[Contact],
+    contacts: &[&Contact],
     p: &Presenter,
 ) -> Result<Rendered, RenderError> {
     let mut numbers_cut = 0;

@@ -2,10 +2,7 @@
 //! search and caller-name lookup, and the central phone book file (N610/N670/N870).
 
 use super::{cut, split_name, Presenter, RenderError, Rendered};
-use crate::domain::search::prefix_matches;
 use crate::domain::{Contact, NumberType};
-use crate::lookup;
-use crate::phone::NumberRules;
 use askama::Template;
 
 struct Entry {
@@ -35,109 +32,30 @@ struct ErrorDoc<'a> {
 }
 
 /// The protocol's error ids.
-const SYNTAX_ERROR: u8 = 2;
-const INVALID: u8 = 4;
-const FORMAT_NOT_AVAILABLE: u8 = 7;
+pub const SYNTAX_ERROR: u8 = 2;
+pub const INVALID: u8 = 4;
+pub const FORMAT_NOT_AVAILABLE: u8 = 7;
 
-/// `*` or nothing means "not given" in every field.
-fn given<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty() && *v != "*")
+/// The protocol's error document (`id` one of the constants above).
+pub fn error(id: u8, message: &str) -> Result<Rendered, RenderError> {
+    Ok(Rendered::xml(ErrorDoc { id, message }.render()?))
 }
 
-fn number_param(params: &[(String, String)], name: &str) -> Result<Option<usize>, String> {
-    match given(params, name) {
-        None => Ok(None),
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if n > 0 => Ok(Some(n)),
-            _ => Err(format!("{name} must be a whole number from 1 on, not {v}")),
-        },
-    }
-}
-
-/// Answers one `get_list` request; with no parameters at all, the whole book.
-pub fn online(
-    contacts: &[Contact],
-    params: &[(String, String)],
-    rules: &NumberRules,
+/// One page of a `get_list` answer: `page` are the entries from `first` (1-based) of
+/// `total` hits; with no hit, `notfound` names the field that was searched.
+pub fn list(
+    page: &[&Contact],
+    total: usize,
+    first: usize,
+    notfound: &'static str,
     p: &Presenter,
 ) -> Result<Rendered, RenderError> {
-    let error = |id, message: &str| -> Result<Rendered, RenderError> {
-        Ok(Rendered::xml(ErrorDoc { id, message }.render()?))
-    };
-    if let Some(cmd) = given(params, "command") {
-        if cmd != "get_list" {
-            return error(
-                SYNTAX_ERROR,
-                &format!("unknown command {cmd}; use get_list"),
-            );
-        }
-    }
-    if let Some(t) = given(params, "type") {
-        if t != "pb" {
-            return error(
-                FORMAT_NOT_AVAILABLE,
-                &format!("directory type {t} is not available; use type=pb"),
-            );
-        }
-    }
-    let (first, count) = match (number_param(params, "first"), number_param(params, "count")) {
-        (Ok(f), Ok(c)) => (f.unwrap_or(1), c),
-        (Err(m), _) | (_, Err(m)) => return error(SYNTAX_ERROR, &m),
-    };
-
-    let number = ["hm", "mb", "fx"]
-        .into_iter()
-        .find_map(|f| given(params, f).map(|v| (f, v)));
-    let (ln, fname) = (given(params, "ln"), given(params, "fn"));
-    let hits: Vec<&Contact> = match number {
-        Some((_, raw)) => {
-            let mut v: Vec<&Contact> = Vec::new();
-            for h in lookup::by_number(contacts, raw, rules, &p.outside_prefix) {
-                if !v.iter().any(|c| std::ptr::eq(*c, h.contact)) {
-                    v.push(h.contact);
-                }
-            }
-            v
-        }
-        None => contacts.iter().collect(),
-    };
-    let hits: Vec<&Contact> = hits
-        .into_iter()
-        .filter(|c| {
-            let (given, family) = split_name(c);
-            ln.is_none_or(|t| prefix_matches(family, t))
-                && fname.is_none_or(|t| prefix_matches(given, t))
-        })
-        .collect();
-
-    let total = hits.len();
-    let notfound = match (number, ln, fname) {
-        (Some((field, _)), _, _) => field,
-        (None, None, Some(_)) => "fn",
-        _ => "ln",
-    };
-    if total > 0 && first > total {
-        return error(
-            INVALID,
-            &format!("first={first} is past the last entry ({total})"),
-        );
-    }
-    let start = first - 1;
-    let end = count.map_or(total, |c| (start + c).min(total));
-    let entries = hits[start.min(total)..end]
-        .iter()
-        .map(|c| entry(c, p))
-        .collect::<Vec<_>>();
     let body = List {
         total,
         first,
-        last: end,
+        last: (first + page.len()).saturating_sub(1),
         notfound,
-        entries,
+        entries: page.iter().map(|c| entry(c, p)).collect(),
     }
     .render()?;
     Ok(Rendered::xml(body))
@@ -186,7 +104,7 @@ struct Central {
 }
 
 /// The central phone book: two office, two mobile and two home numbers per entry.
-pub fn central(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+pub fn central(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let numbers_cut = std::cell::Cell::new(0);
     let slots = |c: &Contact, f: &dyn Fn(NumberType) -> bool| {
         let mut out: [String; 2] = Default::default();
@@ -291,16 +209,11 @@ mod tests {
             ..Default::default()
         };
         let p = Presenter::resolve(
-            &ShapeParams {
-                numbers: Some("intl00"),
-                outside_prefix: Some("0000"),
-                ..Default::default()
-            },
+            &ShapeParams::parse(Some("intl00"), Some("0000"), None).unwrap(),
             None,
             None,
-        )
-        .unwrap();
-        let book = vec![c; CENTRAL_MAX_ENTRIES + 1];
+        );
+        let book = vec![&c; CENTRAL_MAX_ENTRIES + 1];
         let r = central(&book, &p).unwrap();
         assert!(r.body.len() < CENTRAL_MAX_BYTES, "{} bytes", r.body.len());
         let notice = r.notice.unwrap();

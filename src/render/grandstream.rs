@@ -33,7 +33,7 @@ fn label(t: NumberType) -> &'static str {
     }
 }
 
-pub fn book(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+pub fn book(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let contacts = contacts
         .iter()
         .map(|c| {

@@ -1,5 +1,6 @@
-//! Phone books in every dialect a phone reads. Each module turns a sorted list of contacts
-//! into one body; the HTTP layer picks the module by URL and adds caching headers.
+//! Phone books in every dialect a phone reads. Each module is a pure function from a list of
+//! contacts (the book, or what a search or lookup found in it) and a number shape to one
+//! body; the HTTP layer picks the module by URL and adds caching headers.
 //!
 //! XML is written through askama templates (templates/), which escape `& < > " '` in
 //! every value.
@@ -17,7 +18,8 @@ pub mod vcard;
 pub mod yealink;
 
 use crate::domain::Contact;
-pub use shape::{Presenter, ShapeError, ShapeParams};
+pub use crate::domain::ShapeError;
+pub use shape::{Presenter, ShapeParams};
 
 pub const XML: &str = "text/xml; charset=utf-8";
 pub const CSV: &str = "text/csv; charset=utf-8";
@@ -141,7 +143,7 @@ pub struct NamedNumber {
     pub number: String,
 }
 
-pub fn per_number(contacts: &[Contact], p: &Presenter, max_name: usize) -> Vec<NamedNumber> {
+pub fn per_number(contacts: &[&Contact], p: &Presenter, max_name: usize) -> Vec<NamedNumber> {
     let mut entries = Vec::new();
     for c in contacts {
         let nums = c.numbers_by_preference();
@@ -245,7 +247,7 @@ impl Format {
     pub fn render(
         self,
         book_title: &str,
-        contacts: &[Contact],
+        contacts: &[&Contact],
         p: &Presenter,
     ) -> Result<Rendered, RenderError> {
         match self {
@@ -274,7 +276,7 @@ pub struct DeviceWarning {
 
 /// What every whole-book format would cut from this book, found by rendering it: the same
 /// code that cuts is the code that reports, so the status cannot disagree with the phones.
-pub fn device_warnings(book_title: &str, contacts: &[Contact]) -> Vec<DeviceWarning> {
+pub fn device_warnings(book_title: &str, contacts: &[&Contact]) -> Vec<DeviceWarning> {
     let p = Presenter::default();
     Format::NAMES
         .iter()
@@ -307,7 +309,7 @@ mod tests {
             numbers,
             ..Default::default()
         };
-        let w = device_warnings("", &[c]);
+        let w = device_warnings("", &[&c]);
         let formats: Vec<&str> = w.iter().map(|w| w.format).collect();
         assert_eq!(
             formats,

@@ -27,7 +27,7 @@ pub const PAGE_SIZE: usize = 20;
 /// One entry per number; with several numbers the type goes into the name.
 pub fn directory(
     book_title: &str,
-    contacts: &[Contact],
+    contacts: &[&Contact],
     p: &Presenter,
 ) -> Result<Rendered, RenderError> {
     let entries = per_number(contacts, p, usize::MAX);
@@ -45,7 +45,7 @@ pub fn directory(
 /// previous/next screen.
 pub fn directory_page(
     book_title: &str,
-    contacts: &[Contact],
+    contacts: &[&Contact],
     p: &Presenter,
     page: &PageRequest<'_>,
     search_url: String,
@@ -134,7 +134,7 @@ fn tbook_type(t: NumberType) -> &'static str {
     }
 }
 
-pub fn tbook(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+pub fn tbook(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let contacts = contacts
         .iter()
         .map(|c| {
@@ -173,7 +173,7 @@ struct DectDirectory {
 
 /// snom DECT bases (M300/M700/M900): one entry per contact with one home (`Telephone`),
 /// one office and one mobile number.
-pub fn dect(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+pub fn dect(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let mut left_out = 0;
     let entries = contacts
         .iter()

@@ -12,10 +12,10 @@ pub enum Version {
     V4,
 }
 
-pub fn render(contacts: &[Contact], p: &Presenter, v: Version) -> Result<Rendered, RenderError> {
+pub fn render(contacts: &[&Contact], p: &Presenter, v: Version) -> Result<Rendered, RenderError> {
     let mut out = String::with_capacity(contacts.len() * 200);
-    for (i, c) in contacts.iter().enumerate() {
-        card(&mut out, c, i, p, v);
+    for c in contacts {
+        card(&mut out, c, p, v);
     }
     Ok(Rendered {
         body: out,
@@ -24,7 +24,10 @@ pub fn render(contacts: &[Contact], p: &Presenter, v: Version) -> Result<Rendere
     })
 }
 
-fn card(out: &mut String, c: &Contact, index: usize, p: &Presenter, v: Version) {
+/// One contact's card, appended to `out`. Its `UID` is the contact's stable id
+/// (`urn:uuid:`-free text, as both versions allow), so an address book that imports the file
+/// again updates its cards instead of doubling them.
+pub fn card(out: &mut String, c: &Contact, p: &Presenter, v: Version) {
     line(out, "BEGIN:VCARD");
     line(
         out,
@@ -33,11 +36,7 @@ fn card(out: &mut String, c: &Contact, index: usize, p: &Presenter, v: Version) 
             Version::V4 => "VERSION:4.0",
         },
     );
-    let uid = if c.external_id.is_empty() {
-        format!("phonedir-{}", index + 1)
-    } else {
-        format!("phonedir-{}", c.external_id)
-    };
+    let uid = c.id.to_string();
     match v {
         Version::V3 => line(out, &format!("UID:{}", escape(&uid))),
         Version::V4 => line(out, &format!("UID;VALUE=text:{}", escape(&uid))),

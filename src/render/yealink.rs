@@ -59,7 +59,7 @@ pub const UNGROUPED: &str = "Other";
 
 pub fn book(
     book_title: &str,
-    contacts: &[Contact],
+    contacts: &[&Contact],
     p: &Presenter,
 ) -> Result<Rendered, RenderError> {
     grouped(book_title, contacts, p, None)
@@ -69,13 +69,13 @@ pub fn book(
 /// without a group last under "Other"; inside a menu the book's order stays.
 pub fn grouped(
     book_title: &str,
-    contacts: &[Contact],
+    contacts: &[&Contact],
     p: &Presenter,
     by: Option<GroupBy>,
 ) -> Result<Rendered, RenderError> {
     let mut groups: Vec<(String, Vec<&Contact>)> = Vec::new();
     match by {
-        None => groups.push(("Contacts".to_owned(), contacts.iter().collect())),
+        None => groups.push(("Contacts".to_owned(), contacts.to_vec())),
         Some(by) => {
             // Spellings that differ only in case or accents are one folder, named as the
             // book first spells it.
@@ -144,7 +144,7 @@ struct Directory {
     entries: Vec<Entry>,
 }
 
-pub fn directory(contacts: &[Contact], p: &Presenter) -> Result<Rendered, RenderError> {
+pub fn directory(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderError> {
     let entries = contacts
         .iter()
         .map(|c| Entry {

@@ -316,7 +316,7 @@ impl Syncer {
             .directory(key)
             .ok()
             .flatten()
-            .and_then(|d| d.settings.region());
+            .and_then(|d| d.settings.region);
         let rules = RecordRules {
             numbers: NumberRules {
                 region: cfg.region().or(dir_region).or(self.limits.default_region),

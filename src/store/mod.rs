@@ -4,14 +4,16 @@
 //! readers. WAL mode lets readers go on during a push and see either the old or the new
 //! book, never half of it: each read runs in one transaction, each push in one other.
 
+mod changes;
 mod pool;
 mod replace;
 mod sources;
 mod space;
 mod versions;
 
-use crate::domain::merge::{merge, Sourced};
+use crate::domain::merge::Sourced;
 use crate::domain::{ApiKey, Contact, DirectorySettings, NumberType, PhoneNumber};
+pub use changes::{LogRead, LogRow, Retention};
 use pool::Pool;
 pub use replace::Quota;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -23,6 +25,7 @@ use std::sync::Mutex;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_pull_sources.sql"),
+    include_str!("migrations/003_book.sql"),
     include_str!("migrations/005_isolation.sql"),
 ];
 
@@ -87,12 +90,13 @@ pub struct SourceSummary {
     pub next_run: Option<String>,
 }
 
-/// A directory's contacts as of one version: every source's entries merged into one list
-/// (see `domain::merge`), sorted by name.
+/// A directory at one version with every source's entries as stored, not yet merged: what
+/// the book (`book::Book`) is built from.
 #[derive(Clone, Debug)]
-pub struct Book {
+pub struct Snapshot {
     pub directory: Directory,
-    pub contacts: Vec<Contact>,
+    /// Each source's entries, ordered by name, then in the order the source gave them.
+    pub entries: Vec<Sourced>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +117,8 @@ pub struct DirectorySummary {
 
 pub struct Store {
     path: PathBuf,
+    /// Random bytes of this database, mixed into ETags so they tell nothing about ids.
+    salt: [u8; 16],
     writer: Mutex<Connection>,
     readers: Pool,
     versions: versions::Versions,
@@ -132,7 +138,9 @@ impl Store {
         let path = data_dir.join("phonedir.sqlite3");
         let mut writer = connect(&path)?;
         migrate(&mut writer)?;
+        let salt = salt(&writer)?;
         Ok(Store {
+            salt,
             readers: Pool::new(path.clone()),
             versions: versions::Versions::open(&path)?,
             path,
@@ -180,17 +188,28 @@ impl Store {
         &self.path
     }
 
+    pub fn salt(&self) -> &[u8; 16] {
+        &self.salt
+    }
+
     fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        self.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let conn = self.writer.lock();
-        self.waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        let mut conn = conn.unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.lock_writer();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         // Before the caller answers: a request after this write sees the new version.
         self.versions.forget_all();
         Ok(out)
+    }
+
+    /// The writer connection, counted among the waiting until it is ours.
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let conn = self.writer.lock();
+        self.waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        conn.unwrap_or_else(|p| p.into_inner())
     }
 
     /// Between two chunks of a long write: lets writers that wait go first. The lock is not
@@ -202,6 +221,16 @@ impl Store {
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
+    }
+
+    /// A write of derived data (the change log) that changes no directory's contents, so
+    /// the versions in memory stay.
+    fn write_log<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock_writer();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     fn read<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
@@ -367,18 +396,21 @@ impl Store {
         self.replace_contacts(&dir, source_id, contacts, &|_| Ok(()))
     }
 
-    /// The directory's merged book, read as one consistent snapshot.
-    pub fn book(&self, key: &ApiKey) -> Result<Option<Book>> {
-        self.read(|tx| {
+    /// The directory and every source's entries, read as one consistent snapshot.
+    pub fn snapshot(&self, key: &ApiKey) -> Result<Option<Snapshot>> {
+        let epoch = self.versions.epoch();
+        let snap = self.read(|tx| {
             let Some(directory) = directory_row(tx, key)? else {
                 return Ok(None);
             };
-            let contacts = load_contacts(tx, directory.id)?;
-            Ok(Some(Book {
-                directory,
-                contacts,
-            }))
-        })
+            let entries = load_entries(tx, directory.id)?;
+            Ok(Some(Snapshot { directory, entries }))
+        })?;
+        if let Some(s) = &snap {
+            let d = &s.directory;
+            self.versions.remember(key.as_str(), d.id, d.version, epoch);
+        }
+        Ok(snap)
     }
 }
 
@@ -393,6 +425,28 @@ fn connect(path: &Path) -> Result<Connection> {
          PRAGMA foreign_keys = ON;",
     )?;
     Ok(conn)
+}
+
+/// The database's ETag salt, made on first use and kept.
+fn salt(conn: &Connection) -> Result<[u8; 16]> {
+    let stored: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM meta WHERE name = 'etag_salt'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(v) = stored.filter(|v| v.len() == 16) {
+        let mut s = [0u8; 16];
+        s.copy_from_slice(&v);
+        return Ok(s);
+    }
+    let mut s = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut s)
+        .map_err(|_| StoreError::Corrupt("no random numbers for the ETag salt".into()))?;
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (name, value) VALUES ('etag_salt', ?1)",
+        [&s[..]],
+    )?;
+    Ok(s)
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -454,13 +508,13 @@ fn bump_version(tx: &Transaction, directory_id: i64) -> Result<i64> {
     )?)
 }
 
-fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
+fn load_entries(tx: &Transaction, directory_id: i64) -> Result<Vec<Sourced>> {
     let mut st = tx.prepare_cached(
         "SELECT c.id, c.external_id, c.display_name, c.given_name, c.family_name, c.company,
                 c.department, c.position, c.email, c.group_name, s.name, s.priority
            FROM contacts c JOIN sources s ON c.source_id = s.id
           WHERE s.directory_id = ?1 AND c.generation = s.generation
-          ORDER BY c.sort_key, c.display_name, c.id",
+          ORDER BY s.name, c.sort_key, c.display_name, c.id",
     )?;
     let mut ids = Vec::new();
     let mut contacts = Vec::new();
@@ -468,6 +522,7 @@ fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
         Ok((
             r.get::<_, i64>(0)?,
             Contact {
+                id: Default::default(),
                 external_id: r.get(1)?,
                 display_name: r.get(2)?,
                 given_name: r.get(3)?,
@@ -514,7 +569,7 @@ fn load_contacts(tx: &Transaction, directory_id: i64) -> Result<Vec<Contact>> {
             });
         }
     }
-    Ok(merge(contacts))
+    Ok(contacts)
 }
 
 fn content_hash(contacts: &[Contact]) -> String {

@@ -168,6 +168,44 @@ impl Server {
         )
     }
 
+    // Verbs: what a test does, in the words of the product, on the directory `KEY`.
+
+    /// Pushes `csv` as the default source, as `curl -F file=@…` does.
+    pub fn push_csv(&self, csv: &str) -> Response {
+        self.push(&format!("/contacts/{KEY}"), csv.as_bytes())
+    }
+
+    /// Pushes `csv` as the source `source`, with further query parameters (`&region=DE`).
+    pub fn push_source(&self, source: &str, csv: &str, query: &str) -> Response {
+        self.push(
+            &format!("/contacts/{KEY}?source={source}{query}"),
+            csv.as_bytes(),
+        )
+    }
+
+    /// A phone book of `KEY`: `s.book("yealink/v1?q=anna")`, `s.book("")` for the CSV.
+    pub fn book(&self, format_and_query: &str) -> Response {
+        let sep = if format_and_query.is_empty() || format_and_query.starts_with('?') {
+            ""
+        } else {
+            "/"
+        };
+        self.get(&format!("/contacts/{KEY}{sep}{format_and_query}"))
+    }
+
+    /// Caller-ID lookup as JSON.
+    pub fn lookup(&self, number: &str) -> Response {
+        self.get(&format!(
+            "/contacts/{KEY}/lookup?number={}",
+            url::form_urlencoded::byte_serialize(number.as_bytes()).collect::<String>()
+        ))
+    }
+
+    /// The management API of `KEY`, with its key.
+    pub fn api(&self) -> Api<'_> {
+        Api { s: self, key: KEY }
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
@@ -176,6 +214,44 @@ impl Server {
     pub fn stop(mut self) -> Arc<tempfile::TempDir> {
         terminate(&mut self.child);
         self.data.clone()
+    }
+}
+
+/// The management API of one directory.
+pub struct Api<'a> {
+    s: &'a Server,
+    key: &'a str,
+}
+
+impl Api<'_> {
+    pub fn call(&self, method: &str, path: &str, body: Option<&str>) -> Response {
+        let url = self
+            .s
+            .url(&format!("/api/v1/directories/{}{path}", self.key));
+        let auth = format!("Bearer {}", self.key);
+        self.s.request(
+            method,
+            &url,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            body.map(str::as_bytes),
+        )
+    }
+
+    /// `GET /api/v1/directories/KEY`.
+    pub fn status(&self) -> Response {
+        self.call("GET", "", None)
+    }
+
+    pub fn settings(&self, json: &str) -> Response {
+        self.call("PUT", "/settings", Some(json))
+    }
+
+    /// What changed since `since`, as the change log answers it.
+    pub fn changes(&self, since: i64) -> Response {
+        self.call("GET", &format!("/changes?since={since}"), None)
     }
 }
 

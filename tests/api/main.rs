@@ -1,6 +1,7 @@
 //! Black-box tests: the real server on free ports, a fresh SQLite file per test, real
 //! HTTP and HTTPS. One binary keeps the build cheap.
 
+mod book;
 mod caching;
 mod carddav;
 mod errors;

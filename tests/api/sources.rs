@@ -5,17 +5,7 @@ use crate::helpers::{cli, csv_rows, Response, Server, KEY};
 
 /// A management API call on the test directory, with its key as Bearer token.
 pub fn api(s: &Server, method: &str, path: &str, body: Option<&str>) -> Response {
-    let url = s.url(&format!("/api/v1/directories/{KEY}{path}"));
-    let auth = format!("Bearer {KEY}");
-    s.request(
-        method,
-        &url,
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        body.map(str::as_bytes),
-    )
+    s.api().call(method, path, body)
 }
 
 pub fn create_directory(s: &Server) {

@@ -1,7 +1,8 @@
 //! Reverse lookup: which contact does a calling number belong to. The number may arrive
 //! in any shape a PBX or base station delivers (`+49…`, `0049…`, `0231…`, an extension).
 
-use crate::domain::{Contact, PhoneNumber};
+use super::index::{Numbers, SUFFIX};
+use crate::domain::{Contact, NumberType, PhoneNumber};
 use crate::phone::NumberRules;
 
 #[derive(Debug, Clone, Copy)]
@@ -13,7 +14,7 @@ pub struct Hit<'a> {
 }
 
 /// Fewest trailing digits that identify a number when the caller's shape cannot be read.
-const MIN_SUFFIX_DIGITS: usize = 7;
+pub const MIN_SUFFIX_DIGITS: usize = SUFFIX;
 
 /// Every stored number that is the calling number, exact matches first; trailing-digit
 /// matches only when nothing matched exactly, the closest (fewest unmatched leading digits)
@@ -21,8 +22,12 @@ const MIN_SUFFIX_DIGITS: usize = 7;
 ///
 /// A PBX that needs `outside_prefix` for outside lines often delivers callers with it
 /// (`0023648873040`); such a number is read without the prefix first, then as it is.
+///
+/// `index` is `contacts`' number index; each call costs a few binary searches, whatever the
+/// size of the book.
 pub fn by_number<'a>(
     contacts: &'a [Contact],
+    index: &Numbers,
     raw: &str,
     rules: &NumberRules,
     outside_prefix: &str,
@@ -36,41 +41,35 @@ pub fn by_number<'a>(
     }
     shapes.push(raw);
     for shape in &shapes {
-        let exact = exact(contacts, shape, rules);
+        let exact = exact(contacts, index, shape, rules);
         if !exact.is_empty() {
             return exact;
         }
     }
     shapes
         .iter()
-        .map(|shape| by_suffix(contacts, shape))
+        .map(|shape| by_suffix(contacts, index, shape))
         .find(|hits| !hits.is_empty())
         .unwrap_or_default()
 }
 
-/// The one answer for a caller-ID display: the first of `by_number`.
-pub fn best<'a>(
+fn at(contacts: &[Contact], (entry, number): (u32, u16)) -> Option<(&Contact, &PhoneNumber)> {
+    let c = contacts.get(entry as usize)?;
+    Some((c, c.numbers.get(usize::from(number))?))
+}
+
+fn exact<'a>(
     contacts: &'a [Contact],
+    index: &Numbers,
     raw: &str,
     rules: &NumberRules,
-    outside_prefix: &str,
-) -> Option<Hit<'a>> {
-    by_number(contacts, raw, rules, outside_prefix)
-        .into_iter()
-        .next()
-}
-
-fn numbers(contacts: &[Contact]) -> impl Iterator<Item = (&Contact, &PhoneNumber)> {
-    contacts
-        .iter()
-        .flat_map(|c| c.numbers.iter().map(move |n| (c, n)))
-}
-
-fn exact<'a>(contacts: &'a [Contact], raw: &str, rules: &NumberRules) -> Vec<Hit<'a>> {
-    let Ok(wanted) = rules.parse(raw, crate::domain::NumberType::Work) else {
+) -> Vec<Hit<'a>> {
+    let Ok(wanted) = rules.parse(raw, NumberType::Work) else {
         return Vec::new();
     };
-    numbers(contacts)
+    index
+        .exact(wanted.is_extension(), &wanted.value)
+        .filter_map(|slot| at(contacts, slot))
         .filter(|(_, n)| n.value == wanted.value && n.is_extension() == wanted.is_extension())
         .map(|(contact, number)| Hit {
             contact,
@@ -80,13 +79,15 @@ fn exact<'a>(contacts: &'a [Contact], raw: &str, rules: &NumberRules) -> Vec<Hit
         .collect()
 }
 
-fn by_suffix<'a>(contacts: &'a [Contact], raw: &str) -> Vec<Hit<'a>> {
+fn by_suffix<'a>(contacts: &'a [Contact], index: &Numbers, raw: &str) -> Vec<Hit<'a>> {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     let tail = digits.trim_start_matches('0');
     if tail.len() < MIN_SUFFIX_DIGITS {
         return Vec::new();
     }
-    let mut hits: Vec<Hit> = numbers(contacts)
+    let mut hits: Vec<Hit> = index
+        .ending_with(tail)
+        .filter_map(|slot| at(contacts, slot))
         .filter(|(_, n)| !n.is_extension() && n.value.ends_with(tail))
         .map(|(contact, number)| Hit {
             contact,
@@ -101,7 +102,6 @@ fn by_suffix<'a>(contacts: &'a [Contact], raw: &str) -> Vec<Hit<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::NumberType;
 
     fn book() -> Vec<Contact> {
         let c = |name: &str, kind, v: &str| Contact {
@@ -138,14 +138,23 @@ mod tests {
             "0231 1234567",
             "0231/123 45 67",
         ] {
-            let hits = by_number(&b, q, &de, "");
+            let hits = by_number(&b, &Numbers::build(&b), q, &de, "");
             assert_eq!(names(&hits), vec!["Anna"], "{q}");
             assert!(hits[0].exact);
         }
-        assert_eq!(names(&by_number(&b, "42", &de, "")), vec!["Ben"]);
-        assert!(by_number(&b, "43", &de, "").is_empty());
+        assert_eq!(
+            names(&by_number(&b, &Numbers::build(&b), "42", &de, "")),
+            vec!["Ben"]
+        );
+        assert!(by_number(&b, &Numbers::build(&b), "43", &de, "").is_empty());
         // Without a region a national number still matches on its trailing digits.
-        let hits = by_number(&b, "0231 1234567", &NumberRules::default(), "");
+        let hits = by_number(
+            &b,
+            &Numbers::build(&b),
+            "0231 1234567",
+            &NumberRules::default(),
+            "",
+        );
         assert_eq!(names(&hits), vec!["Anna"]);
         assert!(!hits[0].exact);
     }
@@ -158,12 +167,15 @@ mod tests {
         };
         let b = book();
         for q in ["00231 1234567", "0004923112345 67", "042"] {
-            let hits = by_number(&b, q, &de, "0");
+            let hits = by_number(&b, &Numbers::build(&b), q, &de, "0");
             assert!(!hits.is_empty() && hits[0].exact, "{q}");
         }
-        assert_eq!(names(&by_number(&b, "042", &de, "0")), vec!["Ben"]);
+        assert_eq!(
+            names(&by_number(&b, &Numbers::build(&b), "042", &de, "0")),
+            vec!["Ben"]
+        );
         // Without the prefix setting a prefixed number is no exact match.
-        assert!(by_number(&b, "00231 1234567", &de, "")
+        assert!(by_number(&b, &Numbers::build(&b), "00231 1234567", &de, "")
             .iter()
             .all(|h| !h.exact));
         let mut two = book();
@@ -178,13 +190,24 @@ mod tests {
                 ..Default::default()
             },
         );
-        let hits = by_number(&two, "2311234567", &NumberRules::default(), "");
+        let hits = by_number(
+            &two,
+            &Numbers::build(&two),
+            "2311234567",
+            &NumberRules::default(),
+            "",
+        );
         assert_eq!(names(&hits), vec!["Anna", "Long"]);
         assert_eq!(
-            best(&two, "2311234567", &NumberRules::default(), "")
-                .unwrap()
-                .contact
-                .display_name,
+            by_number(
+                &two,
+                &Numbers::build(&two),
+                "2311234567",
+                &NumberRules::default(),
+                ""
+            )[0]
+            .contact
+            .display_name,
             "Anna"
         );
     }

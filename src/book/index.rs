@@ -1,0 +1,325 @@
+//! The book's indexes, built once per version: words of names for search as you type, and
+//! numbers for caller-ID lookup. Both are flat sorted arrays (a few bytes per word or
+//! number, no allocation per entry), searched by binary search, so a lookup or a search
+//! costs about the same in a book of 100,000 as in one of 1,000.
+
+use crate::domain::text::{fold, fold_german};
+use crate::domain::Contact;
+use crate::render::split_name;
+
+/// Which name field a word came from.
+pub type Fields = u8;
+pub const DISPLAY: Fields = 1;
+pub const GIVEN: Fields = 2;
+pub const FAMILY: Fields = 4;
+pub const COMPANY: Fields = 8;
+/// The given and family name as phones that want them apart see them (`render::split_name`:
+/// a contact known only by its display name has it as the family name).
+pub const SPLIT_GIVEN: Fields = 16;
+pub const SPLIT_FAMILY: Fields = 32;
+/// What a phone's search box searches: every name and the company.
+pub const ANY_NAME: Fields = DISPLAY | GIVEN | FAMILY | COMPANY;
+
+/// Every word of every name, folded (`Müller` → `muller`, and `mueller` beside it), sorted.
+#[derive(Default)]
+pub struct Names {
+    /// All words, back to back.
+    text: String,
+    /// (offset into `text`, length, entry, fields), sorted by word, then entry.
+    words: Vec<Word>,
+}
+
+#[derive(Clone, Copy)]
+struct Word {
+    at: u32,
+    len: u16,
+    fields: Fields,
+    entry: u32,
+}
+
+impl Names {
+    pub fn build(contacts: &[Contact]) -> Names {
+        let mut text = String::new();
+        let mut words: Vec<Word> = Vec::with_capacity(contacts.len() * 6);
+        let mut scratch: Vec<(String, Fields)> = Vec::new();
+        for (i, c) in contacts.iter().enumerate() {
+            scratch.clear();
+            let (split_given, split_family) = split_name(c);
+            for (field, value) in [
+                (DISPLAY, c.display_name.as_str()),
+                (GIVEN, c.given_name.as_str()),
+                (FAMILY, c.family_name.as_str()),
+                (COMPANY, c.company.as_str()),
+                (SPLIT_GIVEN, split_given),
+                (SPLIT_FAMILY, split_family),
+            ] {
+                if value.is_empty() {
+                    continue;
+                }
+                for folded in [fold(value), fold_german(value)] {
+                    for w in folded.split(' ').filter(|w| !w.is_empty()) {
+                        match scratch.iter_mut().find(|(s, _)| s == w) {
+                            Some((_, f)) => *f |= field,
+                            None => scratch.push((w.to_owned(), field)),
+                        }
+                    }
+                }
+            }
+            for (w, fields) in &scratch {
+                // A word longer than any name field a phone sends is cut: the index stays
+                // small, and a prefix of it still finds it.
+                let w = &w[..w.len().min(255)];
+                words.push(Word {
+                    at: u32::try_from(text.len()).unwrap_or(u32::MAX),
+                    len: w.len() as u16,
+                    fields: *fields,
+                    entry: i as u32,
+                });
+                text.push_str(w);
+            }
+        }
+        let mut names = Names { text, words };
+        let mut words = std::mem::take(&mut names.words);
+        words.sort_unstable_by(|a, b| names.word(a).cmp(names.word(b)).then(a.entry.cmp(&b.entry)));
+        words.shrink_to_fit();
+        names.words = words;
+        names.text.shrink_to_fit();
+        names
+    }
+
+    fn word(&self, w: &Word) -> &str {
+        let at = w.at as usize;
+        self.text.get(at..at + w.len as usize).unwrap_or("")
+    }
+
+    /// Entries (book positions, ascending) with a word in one of `fields` that starts with
+    /// `prefix` (already folded, one word).
+    pub fn with_prefix(&self, prefix: &str, fields: Fields) -> Vec<u32> {
+        if prefix.is_empty() {
+            return Vec::new();
+        }
+        let start = self.words.partition_point(|w| self.word(w) < prefix);
+        let mut out: Vec<u32> = self.words[start..]
+            .iter()
+            .take_while(|w| self.word(w).starts_with(prefix))
+            .filter(|w| w.fields & fields != 0)
+            .map(|w| w.entry)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Entries where every word of `typed` starts a word of the given fields, in the plain
+    /// folding or the German one (`Mül`, `mul` and `mue` all find `Müller`).
+    pub fn search(&self, typed: &str, fields: Fields) -> Vec<u32> {
+        let plain = fold(typed);
+        let german = fold_german(typed);
+        let mut result: Option<Vec<u32>> = None;
+        for (p, g) in plain.split(' ').zip(german.split(' ')) {
+            let mut hits = self.with_prefix(p, fields);
+            if g != p {
+                hits.extend(self.with_prefix(g, fields));
+                hits.sort_unstable();
+                hits.dedup();
+            }
+            result = Some(match result {
+                None => hits,
+                Some(prev) => intersect(&prev, &hits),
+            });
+            if result.as_ref().is_some_and(Vec::is_empty) {
+                break;
+            }
+        }
+        result.unwrap_or_default()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.text.capacity() + self.words.capacity() * std::mem::size_of::<Word>()
+    }
+}
+
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Where a number sits in the book: (entry, position in its `numbers`).
+pub type Slot = (u32, u16);
+
+/// Every stored number, by its whole value and by its last digits.
+#[derive(Default)]
+pub struct Numbers {
+    /// (hash of (is extension, value), slot), sorted.
+    exact: Vec<(u64, Slot)>,
+    /// (last `SUFFIX` digits as a number, slot) of external numbers, sorted.
+    suffix: Vec<(u32, Slot)>,
+}
+
+/// Digits of the bucket a trailing-digits match is looked up in; the shortest trailing
+/// match the lookup accepts (`book::lookup::MIN_SUFFIX_DIGITS`) is as long.
+pub const SUFFIX: usize = 7;
+
+impl Numbers {
+    pub fn build(contacts: &[Contact]) -> Numbers {
+        let mut exact = Vec::new();
+        let mut suffix = Vec::new();
+        for (i, c) in contacts.iter().enumerate() {
+            for (j, n) in c.numbers.iter().enumerate().take(usize::from(u16::MAX)) {
+                let slot = (i as u32, j as u16);
+                exact.push((exact_key(n.is_extension(), &n.value), slot));
+                if !n.is_extension() {
+                    if let Some(k) = suffix_key(&n.value) {
+                        suffix.push((k, slot));
+                    }
+                }
+            }
+        }
+        exact.sort_unstable();
+        suffix.sort_unstable();
+        exact.shrink_to_fit();
+        suffix.shrink_to_fit();
+        Numbers { exact, suffix }
+    }
+
+    /// Slots whose number may be exactly this one (the caller compares), in book order.
+    pub fn exact(&self, extension: bool, value: &str) -> impl Iterator<Item = Slot> + '_ {
+        let k = exact_key(extension, value);
+        let start = self.exact.partition_point(|(h, _)| *h < k);
+        self.exact[start..]
+            .iter()
+            .take_while(move |(h, _)| *h == k)
+            .map(|(_, s)| *s)
+    }
+
+    /// Slots of external numbers that may end with `digits` (at least `SUFFIX` of them; the
+    /// caller compares), in book order.
+    pub fn ending_with(&self, digits: &str) -> impl Iterator<Item = Slot> + '_ {
+        let k = suffix_key(digits);
+        let start = k.map_or(self.suffix.len(), |k| {
+            self.suffix.partition_point(|(h, _)| *h < k)
+        });
+        self.suffix[start..]
+            .iter()
+            .take_while(move |(h, _)| Some(*h) == k)
+            .map(|(_, s)| *s)
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.exact.capacity() * std::mem::size_of::<(u64, Slot)>()
+            + self.suffix.capacity() * std::mem::size_of::<(u32, Slot)>()
+    }
+}
+
+fn exact_key(extension: bool, value: &str) -> u64 {
+    // FNV-1a: stable and quick for short keys.
+    let mut h: u64 = if extension {
+        0x84222325cbf29ce4
+    } else {
+        0xcbf29ce484222325
+    };
+    for b in value.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// The last `SUFFIX` digits of a number as one integer; None with fewer digits.
+fn suffix_key(value: &str) -> Option<u32> {
+    let digits: Vec<u8> = value
+        .bytes()
+        .rev()
+        .filter(u8::is_ascii_digit)
+        .take(SUFFIX)
+        .collect();
+    if digits.len() < SUFFIX {
+        return None;
+    }
+    Some(
+        digits
+            .iter()
+            .rev()
+            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(display: &str, given: &str, family: &str, company: &str) -> Contact {
+        Contact {
+            display_name: display.into(),
+            given_name: given.into(),
+            family_name: family.into(),
+            company: company.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn word_prefixes_in_every_spelling_and_field() {
+        let book = vec![
+            c("Jörg Müller", "Jörg", "Müller", "Bäckerei Groß"),
+            c("Müller-Lüdenscheidt", "", "", ""),
+            c("Anna Schmidt", "Anna", "Schmidt", "ACME"),
+        ];
+        let n = Names::build(&book);
+        for q in ["mul", "mue", "MÜLL", "Müll"] {
+            assert_eq!(n.search(q, ANY_NAME), vec![0, 1], "{q}");
+        }
+        assert_eq!(n.search("lud", ANY_NAME), vec![1]);
+        assert_eq!(n.search("ller", ANY_NAME), Vec::<u32>::new());
+        assert_eq!(n.search("baeckerei", ANY_NAME), vec![0]);
+        assert_eq!(n.search("gross", ANY_NAME), vec![0]);
+        assert_eq!(n.search("anna sch", ANY_NAME), vec![2]);
+        assert_eq!(n.search("sch anna", ANY_NAME), vec![2]);
+        assert_eq!(n.search("anna mul", ANY_NAME), Vec::<u32>::new());
+        // Fields: the company is no family name; a display-only entry's split family name
+        // is its display name.
+        assert_eq!(n.search("acme", FAMILY), Vec::<u32>::new());
+        assert_eq!(n.search("lud", SPLIT_FAMILY), vec![1]);
+        assert_eq!(n.search("jorg", SPLIT_GIVEN), vec![0]);
+    }
+
+    #[test]
+    fn numbers_by_value_and_by_trailing_digits() {
+        use crate::domain::{NumberType, PhoneNumber};
+        let mut a = c("A", "", "", "");
+        a.numbers = vec![
+            PhoneNumber {
+                kind: NumberType::Work,
+                value: "+492311234567".into(),
+            },
+            PhoneNumber {
+                kind: NumberType::Extension,
+                value: "42".into(),
+            },
+        ];
+        let idx = Numbers::build(&[a]);
+        assert_eq!(
+            idx.exact(false, "+492311234567").collect::<Vec<_>>(),
+            vec![(0, 0)]
+        );
+        assert_eq!(idx.exact(true, "42").collect::<Vec<_>>(), vec![(0, 1)]);
+        assert_eq!(idx.exact(false, "42").count(), 0);
+        assert_eq!(
+            idx.ending_with("2311234567").collect::<Vec<_>>(),
+            vec![(0, 0)]
+        );
+        assert_eq!(idx.ending_with("1234568").count(), 0);
+        assert_eq!(idx.ending_with("4567").count(), 0);
+    }
+}

@@ -1,0 +1,257 @@
+//! The book: the read model every reader reads. The merged directory at one version, built
+//! once from a consistent snapshot of the store and shared (`Arc`) by every phone format,
+//! the caller-ID lookup, the search, the status endpoint, and the CardDAV, LDAP and PBX
+//! front ends. It carries:
+//!
+//! - the contacts, merged across sources (`domain::merge`) and sorted as phones show them,
+//!   each with its stable `ContactId`;
+//! - indexes for search as you type (word prefixes of names) and for lookup by number in
+//!   every shape a PBX sends (`index`, `lookup`);
+//! - what it costs phones (device warnings) and each contact's ETag, computed once, when a
+//!   reader first asks.
+//!
+//! `Books` keeps the latest book of the directories in use, bounded in bytes, and records
+//! each version's changes in the store's change log (`changes`).
+//!
+//! Data flows one way: store → book → readers. The book never writes contacts; it reads the
+//! store, and writes only the change log it derives.
+
+mod books;
+pub mod changes;
+pub mod index;
+pub mod lookup;
+
+pub use books::{BookError, Books};
+pub use changes::{Change, Changes};
+
+use crate::domain::merge::{merge, Sourced};
+use crate::domain::search::Query;
+use crate::domain::text::sort_key;
+use crate::domain::{Contact, ContactId};
+use crate::phone::NumberRules;
+use crate::render::{vcard, DeviceWarning, Presenter};
+use crate::store::Directory;
+use index::{Fields, Names, Numbers};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A directory's merged book at one version.
+pub struct Book {
+    pub directory: Directory,
+    /// Merged and sorted as phones show them; every `id` is set and unique.
+    pub contacts: Vec<Contact>,
+    names: Names,
+    numbers: Numbers,
+    /// (id, position in `contacts`), sorted by id.
+    by_id: Vec<(ContactId, u32)>,
+    warnings: OnceLock<Vec<DeviceWarning>>,
+    etags: OnceLock<Vec<u64>>,
+    bytes: usize,
+}
+
+impl Book {
+    /// Builds the book of `directory` from every source's entries (as the store holds them:
+    /// ordered by name within each source, then by the order the source gave them).
+    pub fn build(directory: Directory, mut entries: Vec<Sourced>) -> Book {
+        assign_ids(&mut entries);
+        let mut contacts = merge(entries);
+        let mut by_id: Vec<(ContactId, u32)> = Vec::with_capacity(contacts.len());
+        let mut seen = std::collections::HashSet::with_capacity(contacts.len());
+        for (i, c) in contacts.iter_mut().enumerate() {
+            while !seen.insert(c.id) {
+                c.id = c.id.rehashed();
+            }
+            by_id.push((c.id, i as u32));
+        }
+        by_id.sort_unstable();
+        let names = Names::build(&contacts);
+        let numbers = Numbers::build(&contacts);
+        let bytes = contacts.iter().map(contact_bytes).sum::<usize>()
+            + names.bytes()
+            + numbers.bytes()
+            + by_id.capacity() * std::mem::size_of::<(ContactId, u32)>()
+            // The ETags, once asked for.
+            + contacts.len() * 8
+            + std::mem::size_of::<Book>();
+        Book {
+            directory,
+            contacts,
+            names,
+            numbers,
+            by_id,
+            warnings: OnceLock::new(),
+            etags: OnceLock::new(),
+            bytes,
+        }
+    }
+
+    pub fn version(&self) -> i64 {
+        self.directory.version
+    }
+
+    /// The title phones show.
+    pub fn title(&self) -> &str {
+        self.directory.title()
+    }
+
+    /// What this book costs in memory, roughly: the bound of `Books` counts this.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn all(&self) -> Vec<&Contact> {
+        self.contacts.iter().collect()
+    }
+
+    /// The contact with this id.
+    pub fn get(&self, id: ContactId) -> Option<&Contact> {
+        self.position(id).map(|i| &self.contacts[i])
+    }
+
+    fn position(&self, id: ContactId) -> Option<usize> {
+        let i = self.by_id.binary_search_by_key(&id, |(k, _)| *k).ok()?;
+        Some(self.by_id[i].1 as usize)
+    }
+
+    /// What a phone's search box finds, in book order: every word typed starts a word of a
+    /// name or the company (case, accents and German transliteration ignored), or the
+    /// digits typed appear in a number.
+    pub fn search(&self, q: &Query) -> Vec<&Contact> {
+        let mut hits: Vec<u32> = if q.words().is_empty() {
+            Vec::new()
+        } else {
+            self.names.search(q.words(), index::ANY_NAME)
+        };
+        if let Some(d) = q.digits() {
+            // Digits may sit anywhere in a number, so they are looked for in every number;
+            // a scan of the numbers only, no names, no allocation per contact.
+            for (i, c) in self.contacts.iter().enumerate() {
+                if c.numbers
+                    .iter()
+                    .any(|n| n.value.trim_start_matches('+').contains(d))
+                {
+                    hits.push(i as u32);
+                }
+            }
+            hits.sort_unstable();
+            hits.dedup();
+        }
+        hits.into_iter()
+            .map(|i| &self.contacts[i as usize])
+            .collect()
+    }
+
+    /// Entries whose name fields (`index::SPLIT_FAMILY`, …) have a word starting with what
+    /// was typed (`Mül*`: a trailing `*` is the phone's wildcard).
+    pub fn with_prefix(&self, typed: &str, fields: Fields) -> Vec<u32> {
+        self.names
+            .search(typed.trim().trim_end_matches('*'), fields)
+    }
+
+    /// Every number in the book that is the calling number, best first (see `lookup`).
+    pub fn lookup(
+        &self,
+        raw: &str,
+        rules: &NumberRules,
+        outside_prefix: &str,
+    ) -> Vec<lookup::Hit<'_>> {
+        lookup::by_number(&self.contacts, &self.numbers, raw, rules, outside_prefix)
+    }
+
+    /// The position of a contact of this book (for hits that come back as references).
+    pub fn index_of(&self, c: &Contact) -> Option<usize> {
+        self.position(c.id)
+    }
+
+    /// What every whole-book format cuts from this book, computed once per version.
+    pub fn device_warnings(&self) -> &[DeviceWarning] {
+        self.warnings
+            .get_or_init(|| crate::render::device_warnings(self.title(), &self.all()))
+    }
+
+    /// How address books (vCard, CardDAV) write this book's numbers: E.164 unless the
+    /// directory asks otherwise, since address books travel to smartphones.
+    pub fn address_book_presenter(&self) -> Presenter {
+        let s = &self.directory.settings;
+        Presenter {
+            shape: s.address_book_numbers.unwrap_or_default(),
+            region: s.region,
+            outside_prefix: Default::default(),
+        }
+    }
+
+    /// The ETag of one contact: a hash of its vCard 3.0 as address books get it, so it
+    /// changes exactly when those bytes do.
+    pub fn etag(&self, position: usize) -> u64 {
+        self.etags().get(position).copied().unwrap_or(0)
+    }
+
+    /// Every contact's ETag, in book order; computed once per version.
+    pub fn etags(&self) -> &[u64] {
+        self.etags.get_or_init(|| {
+            let p = self.address_book_presenter();
+            let mut buf = String::new();
+            self.contacts
+                .iter()
+                .map(|c| {
+                    buf.clear();
+                    vcard::card(&mut buf, c, &p, vcard::Version::V3);
+                    let d = ring::digest::digest(&ring::digest::SHA256, buf.as_bytes());
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(&d.as_ref()[..8]);
+                    u64::from_be_bytes(b)
+                })
+                .collect()
+        })
+    }
+}
+
+/// Gives every entry its id: from (source, the source's id) or (source, the folded name),
+/// the n-th of equal ones in a source numbered in the order the store holds them.
+fn assign_ids(entries: &mut [Sourced]) {
+    let mut seen: HashMap<(String, bool, String), usize> = HashMap::new();
+    for e in entries.iter_mut() {
+        let c = &mut e.contact;
+        let named = c.external_id.is_empty();
+        let identity = if named {
+            sort_key(&c.display_name)
+        } else {
+            c.external_id.clone()
+        };
+        let n = seen
+            .entry((e.source.clone(), named, identity.clone()))
+            .or_insert(0);
+        let (ext, key) = if named {
+            ("", identity.as_str())
+        } else {
+            (identity.as_str(), "")
+        };
+        c.id = ContactId::derive(&e.source, ext, key, *n);
+        *n += 1;
+    }
+}
+
+/// Heap and inline bytes of one contact, for the cache's bound.
+fn contact_bytes(c: &Contact) -> usize {
+    std::mem::size_of::<Contact>()
+        + [
+            &c.external_id,
+            &c.display_name,
+            &c.given_name,
+            &c.family_name,
+            &c.company,
+            &c.department,
+            &c.position,
+            &c.email,
+            &c.group,
+        ]
+        .iter()
+        .map(|s| s.capacity())
+        .sum::<usize>()
+        + c.numbers.capacity() * std::mem::size_of::<crate::domain::PhoneNumber>()
+        + c.numbers.iter().map(|n| n.value.capacity()).sum::<usize>()
+        + c.sources.iter().map(|s| s.capacity() + 24).sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests;

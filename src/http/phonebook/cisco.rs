@@ -1,0 +1,77 @@
+//! Cisco: `CiscoIPPhoneDirectory`, 32 entries per screen with Dial/Previous/Next/Exit soft
+//! keys, `?page=` and `?q=`.
+
+use super::{common, link_params, origin, searched, Ask, View, SHAPE_PARAMS};
+use crate::book::Book;
+use crate::domain::search::Query;
+use crate::http::conditional::respond;
+use crate::http::error::ApiError;
+use crate::http::params::Params;
+use crate::http::AppState;
+use crate::render::paging::PageRequest;
+use crate::render::{cisco, Presenter, RenderError, Rendered, ShapeParams};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+const ACCEPTED: [&str; 5] = [
+    "q",
+    "page",
+    SHAPE_PARAMS[0],
+    SHAPE_PARAMS[1],
+    SHAPE_PARAMS[2],
+];
+
+pub async fn book(
+    req: HttpRequest,
+    key: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut params = Params::parse(req.query_string())?;
+    let (q, shape) = common(&mut params)?;
+    let page = params.positive("page")?.unwrap_or(1);
+    params.finish(&ACCEPTED)?;
+    let view = View::Cisco(Screen {
+        q,
+        page,
+        here: format!("{}{}", origin(&req), req.path()),
+    });
+    respond(&req, &state, &key, Ask { view, shape }).await
+}
+
+/// One screen of the directory.
+pub struct Screen {
+    q: Option<Query>,
+    page: usize,
+    /// The absolute URL as the phone called it, for the soft keys.
+    here: String,
+}
+
+impl Screen {
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.here,
+            self.page,
+            self.q.as_ref().map_or_else(String::new, Query::key)
+        )
+    }
+
+    pub fn render(
+        &self,
+        book: &Book,
+        p: &Presenter,
+        shape: &ShapeParams,
+    ) -> Result<Rendered, RenderError> {
+        let hits = searched(book, &self.q);
+        let again = link_params(shape, self.q.as_ref());
+        let link = |n: usize| format!("{}?{again}page={n}", self.here);
+        cisco::directory(
+            book.title(),
+            &hits,
+            p,
+            &PageRequest {
+                page: self.page,
+                link: &link,
+            },
+        )
+    }
+}

@@ -1,0 +1,233 @@
+//! `/contacts/{KEY}…`: the sync.blue URL contract (push, CSV) and every phone's dialect.
+//!
+//! One module per phone protocol turns its request into a typed `Ask` (which view, which
+//! number shape); `conditional::respond` answers it from the book (ETag, 304, the render
+//! cache, gzip); the renderers stay pure functions of (contacts, view, shape).
+
+mod cisco;
+mod gigaset;
+mod lookup;
+mod snom;
+mod whole;
+mod yealink;
+
+use super::params::Params;
+use crate::book::Book;
+use crate::domain::search::Query;
+use crate::domain::{Contact, DirectorySettings};
+use crate::phone::NumberRules;
+use crate::push::Limits;
+use crate::render::yealink::GroupBy;
+use crate::render::{Format, Presenter, RenderError, Rendered, ShapeParams};
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/contacts/{key}")
+            .route("", read().to(whole::csv))
+            .route("", web::post().to(super::receive::push_file))
+            .route("", web::put().to(super::receive::push_file))
+            .route("/yealink/v1", read().to(yealink::book))
+            .route("/snom/v1", read().to(snom::book))
+            .route("/snom/tbook", read().to(whole::snom_tbook))
+            .route("/snom/tbook", web::post().to(whole::snom_tbook))
+            .route("/snom/dect", read().to(whole::snom_dect))
+            .route("/snom/search", read().to(snom::search))
+            .route("/gigaset/v1", read().to(gigaset::online))
+            .route("/gigaset/central", read().to(whole::gigaset_central))
+            .route("/cisco/v1", read().to(cisco::book))
+            .route("/grandstream/v1", read().to(whole::grandstream))
+            // Grandstream phones append `/phonebook.xml` to the configured server path.
+            .route(
+                "/grandstream/v1/phonebook.xml",
+                read().to(whole::grandstream),
+            )
+            .route("/fanvil/v1", read().to(whole::fanvil))
+            .route("/fritzbox/v1", read().to(whole::fritzbox))
+            .route("/vcard", read().to(whole::vcard))
+            .route("/lookup", read().to(lookup::lookup)),
+    );
+}
+
+/// GET, and HEAD for clients that check a book before fetching it (actix sends the headers
+/// of the GET answer without its body).
+fn read() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
+/// The parameters every phone-book URL takes for the number shape.
+pub const SHAPE_PARAMS: [&str; 3] = ["numbers", "outside_prefix", "region"];
+
+/// A phone-book request, parsed: what to show and how to write its numbers.
+pub struct Ask {
+    pub view: View,
+    pub shape: ShapeParams,
+}
+
+/// What a phone asked for.
+pub enum View {
+    /// A whole-book format, optionally narrowed by a search term.
+    Whole(Format, Option<Query>),
+    /// Yealink's book with one Menu per group.
+    YealinkGrouped(GroupBy, Option<Query>),
+    /// snom's minibrowser, one screen at a time with soft keys that link back here.
+    SnomPage(snom::Screen),
+    /// snom's search page, which sends the typed term to the first screen.
+    SnomSearch(snom::SearchPage),
+    /// Cisco's directory, one screen at a time with soft keys.
+    Cisco(cisco::Screen),
+    /// The Gigaset online-directory protocol, which answers its own queries.
+    Gigaset(gigaset::Ask),
+}
+
+/// Where an answer's numbers come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ShapeSource {
+    /// Phone books: the URL, else the directory's `numbers`, `outside_prefix`, `region`.
+    Phone,
+    /// The CSV, the data contract: E.164 unless its own URL asks otherwise.
+    DataContract,
+    /// vCard: the URL, else the directory's `address_book_numbers` (E.164 by default).
+    AddressBook,
+}
+
+impl Ask {
+    /// Names the view in ETags and cache keys.
+    pub fn tag(&self) -> &'static str {
+        match &self.view {
+            View::Whole(f, _) => f.name(),
+            View::YealinkGrouped(..) => "yealink-grouped",
+            View::SnomPage(_) => "snom-page",
+            View::SnomSearch(_) => "snom-search",
+            View::Cisco(_) => "cisco",
+            View::Gigaset(_) => "gigaset",
+        }
+    }
+
+    /// Everything that changes the body, canonical: two requests with the same key get the
+    /// same bytes, so unknown or reordered parameters cannot miss the render cache.
+    pub fn key(&self) -> String {
+        let view = match &self.view {
+            View::Whole(_, q) => query_key(q),
+            View::YealinkGrouped(by, q) => format!("{by:?}|{}", query_key(q)),
+            View::SnomPage(s) => s.key(),
+            View::SnomSearch(s) => s.key(),
+            View::Cisco(s) => s.key(),
+            View::Gigaset(g) => g.key(),
+        };
+        let s = &self.shape;
+        format!(
+            "{}|{view}|{}|{}|{}",
+            self.tag(),
+            s.numbers.map_or("", |n| n.name()),
+            s.outside_prefix.as_ref().map_or("-", |p| p.as_str()),
+            s.region.as_ref().map_or("", |r| r.code())
+        )
+    }
+
+    fn shape_source(&self) -> ShapeSource {
+        match &self.view {
+            View::Whole(Format::Csv, _) => ShapeSource::DataContract,
+            View::Whole(Format::Vcard3 | Format::Vcard4, _) => ShapeSource::AddressBook,
+            _ => ShapeSource::Phone,
+        }
+    }
+
+    /// How this answer writes numbers: its URL over the directory's settings over the
+    /// server's default region.
+    pub fn presenter(&self, settings: &DirectorySettings, limits: &Limits) -> Presenter {
+        let applied = match self.shape_source() {
+            ShapeSource::Phone => settings.clone(),
+            ShapeSource::DataContract => DirectorySettings {
+                region: settings.region,
+                ..Default::default()
+            },
+            ShapeSource::AddressBook => DirectorySettings {
+                region: settings.region,
+                numbers: settings.address_book_numbers,
+                ..Default::default()
+            },
+        };
+        Presenter::resolve(&self.shape, Some(&applied), limits.default_region)
+    }
+
+    pub fn render(&self, book: &Book, limits: &Limits) -> Result<Rendered, RenderError> {
+        let p = self.presenter(&book.directory.settings, limits);
+        let title = book.title();
+        match &self.view {
+            View::Whole(format, q) => format.render(title, &searched(book, q), &p),
+            View::YealinkGrouped(by, q) => {
+                crate::render::yealink::grouped(title, &searched(book, q), &p, Some(*by))
+            }
+            View::SnomPage(s) => s.render(book, &p, &self.shape),
+            View::SnomSearch(s) => s.render(book, &self.shape),
+            View::Cisco(s) => s.render(book, &p, &self.shape),
+            View::Gigaset(g) => {
+                let rules = NumberRules {
+                    region: p.region,
+                    max_extension_digits: limits.max_extension_digits,
+                };
+                g.render(book, &rules, &p)
+            }
+        }
+    }
+}
+
+/// The contacts a search term finds, or all of them.
+fn searched<'a>(book: &'a Book, q: &Option<Query>) -> Vec<&'a Contact> {
+    match q {
+        None => book.all(),
+        Some(q) => book.search(q),
+    }
+}
+
+fn query_key(q: &Option<Query>) -> String {
+    q.as_ref().map_or_else(String::new, Query::key)
+}
+
+/// The search term (`q`) and the shape parameters of a request.
+fn common(params: &mut Params) -> Result<(Option<Query>, ShapeParams), super::error::ApiError> {
+    let q = params.take("q")?.as_deref().and_then(Query::parse);
+    Ok((q, shape(params)?))
+}
+
+fn shape(params: &mut Params) -> Result<ShapeParams, super::error::ApiError> {
+    let numbers = params.take("numbers")?;
+    let outside_prefix = params.take("outside_prefix")?;
+    let region = params.take("region")?;
+    Ok(ShapeParams::parse(
+        numbers.as_deref(),
+        outside_prefix.as_deref(),
+        region.as_deref(),
+    )?)
+}
+
+/// The query string that asks for the same shape (and search term) again, for the links
+/// a phone follows: `numbers=…&outside_prefix=…&region=…&q=…&`, each part only if given.
+fn link_params(shape: &ShapeParams, q: Option<&Query>) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(n) = shape.numbers {
+        s.append_pair("numbers", n.name());
+    }
+    if let Some(p) = &shape.outside_prefix {
+        s.append_pair("outside_prefix", p.as_str());
+    }
+    if let Some(r) = &shape.region {
+        s.append_pair("region", r.code());
+    }
+    if let Some(q) = q {
+        s.append_pair("q", q.words());
+    }
+    let mut out = s.finish();
+    if !out.is_empty() {
+        out.push('&');
+    }
+    out
+}
+
+/// `scheme://host` of this request: soft-key links must be absolute, since phones follow
+/// them as given.
+fn origin(req: &actix_web::HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
