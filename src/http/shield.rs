@@ -95,8 +95,7 @@ mod tests {
         let e = app
             .call(test::TestRequest::get().uri("/boom").to_request())
             .await
-            .err()
-            .expect("the panic became an error");
+            .expect_err("the panic became an error");
         let r = e.error_response();
         assert_eq!(r.status(), 500);
         let body = actix_web::body::to_bytes(r.into_body()).await.unwrap();

@@ -158,12 +158,7 @@ impl Http {
         };
         // A record's own refusal (too many contacts) is the sentence, not a JSON error.
         let mut refused = None;
-        let mut each = |v: Value| {
-            each(v).map_err(|why| {
-                refused = Some(why.clone());
-                why
-            })
-        };
+        let mut each = |v: Value| each(v).inspect_err(|why| refused = Some(why.clone()));
         let kept = stream::read(&mut reader, records, keep, &mut each).map_err(|e| {
             if let Some(why) = refused.take() {
                 SyncError::new(why)

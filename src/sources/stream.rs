@@ -202,7 +202,7 @@ mod tests {
         let (got, kept) = run(
             doc,
             Records::At(&Pointer::parse("/data/items")),
-            &[next.clone()],
+            std::slice::from_ref(&next),
         );
         assert_eq!(got, vec![json!({"a": 1}), json!({"a": 2})]);
         assert_eq!(kept.values[&next], json!("/p2"));
