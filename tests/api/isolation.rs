@@ -261,7 +261,7 @@ fn uploads_beyond_the_cap_wait_outside_and_idle_connections_are_dropped() {
         b"display_name,phone\nAnna,+4930901820\n",
     );
     assert_eq!(r.status, 503, "{}", r.body);
-    assert_eq!(r.header("Retry-After"), Some("30"));
+    assert_eq!(r.header("Retry-After"), Some("5"));
     stalled.write_all(b"").ok();
     drop(stalled);
     wait_until("the slot is free again", Duration::from_secs(5), || {
