@@ -204,12 +204,25 @@ impl Syncer {
         let ticket = self.begin(key, name)?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let me = self.clone();
+        let (k, n) = (key.clone(), name.to_owned());
         let job = Job {
             directory: key.as_str().to_owned(),
             name: job_name(name),
             deadline: self.timeout,
             work: Box::new(move |ctx: &Ctx| {
-                let _ = tx.send(me.run(ticket, ctx));
+                let run =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| me.run(ticket, ctx)));
+                let result = run.unwrap_or_else(|_| {
+                    // A bug, not the source: say so, and try again after a while, not now.
+                    tracing::error!(source = n, "a sync panicked");
+                    let why =
+                        "the sync stopped on an internal error; the server log has the details";
+                    me.store.fail_sync(&k, &n, why, Some(now() + 3600))?;
+                    Err(SourceError::Store(crate::store::StoreError::Corrupt(
+                        why.to_owned(),
+                    )))
+                });
+                let _ = tx.send(result);
             }),
         };
         match self.runner.submit(job) {
