@@ -145,6 +145,14 @@ class Phonedir:
         return self.request("POST", "/contacts/%s?source=%s" % (key, source), body=csv,
                             headers={"Content-Type": "text/csv"}, timeout=timeout)
 
+    def reset_peak(self):
+        """Starts a new peak (VmHWM) measurement, so each attack's peak is its own."""
+        try:
+            with open("/proc/%d/clear_refs" % self.proc.pid, "w") as f:
+                f.write("5")
+        except OSError:
+            pass
+
     def rss_mib(self):
         status = open("/proc/%d/status" % self.proc.pid).read()
         get = lambda k: int(next(l for l in status.splitlines() if l.startswith(k)).split()[1]) // 1024
@@ -204,6 +212,7 @@ def victim_write(srv, i):
 
 
 def attack(srv, name, idle_p99, fn):
+    srv.reset_peak()
     probe = Probe(srv)
     t0 = time.perf_counter()
     detail = fn()
@@ -386,19 +395,21 @@ def big_replacement(srv, _):
 
 
 def control_chars(srv, _):
-    body = json.dumps([{"display_name": "Eve\u001b[31m\u0007\ufffe", "numbers": ["+493020000009"]}]).encode()
-    st, _ = srv.request("POST", "/contacts/%s?source=ctl" % ATTACKER, body=body,
+    key = "CTRLabcABC0123"
+    body = json.dumps([{"display_name": "Eve\u001b[31m\u0007\ufffe", "numbers": ["+493020000009"]},
+                       {"display_name": "Zed", "numbers": ["+493020000010"]}]).encode()
+    st, _ = srv.request("POST", "/contacts/%s?source=ctl" % key, body=body,
                         headers={"Content-Type": "application/json"})
     import xml.dom.minidom
     bad = []
     for f in ["yealink/v1", "snom/v1", "snom/tbook", "snom/dect", "gigaset/v1", "gigaset/central",
               "cisco/v1", "grandstream/v1", "fanvil/v1", "fritzbox/v1"]:
-        s, b = srv.get("/contacts/%s/%s" % (ATTACKER, f))
+        s, b = srv.get("/contacts/%s/%s" % (key, f))
         try:
             xml.dom.minidom.parseString(b)
         except Exception:
             bad.append(f)
-    s, text = srv.get("/contacts/%s/lookup?number=%%2B493020000009&format=text" % ATTACKER)
+    s, text = srv.get("/contacts/%s/lookup?number=%%2B493020000009&format=text" % key)
     ctl = any(c < 32 or c == 127 for c in text)
     return "push %d; unparseable formats: %s; control bytes in lookup text: %s" % (st, bad or "none", ctl)
 

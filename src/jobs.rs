@@ -284,10 +284,31 @@ impl Runner {
     }
 }
 
-fn work(shared: &Shared) {
-    // Background work yields the CPU to requests: a phone waiting for its book goes first.
-    // On Linux a thread id names just this thread.
+/// Lowers the calling thread's CPU priority (nice 10): background work yields the CPU to
+/// requests, a phone waiting for its book goes first. On Linux a thread id names just this
+/// thread. There is no way back up for an unprivileged process, so only threads of their
+/// own call this.
+fn lower_priority() {
     let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10);
+}
+
+/// Runs `f` on a new thread at lower priority and answers its result (None if the thread
+/// could not start or `f` panicked). For CPU-heavy work a request waits for, such as reading
+/// a pushed file; the caller bounds how many run at once.
+pub async fn in_background<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("background".into())
+        .spawn(move || {
+            lower_priority();
+            let _ = tx.send(f());
+        })
+        .ok()?;
+    rx.await.ok()
+}
+
+fn work(shared: &Shared) {
+    lower_priority();
     loop {
         let mut st = shared.lock();
         let q = loop {

@@ -103,7 +103,9 @@ pub async fn push_file(
     let (body, format) = upload::read(&req, payload, &state.upload).await?;
     let st = state.clone();
     let k = key.clone();
-    let result = web::block(move || {
+    // Reading a big file is seconds of CPU: on a thread of its own at a lower priority (one
+    // per upload slot, so bounded by --max-uploads), phones' reads go first.
+    let result = crate::jobs::in_background(move || {
         push::push(
             &st.store,
             &st.limits,
@@ -121,7 +123,7 @@ pub async fn push_file(
         )
     })
     .await
-    .map_err(|e| ApiError::internal(&e))??;
+    .ok_or_else(|| ApiError::internal(&"the push's thread ended without an answer"))??;
     drop(admitted);
     tracing::info!(
         directory = %key.masked(),
