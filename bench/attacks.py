@@ -211,7 +211,12 @@ def victim_write(srv, i):
     return status, time.perf_counter() - t0
 
 
-def attack(srv, name, idle_p99, fn):
+def attack(srv, name, _first_idle_p99, fn):
+    # The machine is shared: other work comes and goes, so the idle p99 is measured again
+    # right before each attack, 3 s of reads with nothing else asked of the server.
+    base = Probe(srv)
+    time.sleep(3)
+    idle_p99, _, _ = base.finish()
     srv.reset_peak()
     probe = Probe(srv)
     t0 = time.perf_counter()
@@ -224,10 +229,10 @@ def attack(srv, name, idle_p99, fn):
     rss, hwm = srv.rss_mib()
     up = srv.up()
     holds = (up and errors == 0 and p99 <= 3 * idle_p99 and w_status == 200 and hwm <= RSS_BOUND_MIB)
-    RESULTS.append((name, detail, took, p99, n, w_status, w_time, rss, hwm, up, holds))
-    print("%-42s %-5s up=%s reads p99 %.1f ms (%.1fx idle, %d reads, %d errors) write %d in %.2f s, RSS %d MiB (peak %d) — %s"
-          % (name, "HOLDS" if holds else "FAILS", up, p99 * 1000, p99 / idle_p99, n, errors, w_status, w_time,
-             rss, hwm, detail), flush=True)
+    RESULTS.append((name, detail, took, p99, idle_p99, n, w_status, w_time, rss, hwm, up, holds))
+    print("%-42s %-5s up=%s reads p99 %.1f ms (idle %.1f ms, %.1fx, %d reads, %d errors) write %d in %.2f s, RSS %d MiB (peak %d) — %s"
+          % (name, "HOLDS" if holds else "FAILS", up, p99 * 1000, idle_p99 * 1000, p99 / idle_p99, n, errors,
+             w_status, w_time, rss, hwm, detail), flush=True)
 
 
 # ---------------------------------------------------------------- the attacks
@@ -462,14 +467,15 @@ def main():
         with open(out, "w") as f:
             f.write("# Attacks of issue 11 against the release server\n\n")
             f.write("`bench/attacks.py --out bench/attacks.md` on %s; the victim's 1,000-contact Yealink book "
-                    "read one request after the other: idle p99 %.1f ms. Holds = server up, victim reads "
-                    "without error and p99 <= 3x idle, victim write 200, peak RSS <= %d MiB.\n\n"
+                    "read one request after the other (idle p99 at the start %.1f ms; the machine is shared, so "
+                    "each attack is compared with 3 s of idle reads just before it). Holds = server up, victim "
+                    "reads without error and p99 <= 3x idle, victim write 200, the attack's peak RSS <= %d MiB.\n\n"
                     % (time.strftime("%Y-%m-%d"), idle_p99 * 1000, RSS_BOUND_MIB))
-            f.write("| attack | holds | victim read p99 (x idle) | victim write | RSS now / peak | what happened |\n")
+            f.write("| attack | holds | victim read p99 under attack / idle | victim write | RSS now / peak | what happened |\n")
             f.write("| --- | --- | --- | --- | --- | --- |\n")
-            for (name, detail, took, p99, n, ws, wt, rss, hwm, up, holds) in RESULTS:
-                f.write("| %s | %s | %.1f ms (%.1fx) | %d in %.2f s | %d / %d MiB | %s |\n"
-                        % (name, "yes" if holds else "**no**", p99 * 1000, p99 / idle_p99, ws, wt, rss, hwm,
+            for (name, detail, took, p99, idle, n, ws, wt, rss, hwm, up, holds) in RESULTS:
+                f.write("| %s | %s | %.1f / %.1f ms (%.1fx) | %d in %.2f s | %d / %d MiB | %s |\n"
+                        % (name, "yes" if holds else "**no**", p99 * 1000, idle * 1000, p99 / idle, ws, wt, rss, hwm,
                            detail.replace("|", "/")))
     sys.exit(0 if all(r[-1] for r in RESULTS) else 1)
 
