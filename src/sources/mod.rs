@@ -108,7 +108,12 @@ pub struct Syncer {
     limits: Limits,
     runner: Runner,
     timeout: Duration,
+    /// Requests waiting for a sync they did not start (one was running already), by
+    /// (directory key, source name).
+    waiters: std::sync::Mutex<std::collections::HashMap<(String, String), Vec<Waiter>>>,
 }
+
+type Waiter = tokio::sync::oneshot::Sender<Result<SourceRow, SourceError>>;
 
 pub fn now() -> i64 {
     SystemTime::now()
@@ -131,6 +136,7 @@ impl Syncer {
             limits,
             runner,
             timeout: sync.timeout,
+            waiters: Default::default(),
         }
     }
 
@@ -200,8 +206,13 @@ impl Syncer {
 
     /// Starts a sync as a job of the runner; the receiver gets the source's status when it
     /// ends. The source says `syncing` from now on, also while the job waits for a worker.
+    /// When a sync of the source runs already (the scheduler's, another request's), the
+    /// receiver gets that sync's result instead.
     pub fn start(self: &Arc<Self>, key: &ApiKey, name: &str) -> Result<Outcome, SourceError> {
-        let ticket = self.begin(key, name)?;
+        let ticket = match self.begin(key, name) {
+            Err(SourceError::Busy) => return self.join(key, name),
+            other => other?,
+        };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let me = self.clone();
         let (k, n) = (key.clone(), name.to_owned());
@@ -222,6 +233,7 @@ impl Syncer {
                         why.to_owned(),
                     )))
                 });
+                me.notify_waiters(&k, &n);
                 let _ = tx.send(result);
             }),
         };
@@ -237,6 +249,37 @@ impl Syncer {
                     .fail_sync(key, name, &why.to_string(), Some(retry))?;
                 Err(why)
             }
+        }
+    }
+
+    /// A receiver for the result of the sync of the source that is running now.
+    fn join(&self, key: &ApiKey, name: &str) -> Result<Outcome, SourceError> {
+        let mut waiters = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.runner.is_active(key.as_str(), &job_name(name)) {
+            return Err(SourceError::Busy);
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        waiters
+            .entry((key.as_str().to_owned(), name.to_owned()))
+            .or_default()
+            .push(tx);
+        Ok(rx)
+    }
+
+    /// Tells the requests that joined a sync how it ended: the source's status now.
+    fn notify_waiters(&self, key: &ApiKey, name: &str) {
+        let taken = self
+            .waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(key.as_str().to_owned(), name.to_owned()));
+        for w in taken.into_iter().flatten() {
+            let row = self.store.source(key, name);
+            let _ = w.send(match row {
+                Ok(Some(r)) => Ok(r),
+                Ok(None) => Err(SourceError::UnknownSource),
+                Err(e) => Err(e.into()),
+            });
         }
     }
 

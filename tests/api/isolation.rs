@@ -340,6 +340,11 @@ fn a_sync_has_a_deadline_an_answer_size_limit_and_wait_0_holds_no_thread() {
     ]);
     create_directory(&s);
     rest_source(&s, KEY, "loop", &slow, "/loop");
+    assert_eq!(
+        api(&s, "POST", "/sources/loop/sync?wait=0", None).status,
+        202
+    );
+    // A second request while it runs waits for that sync's result.
     let r = api(&s, "POST", "/sources/loop/sync?wait=20", None);
     assert_eq!(r.status, 502, "{}", r.body);
     assert!(
