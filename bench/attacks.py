@@ -13,6 +13,7 @@ import http.client
 import http.server
 import json
 import os
+import shutil
 import socket
 import socketserver
 import statistics
@@ -164,6 +165,7 @@ class Phonedir:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(10)
+        shutil.rmtree(self.data, ignore_errors=True)
 
 
 def csv_book(n, prefix="Person", offset=0):
