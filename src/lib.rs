@@ -14,6 +14,7 @@ pub mod domain;
 pub use domain::phone;
 pub mod http;
 pub mod ingest;
+pub mod jobs;
 mod lru;
 pub mod push;
 pub mod render;

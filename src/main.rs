@@ -7,13 +7,16 @@ use phonedir::book::Book;
 use phonedir::domain::cidr::{Cidr, CidrError};
 use phonedir::domain::text::count;
 use phonedir::domain::{merge, ApiKey, DirectorySettings, RawSettings, Scope};
-use phonedir::http::{self, ServerConfig};
+use phonedir::http::{self, ConnectionLimits, ServerConfig, UploadLimits};
 use phonedir::ingest::Mapping;
+use phonedir::jobs::RunnerConfig;
 use phonedir::phone::Region;
 use phonedir::push::{self, InputFormat, Limits, PushRequest};
 use phonedir::render::{Format, Presenter, ShapeParams};
-use phonedir::store::{KeyRef, Store};
+use phonedir::sources::SyncLimits;
+use phonedir::store::{DiskFloor, KeyRef, Quota, Store};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -29,7 +32,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve phone books over HTTPS (and plain HTTP if asked).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create, list and delete directories.
     Directory {
         #[command(subcommand)]
@@ -62,6 +65,9 @@ struct ReadRules {
     /// Longest cell read; longer ones are left out with a warning.
     #[arg(long, env = "PHONEDIR_MAX_FIELD_CHARS", default_value_t = 1_000)]
     max_field_chars: usize,
+    /// Most numbers kept per contact; more are left out with a warning.
+    #[arg(long, env = "PHONEDIR_MAX_NUMBERS_PER_CONTACT", default_value_t = 100)]
+    max_numbers_per_contact: usize,
     /// Refuse pushes to unknown keys instead of creating the directory.
     #[arg(long, env = "PHONEDIR_NO_OPEN_REGISTRATION")]
     no_open_registration: bool,
@@ -74,7 +80,10 @@ impl ReadRules {
             max_extension_digits: self.max_extension_digits,
             max_rows: self.max_rows,
             max_field_chars: self.max_field_chars,
+            max_numbers: self.max_numbers_per_contact,
             open_registration: !self.no_open_registration,
+            // The command line acts for the operator; `serve` sets the tenants' quota.
+            quota: Quota::NONE,
         }
     }
 }
@@ -136,6 +145,45 @@ struct ServeArgs {
     /// without it only public addresses.
     #[arg(long, env = "PHONEDIR_SOURCE_ALLOW", value_parser = cidrs)]
     source_allow: Option<CidrList>,
+    /// Sources one directory may have.
+    #[arg(long, env = "PHONEDIR_MAX_SOURCES", default_value_t = 20)]
+    max_sources: usize,
+    /// Contacts one directory may hold, over all its sources.
+    #[arg(long, env = "PHONEDIR_MAX_CONTACTS", default_value_t = 250_000)]
+    max_contacts: usize,
+    /// Bytes of contact data one directory may hold.
+    #[arg(long, env = "PHONEDIR_MAX_DIRECTORY_BYTES", default_value_t = 256 * 1024 * 1024)]
+    max_directory_bytes: u64,
+    /// Free disk space to keep: writes answer 507 below it, reads go on (1GiB, 500MiB, 5%, 0).
+    #[arg(long, env = "PHONEDIR_MIN_FREE_DISK", default_value = "1GiB")]
+    min_free_disk: DiskFloor,
+    /// Syncs running at once over all directories.
+    #[arg(long, env = "PHONEDIR_MAX_SYNCS", default_value_t = 4)]
+    max_syncs: usize,
+    /// Syncs of one directory running at once.
+    #[arg(long, env = "PHONEDIR_MAX_SYNCS_PER_DIRECTORY", default_value_t = 1)]
+    max_syncs_per_directory: usize,
+    /// Seconds one sync may take, all its pages included.
+    #[arg(long, env = "PHONEDIR_SYNC_TIMEOUT", default_value_t = 900)]
+    sync_timeout: u64,
+    /// Largest answer read from a remote system, in bytes.
+    #[arg(long, env = "PHONEDIR_MAX_RESPONSE_BYTES", default_value_t = 32 * 1024 * 1024)]
+    max_response_bytes: u64,
+    /// Uploads received at once; more are answered 503.
+    #[arg(long, env = "PHONEDIR_MAX_UPLOADS", default_value_t = 16)]
+    max_uploads: usize,
+    /// Seconds an upload may take before --upload-min-rate applies.
+    #[arg(long, env = "PHONEDIR_UPLOAD_TIMEOUT", default_value_t = 30)]
+    upload_timeout: u64,
+    /// Bytes per second an upload must average after --upload-timeout.
+    #[arg(long, env = "PHONEDIR_UPLOAD_MIN_RATE", default_value_t = 64 * 1024)]
+    upload_min_rate: u64,
+    /// Open connections over all workers.
+    #[arg(long, env = "PHONEDIR_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "PHONEDIR_CLIENT_REQUEST_TIMEOUT", default_value_t = 10)]
+    client_request_timeout: u64,
     #[command(flatten)]
     rules: ReadRules,
 }
@@ -328,7 +376,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Directory { command } => directory(command),
         Command::Import(args) => import(args),
         Command::Export(args) => export(args),
@@ -348,8 +396,35 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             hostnames: args.tls_hostname,
             listen: Vec::new(),
         },
-        limits: args.rules.limits(),
-        max_upload_bytes: args.max_upload_bytes,
+        limits: phonedir::push::Limits {
+            quota: Quota {
+                sources: args.max_sources,
+                contacts: args.max_contacts,
+                bytes: args.max_directory_bytes,
+            },
+            ..args.rules.limits()
+        },
+        upload: UploadLimits {
+            max_bytes: args.max_upload_bytes,
+            grace: Duration::from_secs(args.upload_timeout),
+            min_rate: args.upload_min_rate,
+        },
+        connections: ConnectionLimits {
+            max_connections: args.max_connections,
+            request_timeout: Duration::from_secs(args.client_request_timeout),
+            max_uploads: args.max_uploads,
+            ..ConnectionLimits::default()
+        },
+        runner: RunnerConfig {
+            workers: args.max_syncs,
+            per_directory: args.max_syncs_per_directory,
+            ..RunnerConfig::default()
+        },
+        sync: SyncLimits {
+            timeout: Duration::from_secs(args.sync_timeout),
+            max_response_bytes: args.max_response_bytes,
+        },
+        min_free_disk: args.min_free_disk,
         demo: args.demo,
         cache_bytes: args.cache_bytes,
         book_cache_bytes: args.book_cache_bytes,

@@ -4,6 +4,7 @@
 use crate::domain::ApiKey;
 use crate::ingest::{self, IngestError, IngestOptions, Mapping, Report};
 use crate::phone::{NumberRules, Region};
+pub use crate::store::Quota;
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 
@@ -14,20 +15,12 @@ pub struct Limits {
     pub max_extension_digits: usize,
     pub max_rows: usize,
     pub max_field_chars: usize,
+    /// Numbers kept per contact (pushes and pulled sources); more are left out with a warning.
+    pub max_numbers: usize,
     /// An unknown well-formed key creates its directory on first push (sync.blue behaviour).
     pub open_registration: bool,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            default_region: None,
-            max_extension_digits: 6,
-            max_rows: 200_000,
-            max_field_chars: 1_000,
-            open_registration: true,
-        }
-    }
+    /// What one directory may hold.
+    pub quota: Quota,
 }
 
 /// What the pushed bytes are.
@@ -127,6 +120,7 @@ pub fn push_with_progress(
         },
         max_rows: limits.max_rows,
         max_field_chars: limits.max_field_chars,
+        max_numbers: limits.max_numbers,
         map: req.map,
     };
     let parsed = match req.format {

@@ -87,11 +87,20 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut resp = HttpResponse::build(self.status);
+        // Also on answers that bypass the app's default headers (an error from a middleware).
+        resp.insert_header(("X-Content-Type-Options", "nosniff"));
         if self.status == StatusCode::UNAUTHORIZED {
             resp.insert_header(("WWW-Authenticate", "Bearer realm=\"phonedir\""));
         }
-        if let Some(s) = self.retry_after {
-            resp.insert_header(("Retry-After", s.to_string()));
+        match (self.retry_after, self.status) {
+            (Some(s), _) => {
+                resp.insert_header(("Retry-After", s.to_string()));
+            }
+            // A server-wide limit was reached (renders, uploads, syncs): it frees up soon.
+            (None, StatusCode::SERVICE_UNAVAILABLE) => {
+                resp.insert_header(("Retry-After", "5"));
+            }
+            _ => {}
         }
         if let Some(allow) = self.allow {
             resp.insert_header((actix_web::http::header::ALLOW, allow));
@@ -132,6 +141,16 @@ impl From<StoreError> for ApiError {
             | StoreError::TooManyKeys => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             StoreError::DirectoryKey => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            StoreError::Quota(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+            StoreError::DiskFull { .. } => ApiError::new(StatusCode::INSUFFICIENT_STORAGE, e.to_string()),
+            StoreError::Sqlite(ref s)
+                if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+            {
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "the server's disk is full; nothing was stored. Phones can still read every book; the operator must free space",
+                )
             }
             other => ApiError::internal(&other),
         }
@@ -238,6 +257,7 @@ impl From<SourceError> for ApiError {
                 StatusCode::BAD_REQUEST
             }
             SourceError::UnknownSource => StatusCode::NOT_FOUND,
+            SourceError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             SourceError::Busy | SourceError::KindChange { .. } => StatusCode::CONFLICT,
             SourceError::NotPulled(_) | SourceError::Spec(_) => StatusCode::UNPROCESSABLE_ENTITY,
             SourceError::Store(s) => return s.into(),

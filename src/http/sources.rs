@@ -82,7 +82,13 @@ async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (st, name) = (state.clone(), name_of(&req));
-    let gone = blocking(move || Ok(st.store.delete_source(&auth.0, &name)?)).await?;
+    let gone = blocking(move || {
+        let gone = st.store.delete_source(&auth.0, &name)?;
+        // A sync of it, queued or running, stops at its next request.
+        st.syncer.cancel(&auth.0, &name);
+        Ok(gone)
+    })
+    .await?;
     if gone {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -116,20 +122,27 @@ async fn sync(
     let wait = wait_of(&req)?;
     let (st, name) = (state.clone(), name_of(&req));
     let status_url = format!("/api/v1/directories/{}/sources/{name}", auth.0.as_str());
-    // Begun before the wait starts, so the status says `syncing` as soon as we answer.
-    let (st2, k) = (st.clone(), auth.0.clone());
-    let ticket = blocking(move || st2.syncer.begin(&k, &name)).await?;
-    let run = blocking(move || st.syncer.run(ticket));
-    match actix_web::rt::time::timeout(wait, run).await {
-        Err(_) => Ok(HttpResponse::Accepted()
+    // Started (and marked `syncing`) before we answer; the sync itself runs on the job
+    // runner's threads, and waiting for it holds no thread at all.
+    let k = auth.0.clone();
+    let outcome = blocking(move || st.syncer.start(&k, &name)).await?;
+    let accepted = || {
+        HttpResponse::Accepted()
             .insert_header(("Location", status_url.clone()))
             .json(json!({
                 "status": "syncing",
                 "message": "the sync goes on; GET the status URL for its result",
                 "status_url": status_url,
-            }))),
-        Ok(Err(e)) => Err(e),
-        Ok(Ok(row)) if row.status == "error" => Err(ApiError::new(
+            }))
+    };
+    if wait.is_zero() {
+        return Ok(accepted());
+    }
+    match actix_web::rt::time::timeout(wait, outcome).await {
+        Err(_) => Ok(accepted()),
+        Ok(Err(closed)) => Err(ApiError::internal(&closed)),
+        Ok(Ok(Err(e))) => Err(e.into()),
+        Ok(Ok(Ok(row))) if row.status == "error" => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             format!(
                 "the sync failed, the contacts of the last good sync are kept: {}",
@@ -137,6 +150,6 @@ async fn sync(
             ),
         )
         .with_details(vec![status_json(&row)])),
-        Ok(Ok(row)) => Ok(HttpResponse::Ok().json(status_json(&row))),
+        Ok(Ok(Ok(row))) => Ok(HttpResponse::Ok().json(status_json(&row))),
     }
 }

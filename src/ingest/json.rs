@@ -146,9 +146,9 @@ pub fn parse_json(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestEr
         rows: items.len(),
         ..Report::default()
     };
-    let mut book = Assembler::new(&opts.rules);
+    let mut book = Assembler::new(opts);
     for (i, item) in items.into_iter().enumerate() {
-        let mut row = Row::new(i as u64 + 1);
+        let mut row = Row::new(i as u64 + 1, opts);
         let texts = [
             (Role::InternalId, "internal_id", item.internal_id),
             (Role::DisplayName, "display_name", item.display_name),
@@ -163,7 +163,7 @@ pub fn parse_json(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestEr
         ];
         for (role, column, value) in texts {
             if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                row.cell(role, column, v, &opts.rules, &mut report.warnings);
+                row.cell(role, column, v, opts, &mut report.warnings);
             }
         }
         for (j, n) in item.numbers.into_iter().enumerate() {
@@ -187,7 +187,13 @@ pub fn parse_json(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestEr
                     }
                 },
             };
-            row.numbers(&number, kind, &column, &opts.rules, &mut report.warnings);
+            row.cell(
+                Role::Phone(kind),
+                &column,
+                &number,
+                opts,
+                &mut report.warnings,
+            );
         }
         book.add(row, &mut report.warnings);
     }

@@ -40,22 +40,65 @@ pub enum RenderError {
 pub struct XmlEscaper;
 
 impl askama::filters::Escaper for XmlEscaper {
+    /// Escapes markup and drops what XML 1.0 cannot carry (C0 controls other than tab and
+    /// line breaks, DEL, C1 controls, U+FFFE/U+FFFF): ingest removes them already, this is
+    /// the second line of defence, so one stray character never makes a book unparseable.
     fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, s: &str) -> std::fmt::Result {
+        let b = s.as_bytes();
         let mut last = 0;
-        for (i, b) in s.bytes().enumerate() {
-            let entity = match b {
-                b'&' => "&amp;",
-                b'<' => "&lt;",
-                b'>' => "&gt;",
-                b'"' => "&quot;",
-                b'\'' => "&apos;",
-                _ => continue,
+        let mut i = 0;
+        while i < b.len() {
+            let (entity, len) = match b[i] {
+                b'&' => ("&amp;", 1),
+                b'<' => ("&lt;", 1),
+                b'>' => ("&gt;", 1),
+                b'"' => ("&quot;", 1),
+                b'\'' => ("&apos;", 1),
+                b'\t' | b'\n' | b'\r' => {
+                    i += 1;
+                    continue;
+                }
+                0..=0x1f | 0x7f => ("", 1),
+                // U+0080–U+009F in UTF-8.
+                0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => ("", 2),
+                // U+FFFE and U+FFFF.
+                0xef if b.get(i + 1) == Some(&0xbf)
+                    && matches!(b.get(i + 2), Some(0xbe | 0xbf)) =>
+                {
+                    ("", 3)
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
             };
             dest.write_str(&s[last..i])?;
             dest.write_str(entity)?;
-            last = i + 1;
+            i += len;
+            last = i;
         }
         dest.write_str(&s[last..])
+    }
+}
+
+#[cfg(test)]
+mod escaper_tests {
+    use askama::filters::Escaper;
+
+    #[test]
+    fn escapes_markup_and_drops_what_xml_cannot_carry() {
+        let mut out = String::new();
+        super::XmlEscaper
+            .write_escaped_str(
+                &mut out,
+                "A&B <x> \"q\" 'a'\t\u{1b}[2J\u{85}\u{fffe}\u{ffff}\u{7f}\u{0}Zoë\u{fffd}",
+            )
+            .unwrap();
+        assert_eq!(
+            out,
+            "A&amp;B &lt;x&gt; &quot;q&quot; &apos;a&apos;\t[2JZoë\u{fffd}"
+        );
+        assert!(roxmltree::Document::parse(&format!("<a>{out}</a>")).is_ok());
     }
 }
 

@@ -183,7 +183,9 @@ fn title_lines_blank_lines_trailing_columns_and_duplicate_headers() {
     assert_eq!(
         b[0],
         (
-            "Anna\r\nSchmidt".to_owned(),
+            // A line break in a name becomes a space: phones show a name on one line, and a
+            // PBX display must get no control characters.
+            "Anna Schmidt".to_owned(),
             "WORK:+4930901820;WORK:+4930901821".to_owned()
         )
     );

@@ -14,6 +14,7 @@ mod graph;
 mod groups;
 mod helpers;
 mod imports;
+mod isolation;
 mod keys;
 mod lifecycle;
 mod manage;
