@@ -1,5 +1,6 @@
 //! Pulled sources: a directory fetches contacts from Microsoft 365 (`graph`), CardDAV
-//! (`carddav`) and JSON APIs (`rest`) itself, on a schedule or on demand.
+//! (`carddav`), Google Contacts (`google`), LDAP directories such as Active Directory and
+//! OpenLDAP (`ldap`) and JSON APIs (`rest`) itself, on a schedule or on demand.
 //!
 //! A sync fetches everything first and stores it in one transaction only when the fetch was
 //! complete; a failure is recorded as a sentence in the source's status and leaves the last
@@ -8,7 +9,9 @@
 
 pub mod build;
 pub mod carddav;
+mod google;
 mod graph;
+pub mod ldap;
 pub mod net;
 mod rest;
 pub mod scheduler;
@@ -18,7 +21,7 @@ pub mod stream;
 pub mod vcard;
 pub mod xml;
 
-use crate::domain::{ApiKey, Contact};
+use crate::domain::{ApiKey, Contact, SourceWarnings};
 use crate::jobs::{Ctx, Job, Runner, SubmitError};
 use crate::phone::NumberRules;
 use crate::push::{valid_source_name, Limits};
@@ -47,6 +50,8 @@ pub enum Fetched {
     Contacts {
         contacts: Vec<Contact>,
         state: Option<String>,
+        /// What the records lost on the way (kept with the status).
+        warnings: SourceWarnings,
     },
     Unchanged,
 }
@@ -339,9 +344,11 @@ impl Syncer {
             Ok((_, fetched)) => {
                 let next = (interval > 0).then(|| now() + secs(with_jitter(interval)));
                 let r = match &fetched {
-                    Fetched::Contacts { contacts, state } => {
-                        SyncResult::Contacts(contacts, state.clone())
-                    }
+                    Fetched::Contacts {
+                        contacts,
+                        state,
+                        warnings,
+                    } => SyncResult::Contacts(contacts, state.clone(), warnings),
                     Fetched::Unchanged => SyncResult::Unchanged,
                 };
                 let outcome = self.store.finish_sync(key, name, r, next);
@@ -374,7 +381,7 @@ impl Syncer {
         state: Option<&str>,
         ctx: &Ctx,
     ) -> Result<Fetched, SyncError> {
-        let http = self.http.bounded(ctx);
+        let http = self.http.bounded(ctx).trusting(cfg.ca_cert.as_deref())?;
         let dir_region = self
             .store
             .directory(key)
@@ -398,6 +405,8 @@ impl Syncer {
                 rest::fetch(&http, &r, &rules)
             }
             Spec::Graph(g) => graph::fetch(&http, g, state, &rules),
+            Spec::Google(g) => google::fetch(&http, g, state, &rules),
+            Spec::Ldap(l) => ldap::fetch(&http, l, &rules),
         }
     }
 }
@@ -444,6 +453,7 @@ pub fn status_json(row: &SourceRow) -> Value {
         "last_success": row.last_success,
         "last_error": row.last_error,
         "next_run": row.next_run.map(rfc3339),
+        "warnings": row.warnings,
     })
 }
 
