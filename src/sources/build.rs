@@ -163,6 +163,9 @@ impl Builder {
     }
 }
 
+/// A record's id as far as a warning repeats it.
+const MAX_ID_CHARS: usize = 256;
+
 /// One record on its own: the contact (if any) and the record's warnings. `position`
 /// (0-based) names a record without an id.
 pub fn build(
@@ -184,7 +187,8 @@ pub fn build(
     let id = if record.id.is_empty() {
         format!("#{}", position + 1)
     } else {
-        crate::ingest::field::excerpt(&record.id)
+        // Whole, as the source spells it (a DN, a URN), up to a length a status can carry.
+        record.id.chars().take(MAX_ID_CHARS).collect()
     };
     let warnings = found
         .into_iter()

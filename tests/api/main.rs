@@ -5,6 +5,7 @@ mod book;
 mod caching;
 mod carddav;
 mod certificates;
+mod discovery;
 mod docs;
 mod errors;
 mod fake;
