@@ -11,6 +11,7 @@ mod errors;
 mod fake;
 mod formats;
 mod gigaset;
+mod google;
 mod graph;
 mod groups;
 mod helpers;
