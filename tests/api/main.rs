@@ -18,6 +18,7 @@ mod helpers;
 mod imports;
 mod isolation;
 mod keys;
+mod ldap_source;
 mod lifecycle;
 mod manage;
 mod merge;
