@@ -36,25 +36,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A test CA and a server certificate for `localhost` signed by it: (CA PEM, cert, key).
-fn certificates() -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "phonedir test CA");
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    server
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    let cert = server.signed_by(&key, &issuer).unwrap();
-    (ca_cert.pem(), cert.pem(), key.serialize_pem())
-}
-
 /// The directory's entries as LDIF.
 fn ldif() -> String {
     let mut s = format!(
@@ -113,7 +94,7 @@ fn start() -> Slapd {
     let prefix = program.ancestors().nth(3).unwrap_or(Path::new("/"));
     let schema = prefix.join("etc/ldap/schema");
     let modules = prefix.join("usr/lib/ldap");
-    let (ca, cert, key) = certificates();
+    let (ca, _, cert, key) = crate::fake::test_ca();
     std::fs::write(dir.join("ca.pem"), &ca).unwrap();
     std::fs::write(dir.join("server.pem"), &cert).unwrap();
     std::fs::write(dir.join("server.key"), &key).unwrap();
