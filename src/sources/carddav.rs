@@ -12,7 +12,7 @@
 //! warnings, so an unchanged book costs one request.
 
 use super::build::{build, Builder, RecordRules};
-use super::net::{basic_auth, origin, Http, Reply};
+use super::net::{basic_auth, origin, path_of, unescape_hex, Http, Reply};
 use super::spec::CarddavSpec;
 use super::xml::{self, XmlError};
 use super::{Fetched, SyncError};
@@ -493,24 +493,20 @@ fn status_error(status: u16, what: &str, url: &str) -> SyncError {
     }
 }
 
-/// The path of a URL, for messages (never the query: it may hold a key).
-fn path_of(url: &str) -> String {
-    url::Url::parse(url)
-        .map(|u| u.path().to_owned())
-        .unwrap_or_else(|_| url.split('?').next().unwrap_or("").to_owned())
+/// The `response` elements of a multistatus that name an href, with it.
+fn responses<'a, 'i>(
+    doc: &'a roxmltree::Document<'i>,
+) -> impl Iterator<Item = (roxmltree::Node<'a, 'i>, String)> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name((DAV, "response")))
+        .filter_map(|r| child_text(r, DAV, "href").map(|h| (r, h)))
 }
 
 /// Every `response` of a PROPFIND answer as a resource, hrefs made absolute against `at`.
 fn resources(at: &str, body: &str) -> Result<Vec<Resource>, XmlError> {
     let doc = xml::parse(body)?;
     let mut out = Vec::new();
-    for resp in doc
-        .descendants()
-        .filter(|n| n.has_tag_name((DAV, "response")))
-    {
-        let Some(href) = child_text(resp, DAV, "href") else {
-            continue;
-        };
+    for (resp, href) in responses(&doc) {
         let Some(url) = join(at, &href) else {
             continue;
         };
@@ -548,13 +544,7 @@ fn resources(at: &str, body: &str) -> Result<Vec<Resource>, XmlError> {
 pub fn listing(body: &str) -> Result<Vec<(String, String)>, XmlError> {
     let doc = xml::parse(body)?;
     let mut out = Vec::new();
-    for resp in doc
-        .descendants()
-        .filter(|n| n.has_tag_name((DAV, "response")))
-    {
-        let Some(href) = child_text(resp, DAV, "href") else {
-            continue;
-        };
+    for (resp, href) in responses(&doc) {
         let is_collection = resp
             .descendants()
             .any(|n| n.has_tag_name((DAV, "collection")));
@@ -573,13 +563,7 @@ pub fn listing(body: &str) -> Result<Vec<(String, String)>, XmlError> {
 pub fn cards(body: &str) -> Result<Vec<(String, String, String)>, XmlError> {
     let doc = xml::parse(body)?;
     let mut out = Vec::new();
-    for resp in doc
-        .descendants()
-        .filter(|n| n.has_tag_name((DAV, "response")))
-    {
-        let Some(href) = child_text(resp, DAV, "href") else {
-            continue;
-        };
+    for (resp, href) in responses(&doc) {
         let mut etag = String::new();
         let mut data = None;
         for p in ok_props(resp) {
@@ -633,26 +617,7 @@ fn norm(href: &str) -> String {
         Some(i) => href[i + 3..].find('/').map_or("/", |j| &href[i + 3 + j..]),
         None => href,
     };
-    let b = path.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
+    let out = unescape_hex(path, b'%');
     String::from_utf8_lossy(&out).into_owned()
 }
 

@@ -10,7 +10,7 @@
 //! `net::Http` (Retry-After, else exponential backoff).
 
 use super::build::{Builder, Record, RecordRules};
-use super::net::{encode_query, origin, Http};
+use super::net::{encode_query, origin, path_of, Http};
 use super::spec::{GoogleMode, GoogleSpec};
 use super::stream::{Pointer, Records};
 use super::{Fetched, SyncError};
@@ -304,13 +304,6 @@ impl Session<'_> {
             ))),
         }
     }
-}
-
-/// `/v1/people/me/connections` of a URL, for messages: no tokens.
-fn path_of(url: &str) -> String {
-    url::Url::parse(url)
-        .map(|u| u.path().to_owned())
-        .unwrap_or_default()
 }
 
 /// The entry of a list marked primary (`metadata.primary`), else the first.

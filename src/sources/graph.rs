@@ -7,7 +7,7 @@
 
 use super::build::RecordRules;
 use super::build::{Builder, Record};
-use super::net::{encode_query, origin, same_origin, Http};
+use super::net::{encode_query, origin, path_of, same_origin, Http};
 use super::spec::{GraphMode, GraphSpec};
 use super::stream::{Pointer, Records};
 use super::{Fetched, SyncError};
@@ -499,13 +499,6 @@ fn org_contact_record(c: &Value) -> Record {
         r.number(kind, "phones", number);
     }
     r
-}
-
-/// `/v1.0/users/delta` of a URL, for messages: no host details, no tokens.
-fn path_of(url: &str) -> String {
-    let after = url.find("://").map_or(0, |i| i + 3);
-    let path = url[after..].find('/').map_or("/", |i| &url[after + i..]);
-    path.split('?').next().unwrap_or(path).to_owned()
 }
 
 type TokenCache = Mutex<HashMap<String, (String, Instant)>>;

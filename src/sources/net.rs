@@ -599,6 +599,40 @@ pub fn origin(url: &str) -> String {
     }
 }
 
+/// `/v1.0/users/delta` of a URL, for messages: no host details, never the query (it may
+/// hold a key or a token).
+pub fn path_of(url: &str) -> String {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    let path = url[after..].find('/').map_or("/", |i| &url[after + i..]);
+    path.split(['?', '#']).next().unwrap_or(path).to_owned()
+}
+
+/// `%C3%BC` (marker `%`) or quoted-printable's `=C3=BC` (marker `=`) → bytes; a marker not
+/// followed by two hex digits stays as it is.
+pub fn unescape_hex(s: &str, marker: u8) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (m, Some(h), Some(l)) if m == marker => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Whether two URLs have the same scheme, host and port: credentials for one are sent to the
 /// other only then. Unparseable URLs share nothing.
 pub fn same_origin(a: &str, b: &str) -> bool {

@@ -61,7 +61,7 @@ impl Prop {
         if !qp {
             return Cow::Borrowed(&self.value);
         }
-        let bytes = quoted_printable(&self.value);
+        let bytes = super::net::unescape_hex(&self.value, b'=');
         let charset = self.param_values("CHARSET").next().unwrap_or("utf-8");
         let encoding =
             encoding_rs::Encoding::for_label(charset.as_bytes()).unwrap_or(encoding_rs::UTF_8);
@@ -410,31 +410,6 @@ fn split_outside_quotes(s: &str, sep: char) -> Vec<&str> {
         }
     }
     out.push(&s[start..]);
-    out
-}
-
-/// `=C3=BC` → bytes; a malformed escape stays as it is.
-fn quoted_printable(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'=', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
     out
 }
 
