@@ -312,3 +312,58 @@ fn ldaps_with_the_internal_ca_and_what_goes_wrong() {
     );
     let _ = &d.dir;
 }
+
+/// A hostile or broken LDAP server: each connection gets `answer`'s bytes, then silence.
+fn hostile(answer: fn(&mut std::net::TcpStream)) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            std::thread::spawn(move || {
+                // Read the bind request, then answer.
+                let mut buf = [0u8; 4096];
+                let _ = std::io::Read::read(&mut s, &mut buf);
+                answer(&mut s);
+                std::thread::sleep(Duration::from_secs(30));
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_hostile_ldap_server_fails_the_sync_not_the_server() {
+    let huge = hostile(|s| {
+        // A message that claims 100 MB and keeps sending: read no further than the cap.
+        let _ = s.write_all(&[0x30, 0x84, 0x06, 0x00, 0x00, 0x00]);
+        let chunk = vec![0x04u8; 64 * 1024];
+        for _ in 0..200 {
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let garbage = hostile(|s| {
+        // A well-formed BER sequence that is no LDAP message (a message id, no operation).
+        let _ = s.write_all(&[0x30, 0x03, 0x02, 0x01, 0x01]);
+    });
+    let silent = hostile(|_| {});
+    let s = Server::start(&["--source-allow", "127.0.0.0/8", "--sync-timeout", "3"]);
+    create_directory(&s);
+    for (name, port, needle) in [
+        ("huge", huge, "larger than 4 MiB"),
+        ("garbage", garbage, "not LDAP"),
+        ("silent", silent, "longer than the limit of 3 s"),
+    ] {
+        let v = json!({"kind": "ldap", "url": format!("ldap://127.0.0.1:{port}"),
+                       "bind_dn": "cn=x", "password": "p", "base": "dc=x", "interval_s": 0});
+        let r = api(&s, "PUT", &format!("/sources/{name}"), Some(&v.to_string()));
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = sync(&s, name);
+        assert_eq!(r.status, 502, "{name}: {}", r.body);
+        let err = r.json()["error"].as_str().unwrap().to_owned();
+        assert!(err.contains(needle), "{name}: {err}");
+    }
+    assert_eq!(s.get("/healthz").status, 200);
+}
