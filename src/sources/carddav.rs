@@ -320,6 +320,7 @@ fn discover(dav: &Dav, spec: &CarddavSpec) -> Result<String, SyncError> {
             continue;
         };
         if me.is_book {
+            check_site(&spec.url, &me.url)?;
             return Ok(me.url);
         }
         homes.extend(me.homes.iter().cloned());
@@ -358,7 +359,11 @@ fn discover(dav: &Dav, spec: &CarddavSpec) -> Result<String, SyncError> {
         if status != 207 {
             tried.push(format!("{} (HTTP {status})", path_of(home)));
         }
-        books.extend(found.into_iter().filter(|r| r.is_book));
+        for book in found.into_iter().filter(|r| r.is_book) {
+            // A listed book on another host would take the password there.
+            check_site(&spec.url, &book.url)?;
+            books.push(book);
+        }
     }
     choose(books, spec.book.as_deref(), &homes)
 }

@@ -250,6 +250,15 @@ impl Syncer {
                 let _ = tx.send(result);
             }),
         };
+        // The source is ours now (`begin` marked it), so a job of its name still in the
+        // runner is the last sync, which has told its result and is being cleaned up: a
+        // moment's wait, not a refusal (a sync asked for right after another one ended).
+        let cleanup = std::time::Instant::now();
+        while self.runner.is_active(key.as_str(), &job_name(name))
+            && cleanup.elapsed() < Duration::from_secs(2)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         match self.runner.submit(job) {
             Ok(()) => Ok(rx),
             Err(e) => {
