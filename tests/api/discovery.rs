@@ -512,6 +512,18 @@ fn a_url_that_leads_to_no_address_book_says_what_was_tried() {
         headers: vec![("Location".into(), format!("{to}/dav/"))],
         body: String::new(),
     });
+    // And one whose answer names a book on another host.
+    let to = other.base.clone();
+    let listed = Fake::start(move |_| {
+        Reply {
+        status: 207,
+        headers: vec![],
+        body: format!(
+            "<d:multistatus xmlns:d=\"DAV:\" xmlns:card=\"urn:ietf:params:xml:ns:carddav\">{}</d:multistatus>",
+            book_response(&format!("{to}/book/"), "Elsewhere")
+        ),
+    }
+    });
     let s = Server::start(LOCAL_SOURCES);
     create_directory(&s);
     for (name, url, needles) in [
@@ -528,6 +540,11 @@ fn a_url_that_leads_to_no_address_book_says_what_was_tried() {
             "away",
             format!("{}/", away.base),
             vec!["another host", "127.0.0.2", "password only"],
+        ),
+        (
+            "listed",
+            format!("{}/", listed.base),
+            vec!["another host", "127.0.0.2"],
         ),
     ] {
         let settings = json!({"kind": "carddav", "url": url, "username": "u",
