@@ -758,6 +758,7 @@ fn unreachable(place: &str, detail: &str) -> SyncError {
 
 #[cfg(test)]
 mod tests {
+    use super::super::build::build;
     use super::*;
     use ldap3_proto::proto::LdapPartialAttribute;
 
@@ -829,6 +830,80 @@ mod tests {
             vec![(NumberType::Extension, vec!["ipPhone".to_owned()])]
         );
         assert_eq!(m.default_filter(s.schema).matches("=*)").count(), 1);
+    }
+
+    /// What a hostile directory may send: mutated and cut encodings of an entry and of a
+    /// search's end decode to a message or an error, never a panic, and what decodes goes
+    /// through the record builder.
+    #[test]
+    fn mutated_answers_decode_or_fail_but_never_panic() {
+        let map = Map::of(&spec(r#"{"url":"ldap://x","base":"dc=x"}"#));
+        let rules = RecordRules {
+            numbers: crate::phone::NumberRules::default(),
+            max_field_chars: 100,
+            max_numbers: 10,
+            max_contacts: 10,
+        };
+        let mut seeds = Vec::new();
+        for op in [
+            LdapOp::SearchResultEntry(entry(
+                "uid=a,dc=x",
+                &[
+                    ("cn", &["Anna"]),
+                    ("telephoneNumber", &["+49 30 1234567", "x"]),
+                ],
+            )),
+            LdapOp::SearchResultDone(LdapResult {
+                code: LdapResultCode::Success,
+                matcheddn: String::new(),
+                message: String::new(),
+                referral: vec![],
+            }),
+        ] {
+            let mut buf = BytesMut::new();
+            LdapCodec::default()
+                .encode(
+                    LdapMsg {
+                        msgid: 2,
+                        op,
+                        ctrl: vec![LdapControl::SimplePagedResults {
+                            size: 0,
+                            cookie: b"c".to_vec(),
+                        }],
+                    },
+                    &mut buf,
+                )
+                .unwrap();
+            seeds.push(buf.to_vec());
+        }
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut bytes = seeds[round % seeds.len()].clone();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() as usize) % bytes.len();
+                bytes[i] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                let cut = (next() as usize) % bytes.len();
+                bytes.truncate(cut);
+            }
+            let mut buf = BytesMut::from(&bytes[..]);
+            let mut codec = LdapCodec::new(Some(MAX_MESSAGE), None);
+            if let Ok(Some(LdapMsg {
+                op: LdapOp::SearchResultEntry(e),
+                ..
+            })) = codec.decode(&mut buf)
+            {
+                let _ = is_disabled(&e);
+                let _ = build(record(&e, &map), &rules, 0);
+            }
+        }
     }
 
     #[test]
