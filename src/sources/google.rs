@@ -147,7 +147,7 @@ impl Session<'_> {
                 if deleted {
                     people.remove(name);
                 } else {
-                    people.insert(name.to_owned(), p.clone());
+                    people.insert(name.to_owned(), kept(&p));
                     rules.room_for(people.len())?;
                 }
                 Ok(())
@@ -304,6 +304,24 @@ impl Session<'_> {
             ))),
         }
     }
+}
+
+/// The parts of a person a record is built from: what the state keeps between syncs
+/// (Google's answers carry metadata and etags for every field besides).
+fn kept(p: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for k in [
+        "resourceName",
+        "names",
+        "phoneNumbers",
+        "emailAddresses",
+        "organizations",
+    ] {
+        if let Some(v) = p.get(k) {
+            out.insert(k.to_owned(), v.clone());
+        }
+    }
+    Value::Object(out)
 }
 
 /// The entry of a list marked primary (`metadata.primary`), else the first.
