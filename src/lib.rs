@@ -15,6 +15,7 @@ pub use domain::phone;
 pub mod http;
 pub mod ingest;
 mod lru;
+pub mod metrics;
 pub mod push;
 pub mod render;
 pub mod secret;

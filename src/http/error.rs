@@ -14,6 +14,15 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
 use std::fmt;
 
+/// The body of every error answer: one sentence to act on, and what it is about.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong and what to do, as a sentence.
+    pub error: String,
+    /// Where (lines, columns, fields), when the error is about the request's content.
+    pub details: Vec<Value>,
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -76,10 +85,10 @@ impl ResponseError for ApiError {
         if let Some(s) = self.retry_after {
             resp.insert_header(("Retry-After", s.to_string()));
         }
-        resp.json(json!({
-            "error": self.message,
-            "details": self.details,
-        }))
+        resp.json(ErrorBody {
+            error: self.message.clone(),
+            details: self.details.clone(),
+        })
     }
 }
 

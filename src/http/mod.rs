@@ -1,12 +1,16 @@
 //! The HTTP(S) face: routes, TLS, access log. Handlers parse a request, call one function
 //! and map its result; all error mapping lives in `error`.
 
+pub mod admin;
 mod api;
+mod assets;
 mod auth;
 pub mod cache;
 mod conditional;
 pub mod error;
 mod keys;
+pub mod metrics;
+pub mod openapi;
 mod params;
 mod phonebook;
 mod receive;
@@ -44,6 +48,10 @@ pub struct AppState {
     pub gate: Arc<Gate>,
     /// Peers whose `Forwarded`/`X-Forwarded-*` headers are believed (`--trusted-proxy`).
     pub trusted_proxies: Vec<Cidr>,
+    /// `/metrics` has a listener of its own (`--metrics ADDR`), not the public one.
+    pub metrics_separate: bool,
+    /// Signed-in sessions of the admin pages (memory only).
+    pub admin: admin::Sessions,
 }
 
 pub struct ServerConfig {
@@ -67,6 +75,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<Cidr>,
     /// Private networks pulled sources may reach (`--source-allow`); none by default.
     pub source_allow: Vec<Cidr>,
+    /// `--metrics ADDR`: serve `/metrics` there instead of on the public listeners.
+    pub metrics: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +140,8 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         access_log: cfg.access_log,
         gate,
         trusted_proxies: cfg.trusted_proxies.clone(),
+        metrics_separate: cfg.metrics.is_some(),
+        admin: admin::Sessions::default(),
     });
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(5);
     if let Some(addr) = &cfg.http {
@@ -159,6 +171,13 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     }
     for (addr, scheme) in server.addrs_with_scheme() {
         tracing::info!("listening on {scheme}://{addr}");
+    }
+    if let Some(addr) = &cfg.metrics {
+        let listener = metrics::listener(addr).map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        actix_web::rt::spawn(listener);
     }
     server.run().await.map_err(ServeError::Run)
 }
@@ -213,6 +232,7 @@ pub fn app(
     >,
 > {
     let access_log = state.access_log;
+    let metrics_separate = state.metrics_separate;
     App::new()
         .app_data(state)
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
@@ -239,13 +259,20 @@ pub fn app(
                 }),
         ))
         .wrap(NormalizePath::new(TrailingSlash::Trim))
+        .wrap(from_fn(metrics::count))
         .route("/healthz", web::get().to(healthz))
         .configure(keys::directory_routes)
         .configure(phonebook::routes)
         .configure(api::routes)
+        .configure(|c| metrics::routes(c, metrics_separate))
+        .configure(openapi::routes)
+        .configure(admin::routes)
         .default_service(web::to(not_found))
 }
 
+/// `200 ok` once requests are served.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, body = String, content_type = "text/plain")))]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
