@@ -2,7 +2,7 @@
 //! and map its result; all error mapping lives in `error`.
 
 pub mod admin;
-mod api;
+pub(crate) mod api;
 mod assets;
 mod auth;
 pub mod cache;
