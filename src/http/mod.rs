@@ -169,15 +169,17 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
                 source,
             })?;
     }
-    for (addr, scheme) in server.addrs_with_scheme() {
-        tracing::info!("listening on {scheme}://{addr}");
-    }
+    // Bound before the public listeners say they listen: whoever waits for that line finds
+    // the metrics listening too.
     if let Some(addr) = &cfg.metrics {
         let listener = metrics::listener(addr).map_err(|source| ServeError::Bind {
             addr: addr.clone(),
             source,
         })?;
         actix_web::rt::spawn(listener);
+    }
+    for (addr, scheme) in server.addrs_with_scheme() {
+        tracing::info!("listening on {scheme}://{addr}");
     }
     server.run().await.map_err(ServeError::Run)
 }

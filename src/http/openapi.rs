@@ -239,3 +239,123 @@ impl PartialSchema for crate::domain::OutsidePrefix {
     }
 }
 impl ToSchema for crate::domain::OutsidePrefix {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{Gate, GateConfig};
+    use crate::book::Books;
+    use crate::http::{app, cache, AppState};
+    use crate::sources::{secret, Syncer};
+    use crate::store::Store;
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    /// Every route pattern of the app, with its scopes' prefixes, read from the app's own
+    /// route table (actix's resource map, which has no listing but prints as a tree).
+    fn route_table(map: &actix_web::dev::ResourceMap) -> Vec<String> {
+        let text = format!("{map:?}");
+        // Each node prints as `ResourceMap { pattern: ResourceDef { … patterns: Single("…") …`
+        // and its children inside `nodes: Some([…])`; walk the brackets to join prefixes.
+        let mut out = Vec::new();
+        let mut stack: Vec<(usize, String)> = Vec::new();
+        let mut depth = 0usize;
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        let mut last_leaf: Option<String> = None;
+        while i < bytes.len() {
+            if text[i..].starts_with("patterns: Single(\"") {
+                let start = i + "patterns: Single(\"".len();
+                let end = start + text[start..].find('"').unwrap_or(0);
+                let pat = &text[start..end];
+                let prefix = stack.last().map(|(_, p)| p.clone()).unwrap_or_default();
+                last_leaf = Some(format!("{prefix}{pat}"));
+                i = end;
+                continue;
+            }
+            if text[i..].starts_with("nodes: Some([") {
+                depth += 1;
+                let full = last_leaf.take().unwrap_or_default();
+                stack.push((depth, full));
+                i += "nodes: Some([".len();
+                continue;
+            }
+            if text[i..].starts_with("nodes: None") {
+                if let Some(l) = last_leaf.take() {
+                    out.push(l);
+                }
+                i += "nodes: None".len();
+                continue;
+            }
+            match bytes[i] {
+                b'[' => depth += 1,
+                b']' => {
+                    if stack.last().is_some_and(|(d, _)| *d == depth) {
+                        stack.pop();
+                    }
+                    depth = depth.saturating_sub(1);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out
+    }
+
+    #[actix_web::test]
+    async fn the_document_lists_every_route_the_app_answers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(Store::open(dir.path()).expect("store"));
+        let sealer = secret::Sealer::load(dir.path()).expect("sealer");
+        let state = web::Data::new(AppState {
+            store: store.clone(),
+            books: Arc::new(Books::new(store.clone(), 1 << 20, 2)),
+            cache: cache::BookCache::new(1 << 20),
+            syncer: Arc::new(Syncer::new(store.clone(), sealer, Default::default())),
+            limits: Default::default(),
+            max_upload_bytes: 1 << 20,
+            access_log: false,
+            gate: Arc::new(Gate::new(
+                store,
+                &GateConfig {
+                    key_failures_per_minute: 0,
+                    registrations_per_hour: 0,
+                    open_registration: true,
+                },
+            )),
+            trusted_proxies: Vec::new(),
+            metrics_separate: false,
+            admin: Default::default(),
+        });
+        let svc = actix_web::test::init_service(app(state)).await;
+        let req = actix_web::test::TestRequest::get()
+            .uri("/no/such/route")
+            .to_request();
+        let resp = actix_web::test::call_service(&svc, req).await;
+        let routes: BTreeSet<String> = route_table(resp.request().resource_map())
+            .into_iter()
+            .collect();
+        // The table is read right: known routes of each kind are in it.
+        for known in [
+            "/healthz",
+            "/contacts/{key}/yealink/v1",
+            "/api/v1/directories/{key}/sources/{name}/sync",
+            "/admin/signin",
+        ] {
+            assert!(routes.contains(known), "{known} not in {routes:?}");
+        }
+        let doc = ApiDoc::openapi();
+        let documented: BTreeSet<String> = doc.paths.paths.keys().cloned().collect();
+        // Pages for people and their files are not the API.
+        let not_api = |r: &str| {
+            r.starts_with("/admin") || r.starts_with("/api/docs")
+        };
+        let missing: Vec<&String> = routes
+            .iter()
+            .filter(|r| !not_api(r) && !documented.contains(*r))
+            .collect();
+        assert!(missing.is_empty(), "routes the OpenAPI document lacks: {missing:?}");
+        let stale: Vec<&String> = documented.iter().filter(|d| !routes.contains(*d)).collect();
+        assert!(stale.is_empty(), "documented routes the app lacks: {stale:?}");
+    }
+}

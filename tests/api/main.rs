@@ -1,7 +1,9 @@
 //! Black-box tests: the real server on free ports, a fresh SQLite file per test, real
 //! HTTP and HTTPS. One binary keeps the build cheap.
 
+mod admin;
 mod book;
+mod browser;
 mod caching;
 mod carddav;
 mod errors;
@@ -15,6 +17,7 @@ mod keys;
 mod lifecycle;
 mod manage;
 mod merge;
+mod openapi;
 mod radicale;
 mod rest;
 mod search;
