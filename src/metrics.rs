@@ -184,7 +184,11 @@ impl Metrics {
     /// A target wrote (or failed to write) the book into a PBX; `kind` is the target's kind
     /// as the code names it, never anything a customer typed.
     pub fn target_write(&self, kind: &'static str, outcome: Outcome) {
-        *self.lock().target_writes.entry((kind, outcome)).or_default() += 1;
+        *self
+            .lock()
+            .target_writes
+            .entry((kind, outcome))
+            .or_default() += 1;
     }
 
     /// Everything, in the Prometheus text format.
@@ -319,7 +323,10 @@ fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
         );
     }
     cumulative += h.counts[BUCKETS.len()];
-    let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {cumulative}");
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {cumulative}"
+    );
     let braces = if labels.is_empty() {
         String::new()
     } else {
@@ -362,16 +369,16 @@ mod tests {
         ));
         assert!(text.contains("phonedir_render_cache_hits_total 1"));
         assert!(text.contains("phonedir_book_build_duration_seconds_count 1"));
-        assert!(text.contains(
-            "phonedir_book_build_duration_seconds_bucket{le=\"0.005\"} 1"
-        ));
+        assert!(text.contains("phonedir_book_build_duration_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("phonedir_source_runs_total{kind=\"graph\",outcome=\"failed\"} 1"));
         assert!(text.contains("phonedir_source_runs_total{kind=\"other\",outcome=\"ok\"} 1"));
         assert!(!text.contains("customer"));
         assert!(text.contains(
             "phonedir_http_request_duration_seconds_bucket{route=\"unmatched\",le=\"+Inf\"} 1"
         ));
-        assert!(text.contains("phonedir_target_writes_total{kind=\"innovaphone\",outcome=\"ok\"} 1"));
+        assert!(
+            text.contains("phonedir_target_writes_total{kind=\"innovaphone\",outcome=\"ok\"} 1")
+        );
     }
 
     #[test]

@@ -3,7 +3,19 @@ use std::fmt;
 
 /// What a number is for. `Extension` is an internal PBX number that is dialled as it is and
 /// never has a country code; every other type holds an E.164 number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum NumberType {
     Work,

@@ -3,8 +3,8 @@
 
 use super::auth::Authorized;
 use super::error::ApiError;
-use super::params::Params;
 use super::error::ErrorBody;
+use super::params::Params;
 use super::AppState;
 use crate::book::Changes;
 use crate::domain::{ApiKey, DirectorySettings, RawSettings};

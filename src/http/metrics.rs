@@ -2,7 +2,6 @@
 //! matched route pattern. With `--metrics ADDR` the numbers are served on a listener of their
 //! own instead, and the public one answers `/metrics` with 404 like any unknown URL.
 
-use super::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -66,9 +65,4 @@ pub fn listener(addr: &str) -> std::io::Result<actix_web::dev::Server> {
         tracing::info!("metrics on http://{a}/metrics");
     }
     Ok(server.run())
-}
-
-/// Whether `/metrics` is served on the public listener (no `--metrics ADDR`).
-pub fn on_public_listener(state: &AppState) -> bool {
-    !state.metrics_separate
 }

@@ -126,9 +126,9 @@ impl Modify for UniqueOperations {
 
 /// The document, built once.
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"the OpenAPI document cannot be written: {e}\"}}"))
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| {
+        format!("{{\"error\": \"the OpenAPI document cannot be written: {e}\"}}")
+    })
 });
 
 pub fn document() -> &'static str {
@@ -352,15 +352,19 @@ mod tests {
         let doc = ApiDoc::openapi();
         let documented: BTreeSet<String> = doc.paths.paths.keys().cloned().collect();
         // Pages for people and their files are not the API.
-        let not_api = |r: &str| {
-            r.starts_with("/admin") || r.starts_with("/api/docs")
-        };
+        let not_api = |r: &str| r.starts_with("/admin") || r.starts_with("/api/docs");
         let missing: Vec<&String> = routes
             .iter()
             .filter(|r| !not_api(r) && !documented.contains(*r))
             .collect();
-        assert!(missing.is_empty(), "routes the OpenAPI document lacks: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "routes the OpenAPI document lacks: {missing:?}"
+        );
         let stale: Vec<&String> = documented.iter().filter(|d| !routes.contains(*d)).collect();
-        assert!(stale.is_empty(), "documented routes the app lacks: {stale:?}");
+        assert!(
+            stale.is_empty(),
+            "documented routes the app lacks: {stale:?}"
+        );
     }
 }

@@ -37,7 +37,11 @@ impl Browser {
     pub fn request(&mut self, method: &str, path: &str, form: Option<&str>) -> Response {
         let mut req = self.agent.request(method, &format!("{}{path}", self.base));
         if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             req = req.set("Cookie", &jar.join("; "));
         }
         if form.is_some() {
@@ -83,12 +87,21 @@ impl Browser {
 
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
-    let i = html.find(marker).unwrap_or_else(|| panic!("no CSRF field in {html}")) + marker.len();
+    let i = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no CSRF field in {html}"))
+        + marker.len();
     html[i..].split('"').next().unwrap_or("").to_owned()
 }
 
 fn keys_of(s: &Server) -> Vec<serde_json::Value> {
-    let r = call(s, KEY, "GET", &format!("/api/v1/directories/{KEY}/keys"), None);
+    let r = call(
+        s,
+        KEY,
+        "GET",
+        &format!("/api/v1/directories/{KEY}/keys"),
+        None,
+    );
     r.json()["keys"].as_array().cloned().unwrap_or_default()
 }
 
@@ -115,13 +128,19 @@ fn session_cookie_is_httponly_strict_and_secure_over_https() {
     assert!(page.body.contains("<dd id=\"contacts\">"), "{}", page.body);
     assert!(!page.body.contains(KEY), "the directory key is on the page");
     assert_eq!(page.header("cache-control"), Some("no-store"));
-    assert!(page.header("content-security-policy").unwrap_or("").contains("frame-ancestors 'none'"));
+    assert!(page
+        .header("content-security-policy")
+        .unwrap_or("")
+        .contains("frame-ancestors 'none'"));
 
     // Over plain HTTP the cookie cannot be Secure (the browser would drop it), the rest holds.
     let mut plain = Browser::http(&s);
     let r = plain.sign_in(KEY);
     let cookie = r.headers_all("set-cookie").join("\n");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "{cookie}");
     // Without the cookie: to the sign-in page.
     let mut stranger = Browser::http(&s);
@@ -136,17 +155,29 @@ fn forms_without_the_sessions_csrf_token_are_refused() {
     let mut b = Browser::http(&s);
     assert_eq!(b.sign_in(KEY).status, 303);
     let csrf = b.csrf();
-    for form in ["scope=read&label=evil", "csrf=&scope=read&label=evil", "csrf=0123abcd&scope=read&label=evil"] {
+    for form in [
+        "scope=read&label=evil",
+        "csrf=&scope=read&label=evil",
+        "csrf=0123abcd&scope=read&label=evil",
+    ] {
         let r = b.post("/admin/keys", form);
         assert_eq!(r.status, 403, "{form}: {}", r.body);
-        assert!(r.body.contains("did not come from this session"), "{}", r.body);
+        assert!(
+            r.body.contains("did not come from this session"),
+            "{}",
+            r.body
+        );
     }
     // A token of another session does not do either.
     let mut other = Browser::http(&s);
     assert_eq!(other.sign_in(KEY).status, 303);
     let theirs = other.csrf();
     assert_ne!(theirs, csrf);
-    assert_eq!(b.post("/admin/keys", &format!("csrf={theirs}&scope=read&label=x")).status, 403);
+    assert_eq!(
+        b.post("/admin/keys", &format!("csrf={theirs}&scope=read&label=x"))
+            .status,
+        403
+    );
     assert!(keys_of(&s).is_empty(), "a refused form made a key");
     // Settings, sources, upload and sign-out are forms too.
     assert_eq!(b.post("/admin/settings", "name=Evil").status, 403);
@@ -163,7 +194,10 @@ fn forms_without_the_sessions_csrf_token_are_refused() {
     assert_eq!(keys_of(&s).len(), 1);
     // Signing out ends the session on the server, not only in the browser.
     let id = b.cookies["phonedir_admin"].clone();
-    assert_eq!(b.post("/admin/signout", &format!("csrf={csrf}")).status, 303);
+    assert_eq!(
+        b.post("/admin/signout", &format!("csrf={csrf}")).status,
+        303
+    );
     b.cookies.insert("phonedir_admin".into(), id);
     assert_eq!(b.get("/admin").status, 303);
 }
@@ -177,7 +211,10 @@ fn a_read_key_gets_a_read_only_view() {
     let overview = b.get("/admin");
     assert_eq!(overview.status, 200);
     assert!(overview.body.contains("read key"), "{}", overview.body);
-    assert!(!overview.body.contains(KEY), "a read key's holder saw the directory key");
+    assert!(
+        !overview.body.contains(KEY),
+        "a read key's holder saw the directory key"
+    );
     assert!(!overview.body.contains("Sync now"));
     let csrf = csrf_of(&overview.body);
     // Pages and forms that change things are refused, with a sentence.
@@ -200,9 +237,19 @@ fn a_read_key_gets_a_read_only_view() {
     assert_eq!(book.status, 200, "{}", book.body);
     assert!(book.body.contains("Baltz"), "{}", book.body);
     let settings = b.get("/admin/settings");
-    assert!(settings.body.contains("<fieldset disabled>"), "{}", settings.body);
+    assert!(
+        settings.body.contains("<fieldset disabled>"),
+        "{}",
+        settings.body
+    );
     let phones = b.get("/admin/phones");
-    assert!(phones.body.contains(&format!("/contacts/{read}/yealink/v1")), "{}", phones.body);
+    assert!(
+        phones
+            .body
+            .contains(&format!("/contacts/{read}/yealink/v1")),
+        "{}",
+        phones.body
+    );
     // The key is in the page's text, never in a link or a form's address.
     for attr in ["href=\"", "action=\"", "src=\""] {
         for part in phones.body.split(attr).skip(1) {
@@ -211,7 +258,13 @@ fn a_read_key_gets_a_read_only_view() {
         }
     }
     // Revoked, the key ends the session at the next request.
-    let r = call(&s, KEY, "DELETE", &format!("/api/v1/directories/{KEY}/keys/{read}"), None);
+    let r = call(
+        &s,
+        KEY,
+        "DELETE",
+        &format!("/api/v1/directories/{KEY}/keys/{read}"),
+        None,
+    );
     assert_eq!(r.status, 204);
     let r = b.get("/admin");
     assert_eq!(r.status, 303, "{}", r.body);
@@ -255,7 +308,11 @@ fn upload_previews_then_stores_through_the_push_rules() {
     assert_eq!(r.status, 200, "{}", r.body);
     // The dry run: the bad row with its line, nothing stored yet.
     assert!(r.body.contains("<td class=\"line\">4</td>"), "{}", r.body);
-    assert!(r.body.contains("<dd id=\"preview-contacts\">3</dd>"), "{}", r.body);
+    assert!(
+        r.body.contains("<dd id=\"preview-contacts\">3</dd>"),
+        "{}",
+        r.body
+    );
     assert_eq!(s.api().status().json()["version"].as_i64().unwrap(), before);
     let r = b.post("/admin/upload/store", &format!("csrf={csrf}"));
     assert_eq!(r.status, 303, "{}", r.body);
@@ -280,9 +337,15 @@ fn upload_previews_then_stores_through_the_push_rules() {
 pub fn upload_form(csrf: &str, name: &str, file: &[u8], source: &str) -> (String, Vec<u8>) {
     let boundary = "----phonedirAdminForm42";
     let mut body = Vec::new();
-    for (k, v) in [("csrf", csrf), ("source", source), ("region", "DE"), ("map", "")] {
+    for (k, v) in [
+        ("csrf", csrf),
+        ("source", source),
+        ("region", "DE"),
+        ("map", ""),
+    ] {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
         );
     }
     body.extend_from_slice(

@@ -88,7 +88,12 @@ impl Driver {
     /// A WebDriver command; answers its `value`.
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let url = if path.starts_with("/session") && !self.session.is_empty() {
-            format!("{}/session/{}{}", self.base, self.session, &path["/session".len()..])
+            format!(
+                "{}/session/{}{}",
+                self.base,
+                self.session,
+                &path["/session".len()..]
+            )
         } else {
             format!("{}{path}", self.base)
         };
@@ -218,7 +223,11 @@ impl Driver {
             .decode(b64.as_str().unwrap_or(""))
             .expect("base64 PNG");
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-        assert!(png.len() > 5_000, "{name}: an empty picture ({} bytes)", png.len());
+        assert!(
+            png.len() > 5_000,
+            "{name}: an empty picture ({} bytes)",
+            png.len()
+        );
         let dir = if std::env::var_os("PHONEDIR_UPDATE_SCREENSHOTS").is_some() {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/admin")
         } else {
@@ -279,7 +288,9 @@ fn a_person_signs_in_uploads_stores_and_manages_keys_in_chromium() {
     d.type_into("#name", "ACME GmbH");
     d.type_into("#region", "DE");
     d.click("form[action='/admin/settings'] button");
-    wait_for(&d, "saved settings", |d| d.try_text(".flash").unwrap_or_default().contains("saved"));
+    wait_for(&d, "saved settings", |d| {
+        d.try_text(".flash").unwrap_or_default().contains("saved")
+    });
     let status = s.api().status().json();
     assert_eq!(status["name"], "ACME GmbH");
     assert_eq!(status["settings"]["region"], "DE");
@@ -292,29 +303,52 @@ fn a_person_signs_in_uploads_stores_and_manages_keys_in_chromium() {
     let file = dir.path().join("team.csv");
     std::fs::write(&file, crate::helpers::fixture("admin-upload.csv")).expect("write");
     d.go(&format!("{base}/admin/upload"));
-    assert_eq!(d.value("#region"), "DE", "the directory's region is the default");
+    assert_eq!(
+        d.value("#region"),
+        "DE",
+        "the directory's region is the default"
+    );
     d.type_into("#source", "team");
     d.type_into("#file", &file.display().to_string());
     d.screenshot("upload");
     d.click("form[action='/admin/upload'] button[type=submit]");
-    wait_for(&d, "the preview", |d| d.page().contains("Preview of team.csv"));
+    wait_for(&d, "the preview", |d| {
+        d.page().contains("Preview of team.csv")
+    });
     assert_eq!(d.text("#preview-contacts"), "3");
     let problems = d.text("table.problems");
-    assert!(problems.contains("Clara") || problems.contains("12345678901234567890"), "{problems}");
+    assert!(
+        problems.contains("Clara") || problems.contains("12345678901234567890"),
+        "{problems}"
+    );
     assert_eq!(d.text("table.problems td.line"), "4", "{problems}");
     d.screenshot("upload-preview");
 
     // Store it, and see it in the book.
     d.click("#store");
     wait_for(&d, "the book", |d| d.url().contains("/admin/book"));
-    assert!(d.text(".flash").contains("stored 3 contacts"), "{}", d.page());
+    assert!(
+        d.text(".flash").contains("stored 3 contacts"),
+        "{}",
+        d.page()
+    );
     d.type_into("#q", "vogt");
     d.click("form[action='/admin/book'] button");
-    wait_for(&d, "no match for the bad row", |d| d.try_text("#counts").unwrap_or_default().contains("0 of"));
+    wait_for(&d, "no match for the bad row", |d| {
+        d.try_text("#counts").unwrap_or_default().contains("0 of")
+    });
     d.type_into("#q", "roth");
     d.click("form[action='/admin/book'] button");
-    wait_for(&d, "Dieter Roth", |d| d.try_text("table.book").unwrap_or_default().contains("Dieter Roth"));
-    assert!(d.text("table.book").contains("+498945678901"), "{}", d.text("table.book"));
+    wait_for(&d, "Dieter Roth", |d| {
+        d.try_text("table.book")
+            .unwrap_or_default()
+            .contains("Dieter Roth")
+    });
+    assert!(
+        d.text("table.book").contains("+498945678901"),
+        "{}",
+        d.text("table.book")
+    );
     d.go(&format!("{base}/admin/book?format=yealink"));
     d.screenshot("book");
     d.go(&format!("{base}/admin/book?format=yealink&q=roth"));
@@ -322,7 +356,11 @@ fn a_person_signs_in_uploads_stores_and_manages_keys_in_chromium() {
     wait_for(&d, "a contact", |d| d.url().contains("/admin/contact/"));
     assert!(d.page().contains("Every number in every shape"));
     // The national shape needs the region set above.
-    assert!(d.text("table.shapes").contains("08945678901"), "{}", d.text("table.shapes"));
+    assert!(
+        d.text("table.shapes").contains("08945678901"),
+        "{}",
+        d.text("table.shapes")
+    );
     d.screenshot("contact");
 
     // The overview counts the new source.
@@ -344,12 +382,16 @@ fn a_person_signs_in_uploads_stores_and_manages_keys_in_chromium() {
     d.go(&format!("{base}/admin/keys"));
     assert!(!d.page().contains(&read), "the key was shown twice");
     d.click("table.keys button.danger");
-    wait_for(&d, "the revocation", |d| d.try_text(".flash").unwrap_or_default().contains("revoked"));
+    wait_for(&d, "the revocation", |d| {
+        d.try_text(".flash").unwrap_or_default().contains("revoked")
+    });
     assert_eq!(s.get(&format!("/contacts/{read}/yealink/v1")).status, 404);
 
     // The other pages render; the copy buttons appear with JavaScript.
     d.go(&format!("{base}/admin/phones"));
-    assert!(d.value("#url-yealink").contains("/contacts/READ_KEY/yealink/v1"));
+    assert!(d
+        .value("#url-yealink")
+        .contains("/contacts/READ_KEY/yealink/v1"));
     let copy = d.find("button[data-copy='url-yealink']");
     let shown = d.call("GET", &format!("/session/element/{copy}/displayed"), None);
     assert_eq!(shown, json!(true), "the copy button stayed hidden");
@@ -363,12 +405,21 @@ fn a_person_signs_in_uploads_stores_and_manages_keys_in_chromium() {
         r#"{"kind": "carddav", "url": "https://127.0.0.1:9/dav/", "username": "anna", "password": "s3cret-app-pass", "interval_s": 0}"#,
     );
     d.click("form[action='/admin/sources'] button");
-    wait_for(&d, "the new source", |d| d.url().ends_with("/admin/sources/nextcloud"));
+    wait_for(&d, "the new source", |d| {
+        d.url().ends_with("/admin/sources/nextcloud")
+    });
     let shown = d.value("#settings");
-    assert!(shown.contains("********") && !shown.contains("s3cret"), "{shown}");
+    assert!(
+        shown.contains("********") && !shown.contains("s3cret"),
+        "{shown}"
+    );
     d.click("form[action='/admin/sources/nextcloud/sync'] button");
     wait_for(&d, "the failed sync", |d| d.page().contains("failed"));
-    assert!(d.text("table.facts").contains("error"), "{}", d.text("table.facts"));
+    assert!(
+        d.text("table.facts").contains("error"),
+        "{}",
+        d.text("table.facts")
+    );
     d.screenshot("source");
     d.go(&format!("{base}/admin/sources"));
     d.screenshot("sources");
@@ -378,13 +429,17 @@ fn a_person_signs_in_uploads_stores_and_manages_keys_in_chromium() {
 
     // The API explorer loads the document from vendored files only.
     d.go(&format!("{base}/api/docs"));
-    wait_for(&d, "swagger-ui", |d| d.page().contains("/api/v1/directories/{key}/keys"));
+    wait_for(&d, "swagger-ui", |d| {
+        d.page().contains("/api/v1/directories/{key}/keys")
+    });
     d.screenshot("api-docs");
 
     // Signing out ends it.
     d.go(&format!("{base}/admin"));
     d.click("form.signout button");
-    wait_for(&d, "the sign-in page", |d| d.url().ends_with("/admin/signin"));
+    wait_for(&d, "the sign-in page", |d| {
+        d.url().ends_with("/admin/signin")
+    });
     d.go(&format!("{base}/admin/keys"));
     assert!(d.url().ends_with("/admin/signin"));
 }

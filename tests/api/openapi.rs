@@ -39,15 +39,20 @@ fn the_openapi_document_is_valid_3_1_and_every_operation_is_answered() {
     let error = &doc["components"]["schemas"]["ErrorBody"];
     assert_eq!(error["required"], serde_json::json!(["error", "details"]));
     let status = &doc["paths"]["/api/v1/directories/{key}"]["get"];
-    assert_eq!(status["responses"]["403"]["content"]["application/json"]["schema"]["$ref"],
-        "#/components/schemas/ErrorBody");
+    assert_eq!(
+        status["responses"]["403"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
     assert!(status["security"].to_string().contains("directory_key"));
 
     // Every documented operation exists: none falls to the server's "no such URL".
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.len() >= 25, "{}", paths.len());
     for (path, item) in paths {
-        let url = path.replace("{key}", KEY).replace("{name}", "nosuch").replace("{other}", "1");
+        let url = path
+            .replace("{key}", KEY)
+            .replace("{name}", "nosuch")
+            .replace("{other}", "1");
         for method in item.as_object().unwrap().keys() {
             let r = s.request(&method.to_uppercase(), &s.url(&url), &[], None);
             assert!(
@@ -78,7 +83,9 @@ fn accepted(s: &Server, path: &str) -> BTreeSet<String> {
         .split_once("takes ")
         .map(|(_, l)| l)
         .unwrap_or_else(|| panic!("{path}: {}", r.body));
-    list.split(',').map(|p| p.trim().trim_end_matches('.').to_owned()).collect()
+    list.split(',')
+        .map(|p| p.trim().trim_end_matches('.').to_owned())
+        .collect()
 }
 
 #[test]
@@ -115,9 +122,15 @@ fn metrics_count_by_route_pattern_and_never_name_a_key() {
     assert_eq!(s.api().status().status, 200);
     let r = s.get("/metrics");
     assert_eq!(r.status, 200);
-    assert!(r.header("content-type").unwrap_or("").starts_with("text/plain; version=0.0.4"));
+    assert!(r
+        .header("content-type")
+        .unwrap_or("")
+        .starts_with("text/plain; version=0.0.4"));
     let text = r.body;
-    assert!(!text.contains(KEY) && !text.contains("NOPEq7Rt2xK9pL") && !text.contains("ACME"), "{text}");
+    assert!(
+        !text.contains(KEY) && !text.contains("NOPEq7Rt2xK9pL") && !text.contains("ACME"),
+        "{text}"
+    );
     // The official client reads it; what it reads is what happened.
     let script = r#"
 import sys
@@ -143,10 +156,19 @@ print(int(get("phonedir_source_runs_total", kind="push", outcome="ok")))
         .spawn()
         .expect("python");
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let got = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{got}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{got}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let n: Vec<u64> = got.lines().map(|l| l.trim().parse().unwrap()).collect();
     assert_eq!(n[0], 3, "{text}");
     assert_eq!(n[1], 1);
@@ -165,8 +187,18 @@ fn metrics_move_to_their_own_listener() {
     let addr = format!("127.0.0.1:{port}");
     let s = with_book(&["--metrics", &addr]);
     assert_eq!(s.get("/metrics").status, 404);
-    assert!(s.log().contains(&format!("metrics on http://{addr}/metrics")), "{}", s.log());
+    assert!(
+        s.log()
+            .contains(&format!("metrics on http://{addr}/metrics")),
+        "{}",
+        s.log()
+    );
     let r = s.request("GET", &format!("http://{addr}/metrics"), &[], None);
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("phonedir_source_runs_total{kind=\"push\",outcome=\"ok\"} 1"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("phonedir_source_runs_total{kind=\"push\",outcome=\"ok\"} 1"),
+        "{}",
+        r.body
+    );
 }

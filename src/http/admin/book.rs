@@ -136,7 +136,14 @@ pub async fn list(
             }
             raw.truncate(end);
         }
-        Ok((book.contacts.len(), found.len(), entries, notice, raw, raw_cut))
+        Ok((
+            book.contacts.len(),
+            found.len(),
+            entries,
+            notice,
+            raw,
+            raw_cut,
+        ))
     })
     .await?;
     let (total, found, entries, notice, raw, raw_cut) = page_data;
@@ -186,14 +193,15 @@ pub async fn contact(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
     let raw = req.match_info().get("id").unwrap_or("");
-    let id = ContactId::parse(raw).ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, "a contact id has 16 hex digits")
-    })?;
+    let id = ContactId::parse(raw)
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "a contact id has 16 hex digits"))?;
     let book = book_of(&state, &me).await?;
-    let c = book
-        .get(id)
-        .cloned()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the book has no such contact (any more); search for it"))?;
+    let c = book.get(id).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "the book has no such contact (any more); search for it",
+        )
+    })?;
     let settings = &book.directory.settings;
     let region = settings.region.or(state.limits.default_region);
     let phones = presenter(&book, Format::Yealink, &state);

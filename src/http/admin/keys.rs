@@ -20,7 +20,10 @@ struct KeysPage {
     keys: Vec<KeyView>,
 }
 
-pub async fn page_handler(mut me: Signed, state: web::Data<AppState>) -> Result<HttpResponse, Rejected> {
+pub async fn page_handler(
+    mut me: Signed,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Rejected> {
     me.need(Scope::Admin)?;
     let (st, key) = (state.clone(), me.access.directory.clone());
     let keys = blocking(move || Ok(st.store.keys(&key)?)).await?;
@@ -70,7 +73,11 @@ pub async fn create(
                 format!(
                     "the {} key `{}` was made; it is shown this once, copy it now",
                     scope.as_str(),
-                    if info.label.is_empty() { "without label" } else { &info.label }
+                    if info.label.is_empty() {
+                        "without label"
+                    } else {
+                        &info.label
+                    }
                 ),
                 Some(key.as_str().to_owned()),
             );
@@ -97,8 +104,18 @@ pub async fn revoke(
     let (st, dir) = (state.clone(), me.access.directory.clone());
     let gone = blocking(move || Ok(st.store.revoke_key(&dir, &KeyRef::Id(id))?)).await;
     match gone {
-        Ok(true) => me.flash(&state, true, "the key was revoked; phones with it get 404 from now on", None),
-        Ok(false) => me.flash(&state, false, "this directory has no such key (any more)", None),
+        Ok(true) => me.flash(
+            &state,
+            true,
+            "the key was revoked; phones with it get 404 from now on",
+            None,
+        ),
+        Ok(false) => me.flash(
+            &state,
+            false,
+            "this directory has no such key (any more)",
+            None,
+        ),
         Err(Rejected::Api(e)) => me.flash(&state, false, e.message, None),
         Err(e) => return Err(e),
     }

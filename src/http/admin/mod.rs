@@ -145,7 +145,13 @@ impl Signed {
     }
 
     /// A note for the next page.
-    pub fn flash(&self, state: &AppState, ok: bool, text: impl Into<String>, new_key: Option<String>) {
+    pub fn flash(
+        &self,
+        state: &AppState,
+        ok: bool,
+        text: impl Into<String>,
+        new_key: Option<String>,
+    ) {
         let flash = Flash {
             ok,
             text: text.into(),

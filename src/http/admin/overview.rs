@@ -45,10 +45,14 @@ fn source_light(s: &SourceSummary) -> Light {
         contacts: s.contacts,
         last_success: s.last_success.clone().unwrap_or_else(|| "never".into()),
         last_error: s.last_error.clone(),
-        next_run: s
-            .next_run
-            .clone()
-            .unwrap_or_else(|| if s.kind == "push" { "on push" } else { "on demand" }.into()),
+        next_run: s.next_run.clone().unwrap_or_else(|| {
+            if s.kind == "push" {
+                "on push"
+            } else {
+                "on demand"
+            }
+            .into()
+        }),
         syncable: s.kind != "push",
     }
 }

@@ -36,7 +36,10 @@ const PLACEHOLDER: &str = "READ_KEY";
 
 fn vendors(base: &str, key: &str) -> Vec<Vendor> {
     let c = format!("{base}/contacts/{key}");
-    let host_path = c.split_once("://").map_or(c.as_str(), |(_, rest)| rest).to_owned();
+    let host_path = c
+        .split_once("://")
+        .map_or(c.as_str(), |(_, rest)| rest)
+        .to_owned();
     vec![
         Vendor {
             id: "yealink",
@@ -142,9 +145,12 @@ pub async fn make_key(
     me.need(Scope::Admin)?;
     me.check(&Form::parse(&body))?;
     let (st, dir) = (state.clone(), me.access.directory.clone());
-    let (key, _) = web::block(move || st.store.create_key(&dir, Scope::Read, "phones (admin page)"))
-        .await?
-        .map_err(ApiError::from)?;
+    let (key, _) = web::block(move || {
+        st.store
+            .create_key(&dir, Scope::Read, "phones (admin page)")
+    })
+    .await?
+    .map_err(ApiError::from)?;
     tracing::info!(key = %key.masked(), "read key created on the admin page");
     me.flash(
         &state,

@@ -98,10 +98,7 @@ impl Sessions {
         let mut m = self.lock();
         m.retain(|_, s| !s.expired(now));
         while m.len() >= MAX_SESSIONS {
-            let oldest = m
-                .iter()
-                .min_by_key(|(_, s)| s.seen)
-                .map(|(k, _)| k.clone());
+            let oldest = m.iter().min_by_key(|(_, s)| s.seen).map(|(k, _)| k.clone());
             match oldest {
                 Some(k) => m.remove(&k),
                 None => break,
@@ -132,7 +129,10 @@ impl Sessions {
         }
         let s = m.get_mut(id)?;
         s.seen = now;
-        if s.pending.as_ref().is_some_and(|p| now.duration_since(p.created) > PENDING_FOR) {
+        if s.pending
+            .as_ref()
+            .is_some_and(|p| now.duration_since(p.created) > PENDING_FOR)
+        {
             s.pending = None;
         }
         Some(f(s))
@@ -183,7 +183,10 @@ mod tests {
         let s = Sessions::default();
         let first = s.create("ACMEq7Rt2xK9pL").unwrap();
         assert_eq!(first.len(), 64);
-        assert_eq!(s.with(&first, |x| x.key.clone()).as_deref(), Some("ACMEq7Rt2xK9pL"));
+        assert_eq!(
+            s.with(&first, |x| x.key.clone()).as_deref(),
+            Some("ACMEq7Rt2xK9pL")
+        );
         for _ in 0..MAX_SESSIONS {
             s.create("ACMEq7Rt2xK9pL").unwrap();
         }

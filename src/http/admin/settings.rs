@@ -106,7 +106,17 @@ pub async fn save(
         }
     };
     let (st, key) = (state.clone(), me.access.directory.clone());
-    blocking(move || Ok(st.store.set_settings(&key, &settings).map_err(ApiError::from)?)).await?;
-    me.flash(&state, true, "settings saved; phones get the book anew at their next fetch", None);
+    blocking(move || {
+        st.store
+            .set_settings(&key, &settings)
+            .map_err(ApiError::from)
+    })
+    .await?;
+    me.flash(
+        &state,
+        true,
+        "settings saved; phones get the book anew at their next fetch",
+        None,
+    );
     Ok(see_other("/admin/settings"))
 }

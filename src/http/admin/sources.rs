@@ -123,7 +123,12 @@ pub async fn add(
     .await?;
     match done {
         Ok(_) => {
-            me.flash(&state, true, format!("source `{name}` added; it syncs at once if it has an interval"), None);
+            me.flash(
+                &state,
+                true,
+                format!("source `{name}` added; it syncs at once if it has an interval"),
+                None,
+            );
             Ok(see_other(&format!("/admin/sources/{name}")))
         }
         Err(e) => {
@@ -149,7 +154,11 @@ pub async fn add(
     }
 }
 
-async fn detail(state: &web::Data<AppState>, me: &Signed, name: &str) -> Result<(Row, String, bool), Rejected> {
+async fn detail(
+    state: &web::Data<AppState>,
+    me: &Signed,
+    name: &str,
+) -> Result<(Row, String, bool), Rejected> {
     let (st, key, n) = (state.clone(), me.access.directory.clone(), name.to_owned());
     let (row, settings) = blocking(move || {
         let v = st.syncer.get(&key, &n).map_err(source_error)?;
@@ -250,7 +259,12 @@ pub async fn delete(
     let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
     let gone = blocking(move || Ok(st.store.delete_source(&key, &n)?)).await?;
     if gone {
-        me.flash(&state, true, format!("source `{name}` and its contacts were removed"), None);
+        me.flash(
+            &state,
+            true,
+            format!("source `{name}` and its contacts were removed"),
+            None,
+        );
     } else {
         me.flash(&state, false, format!("there is no source `{name}`"), None);
     }
@@ -284,7 +298,12 @@ pub async fn sync(
     let st = state.clone();
     let run = web::block(move || st.syncer.run(ticket));
     match actix_web::rt::time::timeout(SYNC_WAIT, run).await {
-        Err(_) => me.flash(&state, true, format!("the sync of `{name}` goes on; its light shows the result when it ends"), None),
+        Err(_) => me.flash(
+            &state,
+            true,
+            format!("the sync of `{name}` goes on; its light shows the result when it ends"),
+            None,
+        ),
         Ok(Ok(Ok(row))) if row.status == "error" => me.flash(
             &state,
             false,
@@ -294,7 +313,12 @@ pub async fn sync(
             ),
             None,
         ),
-        Ok(Ok(Ok(row))) => me.flash(&state, true, format!("`{name}` synced: {} contacts", row.contacts), None),
+        Ok(Ok(Ok(row))) => me.flash(
+            &state,
+            true,
+            format!("`{name}` synced: {} contacts", row.contacts),
+            None,
+        ),
         Ok(Ok(Err(e))) => me.flash(&state, false, source_error(e).message, None),
         Ok(Err(e)) => return Err(e.into()),
     }

@@ -96,7 +96,11 @@ struct Sent {
     file: Option<(String, Vec<u8>)>,
 }
 
-async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Sent, ApiError> {
+async fn read_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Sent, ApiError> {
     let bad = |e: actix_multipart::MultipartError| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -106,7 +110,9 @@ async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the file is larger than this server accepts ({limit} bytes); nothing was changed"),
+            format!(
+                "the file is larger than this server accepts ({limit} bytes); nothing was changed"
+            ),
         )
     };
     let mut form = Multipart::new(req.headers(), payload);
@@ -117,7 +123,10 @@ async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
     while let Some(field) = form.next().await {
         parts += 1;
         if parts > MAX_PARTS {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "the form has too many fields"));
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "the form has too many fields",
+            ));
         }
         let mut field = field.map_err(bad)?;
         let name = field.name().unwrap_or("").to_owned();
@@ -173,15 +182,35 @@ pub async fn preview(
             },
         )
     };
-    let region = match Some(region_text.as_str()).filter(|r| !r.is_empty()).map(str::parse::<Region>) {
+    let region = match Some(region_text.as_str())
+        .filter(|r| !r.is_empty())
+        .map(str::parse::<Region>)
+    {
         None => None,
         Some(Ok(r)) => Some(r),
-        Some(Err(e)) => return Ok(again(&mut me, StatusCode::BAD_REQUEST, e.to_string(), Vec::new())),
+        Some(Err(e)) => {
+            return Ok(again(
+                &mut me,
+                StatusCode::BAD_REQUEST,
+                e.to_string(),
+                Vec::new(),
+            ))
+        }
     };
-    let map = match Some(map_text.as_str()).filter(|m| !m.is_empty()).map(str::parse::<Mapping>) {
+    let map = match Some(map_text.as_str())
+        .filter(|m| !m.is_empty())
+        .map(str::parse::<Mapping>)
+    {
         None => None,
         Some(Ok(m)) => Some(m),
-        Some(Err(e)) => return Ok(again(&mut me, StatusCode::BAD_REQUEST, e.to_string(), Vec::new())),
+        Some(Err(e)) => {
+            return Ok(again(
+                &mut me,
+                StatusCode::BAD_REQUEST,
+                e.to_string(),
+                Vec::new(),
+            ))
+        }
     };
     let Some((file_name, body)) = sent.file.filter(|(_, b)| !b.is_empty()) else {
         return Ok(again(

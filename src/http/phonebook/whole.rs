@@ -5,10 +5,10 @@
 use super::{common, Ask, View, SHAPE_PARAMS};
 #[allow(unused_imports)] // named by the OpenAPI annotations
 use super::{KeyParam, SearchQuery, ShapeQuery};
-#[allow(unused_imports)]
-use crate::http::error::ErrorBody;
 use crate::http::conditional::respond;
 use crate::http::error::ApiError;
+#[allow(unused_imports)]
+use crate::http::error::ErrorBody;
 use crate::http::params::Params;
 use crate::http::AppState;
 use crate::render::Format;
