@@ -150,26 +150,33 @@ impl Driver {
         self.call("POST", &format!("/session/element/{e}/click"), None);
     }
 
+    /// A WebDriver command that may fail while a page loads (no such element yet, a stale
+    /// one): None then.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Option<Value> {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let req = self
+            .agent
+            .request(method, &url)
+            .set("Content-Type", "application/json");
+        let resp = match body {
+            Some(b) => req.send_string(&b.to_string()),
+            None => req.call(),
+        }
+        .ok()?;
+        let v: Value = serde_json::from_str(&resp.into_string().ok()?).ok()?;
+        Some(v["value"].clone())
+    }
+
     /// The text of the first element `css` finds, if there is one yet.
     fn try_text(&self, css: &str) -> Option<String> {
-        let url = format!("{}/session/{}/element", self.base, self.session);
-        let body = json!({"using": "css selector", "value": css}).to_string();
-        let found: Value = self
-            .agent
-            .post(&url)
-            .set("Content-Type", "application/json")
-            .send_string(&body)
-            .ok()?
-            .into_string()
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())?;
-        let e = found["value"][ELEMENT].as_str()?.to_owned();
-        Some(
-            self.call("GET", &format!("/session/element/{e}/text"), None)
-                .as_str()
-                .unwrap_or("")
-                .to_owned(),
-        )
+        let found = self.try_call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        )?;
+        let e = found[ELEMENT].as_str()?.to_owned();
+        let text = self.try_call("GET", &format!("/element/{e}/text"), None)?;
+        text.as_str().map(str::to_owned)
     }
 
     fn text(&self, css: &str) -> String {

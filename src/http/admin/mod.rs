@@ -276,14 +276,7 @@ async fn signed(req: &HttpRequest) -> Result<Signed, Rejected> {
         .with(&id, |s| (s.key.clone(), s.csrf.clone(), s.flash.take()))
         .ok_or(Rejected::SignIn)?;
     // The key is checked again on every request: revoked, it ends the session at once.
-    let client = auth::client(req);
-    let opened = match state.gate.open_cached(client, &key, Scope::Read) {
-        Some(r) => r,
-        None => {
-            let (gate, k) = (state.gate.clone(), key.clone());
-            web::block(move || gate.open(client, &k, Scope::Read)).await?
-        }
-    };
+    let opened = auth::open(req, state, &key, Scope::Read).await?;
     let access = match opened {
         Ok(a) => a,
         Err(Denied::Throttled(r)) => return Err(Rejected::Throttled(r.0)),

@@ -48,11 +48,8 @@ pub async fn submit(
         return Err(Rejected::Csrf);
     }
     let presented = form.text("key").unwrap_or_default();
-    let client = auth::client(&req);
-    let gate = state.gate.clone();
-    let k = presented.clone();
     // Through the gate like every key: a wrong one counts towards the address's throttle.
-    let opened = web::block(move || gate.open(client, &k, Scope::Read)).await?;
+    let opened = auth::open(&req, &state, &presented, Scope::Read).await?;
     let again = |status: StatusCode, error: String| -> Result<HttpResponse, Rejected> {
         let csrf = session::token().map_err(|_| ApiError::internal(&"no random numbers"))?;
         let mut resp = page_with(
