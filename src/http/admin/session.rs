@@ -4,8 +4,8 @@
 //! in a URL) and is checked through the gate again on every request, so a revoked key or a
 //! deleted directory ends it at once. The browser holds only a random id in an `HttpOnly`,
 //! `SameSite=Strict` cookie (`Secure` over HTTPS). Bounded: sessions end after 30 idle
-//! minutes and 12 hours in all, at most `MAX_SESSIONS` live at once (the longest idle goes
-//! first), and previewed uploads waiting for "store" share `MAX_PENDING_BYTES`.
+//! minutes and 12 hours in all, at most `MAX_SESSIONS` live at once and `MAX_PER_DIRECTORY`
+//! per directory (the longest idle goes first), and previewed uploads waiting for "store" share `MAX_PENDING_BYTES`.
 
 use crate::ingest::Mapping;
 use crate::phone::Region;
@@ -15,6 +15,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub const MAX_SESSIONS: usize = 1_000;
+/// Sessions of one directory: a published or leaked key cannot push every other directory's
+/// administrators out by signing in over and over.
+pub const MAX_PER_DIRECTORY: usize = 16;
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
 pub const LIFETIME: Duration = Duration::from_secs(12 * 3600);
 /// Bytes of previewed files held for all sessions together.
@@ -53,6 +56,7 @@ pub struct Flash {
 pub struct Session {
     /// The key signed in with; checked through the gate on every request.
     pub key: String,
+    directory_id: i64,
     pub csrf: String,
     created: Instant,
     seen: Instant,
@@ -88,17 +92,34 @@ impl Sessions {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new session for `key`; answers its id. Makes room by ending expired sessions and,
-    /// if still full, the one idle longest.
-    pub fn create(&self, key: &str) -> Result<String, ring::error::Unspecified> {
+    /// A new session for `key` of the directory `directory_id`; answers its id. Makes room
+    /// by ending expired sessions and, if still full, the one idle longest (of the directory,
+    /// when it has as many as it may).
+    pub fn create(&self, key: &str, directory_id: i64) -> Result<String, ring::error::Unspecified> {
         let id = token()?;
         let csrf = token()?;
         let now = Instant::now();
         let mut m = self.lock();
         m.retain(|_, s| !s.expired(now));
+        let oldest = |m: &HashMap<String, Session>, only: Option<i64>| {
+            m.iter()
+                .filter(|(_, s)| only.is_none_or(|d| s.directory_id == d))
+                .min_by_key(|(_, s)| s.seen)
+                .map(|(k, _)| k.clone())
+        };
+        while m
+            .values()
+            .filter(|s| s.directory_id == directory_id)
+            .count()
+            >= MAX_PER_DIRECTORY
+        {
+            match oldest(&m, Some(directory_id)) {
+                Some(k) => m.remove(&k),
+                None => break,
+            };
+        }
         while m.len() >= MAX_SESSIONS {
-            let oldest = m.iter().min_by_key(|(_, s)| s.seen).map(|(k, _)| k.clone());
-            match oldest {
+            match oldest(&m, None) {
                 Some(k) => m.remove(&k),
                 None => break,
             };
@@ -107,6 +128,7 @@ impl Sessions {
             id.clone(),
             Session {
                 key: key.to_owned(),
+                directory_id,
                 csrf,
                 created: now,
                 seen: now,
@@ -180,19 +202,28 @@ mod tests {
     #[test]
     fn sessions_are_bounded_and_end() {
         let s = Sessions::default();
-        let first = s.create("ACMEq7Rt2xK9pL").unwrap();
+        let first = s.create("ACMEq7Rt2xK9pL", 1).unwrap();
         assert_eq!(first.len(), 64);
         assert_eq!(
             s.with(&first, |x| x.key.clone()).as_deref(),
             Some("ACMEq7Rt2xK9pL")
         );
-        for _ in 0..MAX_SESSIONS {
-            s.create("ACMEq7Rt2xK9pL").unwrap();
+        // One directory's sign-ins push out only its own sessions.
+        let other = s.create("Kt4wQ9zLm2Rx7B", 2).unwrap();
+        for _ in 0..MAX_PER_DIRECTORY {
+            s.create("ACMEq7Rt2xK9pL", 1).unwrap();
+        }
+        assert_eq!(s.len(), MAX_PER_DIRECTORY + 1);
+        assert!(s.with(&first, |_| ()).is_none());
+        assert!(s.with(&other, |_| ()).is_some());
+        // Many directories: the one idle longest makes room.
+        let before_others = s.create("Kt4wQ9zLm2Rx7B", 3).unwrap();
+        for d in 0..MAX_SESSIONS as i64 {
+            s.create("ACMEq7Rt2xK9pL", 100 + d).unwrap();
         }
         assert_eq!(s.len(), MAX_SESSIONS);
-        // The one idle longest made room.
-        assert!(s.with(&first, |_| ()).is_none());
-        let id = s.create("ACMEq7Rt2xK9pL").unwrap();
+        assert!(s.with(&before_others, |_| ()).is_none());
+        let id = s.create("ACMEq7Rt2xK9pL", 1).unwrap();
         s.end(&id);
         assert!(s.with(&id, |_| ()).is_none());
         assert!(s.with("not a session", |_| ()).is_none());
@@ -201,7 +232,7 @@ mod tests {
     #[test]
     fn previews_share_a_byte_budget() {
         let s = Sessions::default();
-        let (a, b) = (s.create("k").unwrap(), s.create("k").unwrap());
+        let (a, b) = (s.create("k", 1).unwrap(), s.create("k", 2).unwrap());
         let file = |n: usize| Pending {
             body: vec![b'x'; n],
             format: InputFormat::Csv,

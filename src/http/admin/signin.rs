@@ -68,7 +68,7 @@ pub async fn submit(
         Ok(access) => {
             let id = state
                 .admin
-                .create(&presented)
+                .create(&presented, access.directory_id)
                 .map_err(|_| ApiError::internal(&"no random numbers"))?;
             tracing::info!(directory = %access.directory.masked(), scope = %access.scope, "admin sign-in");
             let mut resp = see_other("/admin");
