@@ -206,6 +206,7 @@ pub fn app(
         .route("/healthz", web::get().to(healthz))
         .configure(phonebook::routes)
         .configure(api::routes)
+        .configure(crate::dav::routes)
         .default_service(web::to(not_found))
 }
 
