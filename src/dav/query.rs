@@ -115,45 +115,43 @@ impl<'a> Prepared<'a> {
                 .get(i)
                 .is_some_and(|s| s.contains(&(n as *const PhoneNumber as usize)));
             by_lookup
-                || shapes
-                    .all(n)
-                    .iter()
-                    .any(|form| compare(&digits(form), &wanted, m.kind, Collation::Octet))
+                || shapes.any_form(n, wanted.starts_with('0'), |form| {
+                    compare(form, &wanted, m.kind, Collation::Octet)
+                })
         };
         hit != m.negate
     }
 }
 
-/// The shapes a number is compared in.
+/// The shapes a number is compared in, as digits.
 struct Shapes {
     card: Presenter,
-    national: Presenter,
     intl: Presenter,
 }
 
 impl Shapes {
     fn new(book: &Book, rules: &NumberRules) -> Shapes {
         let card = book.address_book_presenter();
-        let region = card.region.or(rules.region);
-        let with = |shape| Presenter {
-            shape,
-            region,
-            outside_prefix: Default::default(),
-        };
         Shapes {
-            national: with(Shape::National),
-            intl: with(Shape::Intl00),
+            intl: Presenter {
+                shape: Shape::Intl00,
+                region: card.region.or(rules.region),
+                outside_prefix: Default::default(),
+            },
             card,
         }
     }
 
-    fn all(&self, n: &PhoneNumber) -> [String; 4] {
-        [
-            n.value.clone(),
-            self.card.show(n),
-            self.national.show(n),
-            self.intl.show(n),
-        ]
+    /// Whether `f` holds for the number's digits in any shape: E.164, as the card writes
+    /// it, `00`-international, and (for digits typed with a trunk prefix, the only case
+    /// that needs the costlier formatter) as dialled inside its own country.
+    fn any_form(&self, n: &PhoneNumber, trunk: bool, f: impl Fn(&str) -> bool) -> bool {
+        f(&digits(&n.value))
+            || f(&digits(&self.card.show(n)))
+            || f(&digits(&self.intl.show(n)))
+            || (trunk
+                && !n.is_extension()
+                && crate::render::shape::national(&n.value).is_some_and(|d| f(&d)))
     }
 }
 

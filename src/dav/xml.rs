@@ -618,12 +618,14 @@ fn text_match(el: &El) -> Result<TextMatch, XmlError> {
         Some("equals") => MatchType::Equals,
         Some("starts-with") => MatchType::StartsWith,
         Some("ends-with") => MatchType::EndsWith,
-        Some(m) => return Err(XmlError::Unsupported {
-            precondition: super::Precondition::SupportedFilter,
-            why: format!(
+        Some(m) => {
+            return Err(XmlError::Unsupported {
+                precondition: super::Precondition::SupportedFilter,
+                why: format!(
                 "match-type `{m}` is not defined; use equals, contains, starts-with or ends-with"
             ),
-        }),
+            })
+        }
     };
     let collation = match el.attr("collation").map(str::trim) {
         None | Some("i;unicode-casemap") => Collation::UnicodeCasemap,
