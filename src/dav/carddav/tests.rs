@@ -83,8 +83,11 @@ fn props(names: &[(&str, &str)]) -> Props {
     }
 }
 
-/// (href, [(status, [prop local names])]) of every response.
-fn responses(body: &str) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+/// (status, [prop local names]) of a propstat, or of a response that is only a status.
+type Stat = (String, Vec<String>);
+
+/// (href, its stats) of every response.
+fn responses(body: &str) -> Vec<(String, Vec<Stat>)> {
     let doc = roxmltree::Document::parse(body).unwrap_or_else(|e| panic!("{e}: {body}"));
     doc.root_element()
         .children()
