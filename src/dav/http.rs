@@ -176,15 +176,19 @@ async fn context(state: &web::Data<AppState>, key: ApiKey) -> Result<Ctx, DavErr
     .map_err(|e| DavError::Internal(e.to_string()))?
 }
 
-/// GET (and HEAD: actix leaves the body out) of a card; collections answer a sentence.
+/// GET (and HEAD: actix leaves the body out) of a card. Collections answer in words, with
+/// the address book's URL, which desk phones need in full (`curl -u any:KEY …/dav/`).
 fn get(req: &HttpRequest, ctx: &Ctx, res: Res) -> HttpResponse {
     let Res::Card(pos) = res else {
         return HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .body(format!(
-                "{}: a read-only CardDAV address book of {} contacts. Add this server to a CardDAV client (see docs/carddav.md).\n",
-                ctx.book.title(),
-                ctx.book.contacts.len()
+                "{}: a read-only CardDAV address book of {} contacts.\n\
+                 Clients that discover it: the server's address, any user name, a key of the directory as the password.\n\
+                 Clients and phones that need the address book's own URL: {}\n",
+                crate::render::title(ctx.book.title()),
+                ctx.book.contacts.len(),
+                absolute(req, &ctx.book_href()),
             ));
     };
     let (body, etag) = ctx.card(pos);
@@ -280,6 +284,12 @@ fn chunks(
         }
         Some((Ok(web::Bytes::from(out)), (l, j, last)))
     })
+}
+
+/// `scheme://host/path` as the client reached us.
+fn absolute(req: &HttpRequest, path: &str) -> String {
+    let info = req.connection_info();
+    format!("{}://{}{path}", info.scheme(), info.host())
 }
 
 fn client(req: &HttpRequest) -> IpAddr {

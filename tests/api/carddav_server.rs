@@ -403,6 +403,10 @@ fn wrong_or_missing_credentials_get_the_basic_challenge_and_discovery_needs_none
     let o = anon.call("OPTIONS", &book, None, "");
     assert_eq!(o.status, 200);
     assert!(o.header("DAV").unwrap().contains("addressbook"));
+    // With credentials, the root says in words where the book is, for desk phones.
+    let words = Dav::new(&s, KEY).call("GET", "/dav/", None, "");
+    assert_eq!(words.status, 200);
+    assert!(words.body.contains(&s.url(&book)), "{}", words.body);
     // The key may also stand in the user name, with no password.
     let user_only = Dav::with_auth(&s, Some(basic(KEY, "")));
     assert_eq!(
