@@ -13,7 +13,8 @@ use crate::domain::{Contact, PhoneNumber, Shape};
 use crate::phone::NumberRules;
 use crate::render::vcard::tel_types;
 use crate::render::Presenter;
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 /// Positions of the cards `filter` matches, in book order.
 pub fn matching(book: &Book, filter: &Filter, rules: &NumberRules) -> Vec<u32> {
@@ -127,6 +128,9 @@ impl<'a> Prepared<'a> {
 struct Shapes {
     card: Presenter,
     intl: Presenter,
+    /// National digits by number (address), computed at most once per number and query:
+    /// the formatter is the costly part of a TEL search.
+    national: RefCell<HashMap<usize, Option<String>>>,
 }
 
 impl Shapes {
@@ -139,6 +143,7 @@ impl Shapes {
                 outside_prefix: Default::default(),
             },
             card,
+            national: RefCell::new(HashMap::new()),
         }
     }
 
@@ -149,9 +154,13 @@ impl Shapes {
         f(&digits(&n.value))
             || f(&digits(&self.card.show(n)))
             || f(&digits(&self.intl.show(n)))
-            || (trunk
-                && !n.is_extension()
-                && crate::render::shape::national(&n.value).is_some_and(|d| f(&d)))
+            || (trunk && !n.is_extension() && {
+                let mut memo = self.national.borrow_mut();
+                memo.entry(n as *const PhoneNumber as usize)
+                    .or_insert_with(|| crate::render::shape::national(&n.value))
+                    .as_deref()
+                    .is_some_and(&f)
+            })
     }
 }
 

@@ -25,7 +25,9 @@ const MAX_NODES: usize = 10_000;
 const MAX_TEXT: usize = 8 * 1024;
 /// Properties one request may ask for, and filters one query may hold.
 const MAX_PROPS: usize = 512;
-const MAX_FILTERS: usize = 64;
+/// Text matches and parameter filters of one query, all prop-filters together: each is
+/// tried on every card of the book, so they bound the query's cost.
+const MAX_FILTERS: usize = 32;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum XmlError {
@@ -554,13 +556,25 @@ fn filter(el: &El) -> Result<Filter, XmlError> {
     if props.len() > MAX_FILTERS {
         return Err(XmlError::TooMany(MAX_FILTERS));
     }
-    Ok(Filter {
+    let filter = Filter {
         all: anyof_allof(el)?,
         props: props
             .into_iter()
             .map(prop_filter)
-            .collect::<Result<_, _>>()?,
-    })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let checks: usize = filter
+        .props
+        .iter()
+        .map(|p| match &p.test {
+            Test::NotDefined => 1,
+            Test::Checks { matches, params } => 1 + matches.len() + params.len(),
+        })
+        .sum();
+    if checks > MAX_FILTERS {
+        return Err(XmlError::TooMany(MAX_FILTERS));
+    }
+    Ok(filter)
 }
 
 fn named(el: &El) -> Result<String, XmlError> {
