@@ -20,34 +20,11 @@ pub const OK: &str = "HTTP/1.1 200 OK";
 pub const NOT_FOUND: &str = "HTTP/1.1 404 Not Found";
 pub const INSUFFICIENT_STORAGE: &str = "HTTP/1.1 507 Insufficient Storage";
 
-/// Appends `s` escaped for element text.
+/// Appends `s` escaped for element text or a double-quoted attribute value.
 pub fn text(out: &mut String, s: &str) {
-    escape(out, s, false);
-}
-
-/// Appends `s` escaped for a double-quoted attribute value.
-pub fn attr(out: &mut String, s: &str) {
-    escape(out, s, true);
-}
-
-fn escape(out: &mut String, s: &str, quotes: bool) {
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' if quotes => "&quot;",
-            // Characters XML 1.0 cannot carry even escaped; a card never has them, a
-            // request's href might.
-            0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f => "\u{fffd}",
-            _ => continue,
-        };
-        out.push_str(&s[last..i]);
-        out.push_str(entity);
-        last = i + 1;
-    }
-    out.push_str(&s[last..]);
+    use askama::filters::Escaper;
+    // Writing into a String cannot fail.
+    let _ = crate::render::XmlEscaper.write_escaped_str(&mut *out, s);
 }
 
 /// `<D:href>…</D:href>`.
@@ -90,7 +67,7 @@ pub fn empty_element(out: &mut String, n: &Name) {
             out.push_str("X:");
             out.push_str(&n.local);
             out.push_str(" xmlns:X=\"");
-            attr(out, &n.ns);
+            text(out, &n.ns);
             out.push('"');
         }
     }
@@ -120,10 +97,7 @@ mod tests {
     fn values_are_escaped_and_names_keep_their_namespace() {
         let mut out = String::new();
         text(&mut out, "A&B <x> \"q\"\u{1}");
-        assert_eq!(out, "A&amp;B &lt;x&gt; \"q\"\u{fffd}");
-        let mut out = String::new();
-        attr(&mut out, "a\"b");
-        assert_eq!(out, "a&quot;b");
+        assert_eq!(out, "A&amp;B &lt;x&gt; &quot;q&quot;\u{fffd}");
         let mut out = String::new();
         empty_element(&mut out, &Name::new("urn:x&y", "foo"));
         empty_element(&mut out, &Name::new(DAV, "getetag"));

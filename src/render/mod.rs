@@ -35,7 +35,8 @@ pub enum RenderError {
 }
 
 /// Escapes for XML with the five named entities only (`&amp;` and not `&#38;`): phone
-/// firmware parsers are known to handle these and little else.
+/// firmware parsers are known to handle these and little else. The CardDAV answers use it
+/// too.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct XmlEscaper;
 
@@ -49,6 +50,9 @@ impl askama::filters::Escaper for XmlEscaper {
                 b'>' => "&gt;",
                 b'"' => "&quot;",
                 b'\'' => "&apos;",
+                // Characters XML 1.0 cannot carry even escaped: a parser would refuse the
+                // whole document for one stray byte in one name.
+                0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f => "\u{fffd}",
                 _ => continue,
             };
             dest.write_str(&s[last..i])?;

@@ -2,7 +2,7 @@
 //! and the request bodies DAVx5, Thunderbird, Evolution and iOS send (from their sources,
 //! see docs/carddav.md), replayed with the answers each of them depends on.
 
-use crate::helpers::{Server, KEY};
+use crate::helpers::{Response, Server, KEY};
 use base64::Engine;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -28,21 +28,12 @@ struct Dav<'a> {
     agent: ureq::Agent,
 }
 
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+trait Multistatus {
+    /// The responses of an answer that must be a multistatus.
+    fn responses(&self) -> Vec<Resp>;
 }
 
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The multistatus' responses.
+impl Multistatus for Response {
     fn responses(&self) -> Vec<Resp> {
         assert_eq!(self.status, 207, "{}", self.body);
         responses(&self.body)
@@ -147,7 +138,7 @@ impl<'a> Dav<'a> {
         }
     }
 
-    fn call(&self, method: &str, path: &str, depth: Option<&str>, body: &str) -> Answer {
+    fn call(&self, method: &str, path: &str, depth: Option<&str>, body: &str) -> Response {
         let url = if path.starts_with("http") {
             path.to_owned()
         } else {
@@ -163,25 +154,10 @@ impl<'a> Dav<'a> {
         if let Some(d) = depth {
             req = req.set("Depth", d);
         }
-        let resp = match req.send_string(body) {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = resp.status();
-        let headers = resp
-            .headers_names()
-            .into_iter()
-            .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_owned())))
-            .collect();
-        Answer {
-            status,
-            headers,
-            body: resp.into_string().unwrap_or_default(),
-        }
+        crate::helpers::send(req, Some(body.as_bytes()))
     }
 
-    fn propfind(&self, path: &str, depth: &str, props: &str) -> Answer {
+    fn propfind(&self, path: &str, depth: &str, props: &str) -> Response {
         self.call(
             "PROPFIND",
             path,
@@ -223,7 +199,7 @@ impl<'a> Dav<'a> {
             .collect()
     }
 
-    fn multiget(&self, book: &str, depth: &str, prop: &str, hrefs: &[String]) -> Answer {
+    fn multiget(&self, book: &str, depth: &str, prop: &str, hrefs: &[String]) -> Response {
         let mut body = format!(
             r#"<?xml version="1.0" encoding="utf-8"?><C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop>{prop}</D:prop>"#
         );
@@ -234,7 +210,7 @@ impl<'a> Dav<'a> {
         self.call("REPORT", book, Some(depth), &body)
     }
 
-    fn sync(&self, book: &str, depth: &str, token: &str) -> Answer {
+    fn sync(&self, book: &str, depth: &str, token: &str) -> Response {
         let token = if token.is_empty() {
             "<d:sync-token/>".to_owned()
         } else {

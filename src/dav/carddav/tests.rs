@@ -25,6 +25,29 @@ fn contact(name: &str, family: &str, email: &str, numbers: &[(NumberType, &str)]
     }
 }
 
+/// The fixture's contacts: Anna (work and mobile, e-mail), Bernd (home), Empfang (an
+/// extension).
+fn fixture_contacts() -> Vec<Contact> {
+    vec![
+        contact(
+            "Anna Schmidt",
+            "Schmidt",
+            "anna@acme.example",
+            &[
+                (NumberType::Work, "+492311234567"),
+                (NumberType::Mobile, "+491711111111"),
+            ],
+        ),
+        contact(
+            "Bernd Meier",
+            "Meier",
+            "",
+            &[(NumberType::Home, "+49307654321")],
+        ),
+        contact("Empfang", "", "", &[(NumberType::Extension, "100")]),
+    ]
+}
+
 impl Fixture {
     fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
@@ -36,24 +59,7 @@ impl Fixture {
             books,
             key: ApiKey::parse("ACME0123456789").unwrap(),
         };
-        f.push(&[
-            contact(
-                "Anna Schmidt",
-                "Schmidt",
-                "anna@acme.example",
-                &[
-                    (NumberType::Work, "+492311234567"),
-                    (NumberType::Mobile, "+491711111111"),
-                ],
-            ),
-            contact(
-                "Bernd Meier",
-                "Meier",
-                "",
-                &[(NumberType::Home, "+49307654321")],
-            ),
-            contact("Empfang", "", "", &[(NumberType::Extension, "100")]),
-        ]);
+        f.push(&fixture_contacts());
         f
     }
 
@@ -290,24 +296,7 @@ fn sync_from_nothing_then_nothing_then_what_a_push_changed() {
     assert!(same.is_empty() && !same.renders_cards());
     assert_eq!(same.token.as_deref(), Some(token.as_str()));
     // Pushing the same contacts again changes no token.
-    f.push(&[
-        contact(
-            "Anna Schmidt",
-            "Schmidt",
-            "anna@acme.example",
-            &[
-                (NumberType::Work, "+492311234567"),
-                (NumberType::Mobile, "+491711111111"),
-            ],
-        ),
-        contact(
-            "Bernd Meier",
-            "Meier",
-            "",
-            &[(NumberType::Home, "+49307654321")],
-        ),
-        contact("Empfang", "", "", &[(NumberType::Extension, "100")]),
-    ]);
+    f.push(&fixture_contacts());
     assert_eq!(f.ctx().sync_token(), token);
 
     // Anna changes, Bernd goes, Cleo comes.
