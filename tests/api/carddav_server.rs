@@ -637,6 +637,23 @@ fn thunderbird_reads_exact_status_lines_and_fetches_every_card_in_one_multiget()
     let sync = dav.sync(&book, "1", &token);
     assert_eq!(sync.status, 207);
     assert!(sync.responses().is_empty());
+    // A token it should not use any more: Thunderbird refetches after a 400 only (others
+    // get the RFC's 403); the body names valid-sync-token either way.
+    let stale = format!("{token}0");
+    let tb = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0";
+    let body = format!(
+        r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{stale}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+    );
+    let req = dav
+        .agent
+        .request("REPORT", &s.url(&book))
+        .set("Authorization", &basic("me", KEY))
+        .set("Depth", "1")
+        .set("User-Agent", tb);
+    let a = crate::helpers::send(req, Some(body.as_bytes()));
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("<D:valid-sync-token/>"));
+    assert_eq!(dav.sync(&book, "1", &stale).status, 403);
 }
 
 #[test]
