@@ -165,6 +165,13 @@ pub fn parse(body: &[u8]) -> Result<Doc, XmlError> {
                     }
                 };
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                // Names come back in answers (unknown properties): only plain ones, so what
+                // is written back is well-formed. DAV and vCard names are all ASCII.
+                if !plain_name(&local) {
+                    return Err(malformed(&format!(
+                        "the element name `{local}` is not supported"
+                    )));
+                }
                 let mut attrs = Vec::new();
                 for a in e.attributes() {
                     let a = a.map_err(|e| malformed(&e))?;
@@ -253,6 +260,15 @@ pub fn parse(body: &[u8]) -> Result<Doc, XmlError> {
         Some(root) => Ok(Doc { root, hrefs }),
         None => Err(XmlError::Empty("an XML element")),
     }
+}
+
+/// `[A-Za-z_][A-Za-z0-9._-]*`.
+fn plain_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 fn push_text(stack: &mut [El], s: &str) -> Result<(), XmlError> {

@@ -425,3 +425,79 @@ fn query_finds_names_emails_and_numbers_in_any_shape() {
     );
     assert_eq!(q(""), ["Anna Schmidt", "Bernd Meier", "Empfang"]);
 }
+
+/// In-tree fuzzing of the request reader and the answers over a book (the cargo-fuzz
+/// target `dav` does the same without end): mutated client bodies are refused or answered
+/// with well-formed XML, never a panic.
+#[test]
+fn mutated_request_bodies_are_refused_or_answered_with_well_formed_xml() {
+    use super::super::xml::{self, Report};
+    let f = Fixture::new();
+    let ctx = f.ctx();
+    let anna = ctx.card_href(ctx.book.contacts[0].id);
+    let seeds = [
+        r#"<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><x:a xmlns:x="urn:x"/><d:displayname/></d:prop></d:propfind>"#.to_owned(),
+        format!(
+            r#"<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data version="4.0"/></D:prop><D:href>{anna}</D:href><D:href>/x&amp;y</D:href></C:addressbook-multiget>"#
+        ),
+        r#"<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:address-data/></D:prop><C:filter test="allof"><C:prop-filter name="TEL"><C:text-match match-type="starts-with">0231</C:text-match><C:param-filter name="TYPE"><C:text-match>work</C:text-match></C:param-filter></C:prop-filter></C:filter><C:limit><C:nresults>1</C:nresults></C:limit></C:addressbook-query>"#.to_owned(),
+    ];
+    let tokens: [&[u8]; 10] = [
+        b"<",
+        b">",
+        b"</",
+        b"&amp;",
+        b"&#1;",
+        b"&#x10FFFF;",
+        b"\"",
+        b" xmlns:d=\"DAV:\"",
+        b"<![CDATA[<x>]]>",
+        b"\xff",
+    ];
+    let rules = NumberRules {
+        region: "DE".parse().ok(),
+        max_extension_digits: 6,
+    };
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    let well_formed = |xml: String| {
+        if let Err(e) = roxmltree::Document::parse(&xml) {
+            panic!("not well-formed ({e}): {xml}");
+        }
+    };
+    for round in 0..3000 {
+        let mut body = seeds[round % seeds.len()].clone().into_bytes();
+        for _ in 0..1 + next(4) {
+            let at = next(body.len() + 1);
+            match next(3) {
+                0 => {
+                    body.truncate(at);
+                }
+                1 if at < body.len() => body[at] = next(256) as u8,
+                _ => {
+                    let t = tokens[next(tokens.len())];
+                    body.splice(at..at, t.iter().copied());
+                }
+            }
+        }
+        if let Ok(props) = xml::propfind(&body) {
+            well_formed(propfind(ctx.clone(), Res::Book, Depth::One, props).render());
+        }
+        match xml::report(&body) {
+            Ok(Report::Multiget { props, hrefs }) => {
+                well_formed(multiget(ctx.clone(), props, hrefs).render())
+            }
+            Ok(Report::Query {
+                props,
+                filter,
+                limit,
+            }) => well_formed(query(ctx.clone(), props, &filter, limit, &rules).render()),
+            _ => {}
+        }
+    }
+}
