@@ -53,11 +53,7 @@ fn well_formed(xml: &str) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let ctx = Ctx {
-        book: book(),
-        id: "0123456789abcdef".into(),
-        logged_at: 0,
-    };
+    let ctx = Ctx::new(book(), "0123456789abcdef".into(), 0);
     if let Ok(props) = xml::propfind(data) {
         well_formed(&carddav::propfind(ctx.clone(), Res::Book, Depth::One, props).render());
     }

@@ -96,6 +96,10 @@ pub struct Ctx {
     pub id: String,
     /// When the book's version was logged (Unix seconds): the cards' `getlastmodified`.
     pub logged_at: i64,
+    /// The root's href as the client asked for it (`/dav/`, or `/` for clients given only
+    /// the server's address): DAVx5 takes a response as the resource it asked about only
+    /// when the hrefs are equal.
+    root: &'static str,
 }
 
 /// A resource, once the credentials said whose book it is.
@@ -116,6 +120,21 @@ pub enum Depth {
 }
 
 impl Ctx {
+    pub fn new(book: Arc<Book>, id: String, logged_at: i64) -> Ctx {
+        Ctx {
+            book,
+            id,
+            logged_at,
+            root: ROOT,
+        }
+    }
+
+    /// This context for a request to the server's own root, `/`.
+    pub fn at_server_root(mut self) -> Ctx {
+        self.root = "/";
+        self
+    }
+
     pub fn principal(&self) -> String {
         format!("/dav/principals/{}/", self.id)
     }
@@ -138,7 +157,7 @@ impl Ctx {
 
     fn href_of(&self, res: Res) -> String {
         match res {
-            Res::Root => ROOT.to_owned(),
+            Res::Root => self.root.to_owned(),
             Res::Principal => self.principal(),
             Res::Home => self.home(),
             Res::Book => self.book_href(),
@@ -689,11 +708,7 @@ pub fn sync(
     let invalid = |why: String| DavError::forbidden(Precondition::ValidSyncToken, why);
     let (ctx, items) = if token.is_empty() {
         let (book, logged_at) = current(books, key)?;
-        let ctx = Ctx {
-            id: public_id(salt, book.directory.id),
-            book,
-            logged_at,
-        };
+        let ctx = Ctx::new(book.clone(), public_id(salt, book.directory.id), logged_at);
         let items = (0..ctx.book.contacts.len() as u32)
             .map(|pos| Item::Card { pos, href: None })
             .collect();
@@ -715,11 +730,7 @@ pub fn sync(
             })?
             .ok_or(DavError::NotFound)?;
         let (_, logged_at) = books.logged_at(&book)?;
-        let ctx = Ctx {
-            id,
-            book,
-            logged_at,
-        };
+        let ctx = Ctx::new(book, id, logged_at);
         let mut items = Vec::with_capacity(changes.added.len() + changes.changed.len());
         for id in changes.added.iter().chain(&changes.changed) {
             if let Some(pos) = ctx.book.get(*id).and_then(|c| ctx.book.index_of(c)) {

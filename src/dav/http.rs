@@ -119,7 +119,10 @@ async fn answer(
         }
         m => return Err(DavError::MethodNotAllowed(m.to_owned())),
     }
-    let ctx = context(&state, key.clone()).await?;
+    let mut ctx = context(&state, key.clone()).await?;
+    if req.path() == "/" {
+        ctx = ctx.at_server_root();
+    }
     let res = ctx.resolve(&target)?;
     match method.as_str() {
         "PROPFIND" => {
@@ -195,11 +198,8 @@ async fn context(state: &web::Data<AppState>, key: ApiKey) -> Result<Ctx, DavErr
     let st = state.clone();
     web::block(move || {
         let (book, logged_at) = carddav::current(&st.books, &key)?;
-        Ok(Ctx {
-            id: carddav::public_id(st.store.salt(), book.directory.id),
-            book,
-            logged_at,
-        })
+        let id = carddav::public_id(st.store.salt(), book.directory.id);
+        Ok(Ctx::new(book, id, logged_at))
     })
     .await
     .map_err(|e| DavError::Internal(e.to_string()))?

@@ -444,6 +444,8 @@ fn davx5_finds_a_read_only_book_syncs_it_by_token_and_tolerates_the_refused_writ
         "<d:resourcetype/><d:displayname/><d:current-user-principal/><card:addressbook-home-set/><card:addressbook-description/>",
     )
     .responses();
+    // The response is about the URL asked, so DAVx5 takes it as that resource's.
+    assert_eq!(r[0].href, "/");
     let principal = strip(&r[0].ok["current-user-principal"]);
     // A principal counts only if OPTIONS on it says `addressbook`.
     let o = dav.call("OPTIONS", &principal, None, "");

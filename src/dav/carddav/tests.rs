@@ -71,11 +71,8 @@ impl Fixture {
 
     fn ctx(&self) -> Ctx {
         let (book, logged_at) = current(&self.books, &self.key).unwrap();
-        Ctx {
-            id: public_id(self.store.salt(), book.directory.id),
-            book,
-            logged_at,
-        }
+        let id = public_id(self.store.salt(), book.directory.id);
+        Ctx::new(book, id, logged_at)
     }
 }
 
