@@ -120,7 +120,8 @@ impl Book {
         let mut hits: Vec<u32> = if q.words().is_empty() {
             Vec::new()
         } else {
-            self.names.search(q.words(), index::ANY_NAME)
+            self.names
+                .search(&self.contacts, q.words(), index::ANY_NAME)
         };
         if let Some(d) = q.digits() {
             // Digits may sit anywhere in a number, so they are looked for in every number;
@@ -145,7 +146,7 @@ impl Book {
     /// was typed (`Mül*`: a trailing `*` is the phone's wildcard).
     pub fn with_prefix(&self, typed: &str, fields: Fields) -> Vec<u32> {
         self.names
-            .search(typed.trim().trim_end_matches('*'), fields)
+            .search(&self.contacts, typed.trim().trim_end_matches('*'), fields)
     }
 
     /// Every number in the book that is the calling number, best first (see `lookup`).
