@@ -265,3 +265,60 @@ impl From<SourceError> for ApiError {
         ApiError::new(status, e.to_string())
     }
 }
+
+/// The CardDAV front end answers in its own dialect: XML bodies naming the RFC
+/// precondition (`need-privileges`, `valid-sync-token`, …) and, for missing or wrong
+/// credentials, the Basic challenge Thunderbird, Evolution and Apple clients wait for.
+impl ResponseError for crate::dav::DavError {
+    fn status_code(&self) -> StatusCode {
+        use crate::dav::{DavError, Precondition};
+        match self {
+            DavError::Unauthorized => StatusCode::UNAUTHORIZED,
+            DavError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            DavError::NotFound => StatusCode::NOT_FOUND,
+            DavError::Forbidden {
+                precondition: Precondition::NumberOfMatchesWithinLimits,
+                ..
+            } => StatusCode::INSUFFICIENT_STORAGE,
+            DavError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            DavError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            DavError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            DavError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            DavError::Book(BookError::Changes(_)) => StatusCode::FORBIDDEN,
+            DavError::Book(BookError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
+            DavError::Book(BookError::Store(StoreError::UnknownDirectory)) => StatusCode::NOT_FOUND,
+            DavError::Book(BookError::Store(_)) | DavError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        use crate::dav::DavError;
+        let status = self.status_code();
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "CardDAV request failed");
+            "internal error; the server log has the details".to_owned()
+        } else {
+            self.to_string()
+        };
+        let mut resp = HttpResponse::build(status);
+        match self {
+            DavError::Unauthorized => {
+                resp.insert_header(("WWW-Authenticate", "Basic realm=\"phonedir\""));
+            }
+            DavError::Throttled(secs) => {
+                resp.insert_header(("Retry-After", secs.to_string()));
+            }
+            DavError::MethodNotAllowed(_) => {
+                resp.insert_header(("Allow", crate::dav::ALLOW));
+            }
+            DavError::Book(BookError::Busy) => {
+                resp.insert_header(("Retry-After", "5"));
+            }
+            _ => {}
+        }
+        resp.content_type(crate::dav::write::CONTENT_TYPE)
+            .body(crate::dav::write::error_body(self.precondition(), &message))
+    }
+}

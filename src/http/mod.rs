@@ -2,7 +2,7 @@
 //! and map its result; all error mapping lives in `error`.
 
 mod api;
-mod auth;
+pub(crate) mod auth;
 pub mod cache;
 mod conditional;
 pub mod error;
@@ -377,6 +377,7 @@ pub fn app(
         .configure(keys::directory_routes)
         .configure(phonebook::routes)
         .configure(api::routes)
+        .configure(crate::dav::routes)
         .default_service(web::to(not_found))
 }
 

@@ -316,7 +316,8 @@ fn port_of(addr: &str) -> &str {
     addr.rsplit(':').next().unwrap_or(addr)
 }
 
-fn send(req: ureq::Request, body: Option<&[u8]>) -> Response {
+/// Sends `req` and reads the answer, whatever its status.
+pub fn send(req: ureq::Request, body: Option<&[u8]>) -> Response {
     let result = match body {
         Some(b) => req.send_bytes(b),
         None => req.call(),

@@ -4,6 +4,7 @@
 mod book;
 mod caching;
 mod carddav;
+mod carddav_server;
 mod certificates;
 mod docs;
 mod errors;
