@@ -215,7 +215,20 @@ impl Server {
 
     /// Pushes `csv` as the default source, as `curl -F file=@…` does.
     pub fn push_csv(&self, csv: &str) -> Response {
-        self.push(&format!("/contacts/{KEY}"), csv.as_bytes())
+        self.push_file(csv.as_bytes())
+    }
+
+    /// Pushes a file with query parameters (`"?source=crm&region=DE"`, or `""`) and expects
+    /// it stored: answers the push report.
+    pub fn pushed(&self, query: &str, file: &[u8]) -> serde_json::Value {
+        let r = self.push(&format!("/contacts/{KEY}{query}"), file);
+        assert_eq!(r.status, 200, "push{query}: {}", r.body);
+        r.json()
+    }
+
+    /// Pushes a file's bytes (any encoding) as the default source.
+    pub fn push_file(&self, file: &[u8]) -> Response {
+        self.push(&format!("/contacts/{KEY}"), file)
     }
 
     /// Pushes `csv` as the source `source`, with further query parameters (`&region=DE`).
