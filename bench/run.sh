@@ -8,6 +8,8 @@
 #      `phonenumbers` (Google's libphonenumber) only parsing and formatting the same numbers
 #   4. peak RSS of the server after loading 1,000 directories of 1,000 contacts and
 #      fetching every book once
+#   5. CardDAV (bench/carddav.py): a full multiget of 100,000 cards vs their push, a
+#      current-token sync-collection vs the same on 1,000 cards, memory during the multiget
 # Writes the table to bench/results.md. Installs wrk, nginx and phonenumbers if missing.
 # Usage: bench/run.sh [--quick]   (--quick: 3 s wrk runs, 100 directories for the RSS run)
 set -euo pipefail
@@ -176,3 +178,6 @@ CPU=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; ex
   echo "| peak RSS after $DIRS directories × 1,000 contacts, every book fetched once | $((HWM / 1024)) MiB (now $((RSS / 1024)) MiB) | | (≤ 150 MiB) |"
   echo "| RSS across $REPEAT further pushes of a changing 1,000-contact book, each fetched | $((RSS_BEFORE / 1024)) → $((RSS_AFTER / 1024)) MiB | before | $(ratio "$RSS_AFTER" "$RSS_BEFORE")× (no growth: ≈ 1.0) |"
 } | tee bench/results.md
+
+echo "CardDAV: full multiget, current-token sync ..." >&2
+python3 bench/carddav.py "$BIN" $QUICK | tee -a bench/results.md

@@ -2,9 +2,8 @@
 //! handler can forget the key check.
 
 use super::auth::Authorized;
-use super::error::ApiError;
-use super::error::ErrorBody;
-use super::params::Params;
+use super::error::{resource, ApiError, ErrorBody};
+use super::params::{self, KeyOnly, API_KEY};
 use super::AppState;
 use crate::book::Changes;
 use crate::domain::{ApiKey, DirectorySettings, RawSettings};
@@ -17,10 +16,13 @@ use serde::Serialize;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1/directories/{key}")
-            .route("", web::get().to(status))
-            .route("/settings", web::get().to(get_settings))
-            .route("/settings", web::put().to(put_settings))
-            .route("/changes", web::get().to(changes))
+            .service(resource("", "GET").route(web::get().to(status)))
+            .service(
+                resource("/settings", "GET, PUT")
+                    .route(web::get().to(get_settings))
+                    .route(web::put().to(put_settings)),
+            )
+            .service(resource("/changes", "GET").route(web::get().to(changes)))
             .configure(super::sources::routes)
             .configure(super::keys::routes),
     );
@@ -79,7 +81,11 @@ pub fn directory_status(state: &AppState, key: &ApiKey) -> Result<DirectoryStatu
         (status = 403, body = ErrorBody, description = "Not this directory's directory key"),
         (status = 429, body = ErrorBody, description = "Too many wrong keys from this address"),
     ))]
-async fn status(auth: Authorized, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn status(
+    auth: Authorized,
+    _: KeyOnly,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
     let status = web::block(move || directory_status(&st, &auth.0))
         .await
@@ -105,9 +111,9 @@ async fn changes(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut params = Params::parse(req.query_string())?;
+    let mut params = params::api(req.query_string())?;
     let since = params.take("since")?;
-    params.finish(&["since"])?;
+    params.finish(&["since", API_KEY])?;
     let since = match since.as_deref().map(str::trim) {
         None | Some("") => 0,
         Some(v) => v.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
@@ -132,6 +138,7 @@ async fn changes(
     responses((status = 200, body = DirectorySettings), (status = 403, body = ErrorBody)))]
 async fn get_settings(
     auth: Authorized,
+    _: KeyOnly,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
@@ -155,6 +162,7 @@ async fn get_settings(
     ))]
 async fn put_settings(
     auth: Authorized,
+    _: KeyOnly,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -165,6 +173,7 @@ async fn put_settings(
         )
     })?;
     let settings = DirectorySettings::try_from(raw)
+        .and_then(|s| s.check_region(state.limits.default_region).map(|()| s))
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let st = state.clone();
     let dir = web::block(move || st.store.set_settings(&auth.0, &settings))

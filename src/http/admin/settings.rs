@@ -96,7 +96,10 @@ pub async fn save(
         max_shrink_percent: percent,
         ..raw
     };
-    let settings = match DirectorySettings::try_from(raw.clone()) {
+    // The API's rules: valid values, and a region where a shape needs one.
+    let checked = DirectorySettings::try_from(raw.clone())
+        .and_then(|s| s.check_region(state.limits.default_region).map(|()| s));
+    let settings = match checked {
         Ok(s) => s,
         Err(e) => {
             return Ok(page_with(

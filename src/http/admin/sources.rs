@@ -288,20 +288,25 @@ pub async fn sync(
         _ => "/admin".to_owned(),
     };
     let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
-    let ticket = match web::block(move || st.syncer.begin(&key, &n)).await? {
-        Ok(t) => t,
+    // Started on the job runner like the API's "sync now"; waiting holds no thread.
+    let outcome = match web::block(move || st.syncer.start(&key, &n)).await? {
+        Ok(o) => o,
         Err(e) => {
             me.flash(&state, false, source_error(e).message, None);
             return Ok(see_other(&back));
         }
     };
-    let st = state.clone();
-    let run = web::block(move || st.syncer.run(ticket));
-    match actix_web::rt::time::timeout(SYNC_WAIT, run).await {
+    match actix_web::rt::time::timeout(SYNC_WAIT, outcome).await {
         Err(_) => me.flash(
             &state,
             true,
             format!("the sync of `{name}` goes on; its light shows the result when it ends"),
+            None,
+        ),
+        Ok(Err(_)) => me.flash(
+            &state,
+            false,
+            format!("the sync of `{name}` ended without an answer; the server log has the details"),
             None,
         ),
         Ok(Ok(Ok(row))) if row.status == "error" => me.flash(
@@ -320,7 +325,6 @@ pub async fn sync(
             None,
         ),
         Ok(Ok(Err(e))) => me.flash(&state, false, source_error(e).message, None),
-        Ok(Err(e)) => return Err(e.into()),
     }
     Ok(see_other(&back))
 }

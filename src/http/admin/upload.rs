@@ -7,21 +7,14 @@ use super::session::Pending;
 use super::{page, page_with, see_other, Form, Nav, Rejected, Signed};
 use crate::domain::Scope;
 use crate::http::error::ApiError;
-use crate::http::AppState;
+use crate::http::{upload, AppState};
 use crate::ingest::{Mapping, Report};
 use crate::phone::Region;
 use crate::push::{self, InputFormat, PushRequest, PushResult};
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use futures_util::StreamExt;
 use std::time::Instant;
-
-/// Most parts an upload form may have (it has seven).
-const MAX_PARTS: usize = 16;
-/// Longest text field of the form (the column map is the longest).
-const MAX_FIELD: usize = 4096;
 
 #[derive(Template)]
 #[template(path = "admin/upload.html")]
@@ -90,72 +83,6 @@ pub async fn form(mut me: Signed) -> Result<HttpResponse, Rejected> {
     }))
 }
 
-/// The form's fields and its file.
-struct Sent {
-    fields: Form,
-    file: Option<(String, Vec<u8>)>,
-}
-
-async fn read_form(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limit: usize,
-) -> Result<Sent, ApiError> {
-    let bad = |e: actix_multipart::MultipartError| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the form cannot be read ({e}); nothing was changed"),
-        )
-    };
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the file is larger than this server accepts ({limit} bytes); nothing was changed"
-            ),
-        )
-    };
-    let mut form = Multipart::new(req.headers(), payload);
-    let mut fields = Vec::new();
-    let mut file = None;
-    let mut total = 0usize;
-    let mut parts = 0;
-    while let Some(field) = form.next().await {
-        parts += 1;
-        if parts > MAX_PARTS {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "the form has too many fields",
-            ));
-        }
-        let mut field = field.map_err(bad)?;
-        let name = field.name().unwrap_or("").to_owned();
-        let file_name = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .map(str::to_owned);
-        let cap = if name == "file" { limit } else { MAX_FIELD };
-        let mut buf = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(bad)?;
-            total += chunk.len();
-            if buf.len() + chunk.len() > cap || total > limit + 64 * 1024 {
-                return Err(too_large());
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        if name == "file" {
-            file = Some((file_name.unwrap_or_default(), buf));
-        } else {
-            fields.push((name, String::from_utf8_lossy(&buf).into_owned()));
-        }
-    }
-    Ok(Sent {
-        fields: Form(fields),
-        file,
-    })
-}
-
 pub async fn preview(
     req: HttpRequest,
     payload: web::Payload,
@@ -163,9 +90,22 @@ pub async fn preview(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
     me.need(Scope::Push)?;
-    let sent = read_form(&req, payload, state.max_upload_bytes).await?;
-    me.check(&sent.fields)?;
-    let f = &sent.fields;
+    // Admitted as a push is: an upload slot, the free-disk floor, then the body under the
+    // push's limits (size, parts, rate).
+    let _slot = state.uploads.take().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is receiving as many uploads as it takes at once; try again in a moment",
+        )
+    })?;
+    let st = state.clone();
+    web::block(move || st.store.check_free_space())
+        .await?
+        .map_err(ApiError::from)?;
+    let sent = upload::read_page_form(&req, payload, &state.upload).await?;
+    let f = Form(sent.fields);
+    me.check(&f)?;
+    let f = &f;
     let source = f.text("source").unwrap_or_else(|| "push".into());
     let region_text = f.text("region").unwrap_or_default();
     let map_text = f.text("map").unwrap_or_default();
@@ -212,14 +152,15 @@ pub async fn preview(
             ))
         }
     };
-    let Some((file_name, body)) = sent.file.filter(|(_, b)| !b.is_empty()) else {
+    let (file_name, body) = (sent.filename, sent.file);
+    if body.is_empty() {
         return Ok(again(
             &mut me,
             StatusCode::BAD_REQUEST,
             "choose a file (CSV or JSON) to upload".into(),
             Vec::new(),
         ));
-    };
+    }
     let format = if file_name.to_ascii_lowercase().ends_with(".json") {
         InputFormat::Json
     } else {
@@ -270,7 +211,9 @@ async fn run(
     dry_run: bool,
 ) -> Result<PushResult, ApiError> {
     let (st, key, p) = (state.clone(), me.access.directory.clone(), p.clone());
-    let r = web::block(move || {
+    // Reading a big file is seconds of CPU: a thread of its own at a lower priority, as for
+    // pushes.
+    let r = crate::jobs::in_background(move || {
         push::push(
             &st.store,
             &st.limits,
@@ -288,7 +231,7 @@ async fn run(
         )
     })
     .await
-    .map_err(|e| ApiError::internal(&e))?;
+    .ok_or_else(|| ApiError::internal(&"the push's thread ended without an answer"))?;
     Ok(r?)
 }
 
