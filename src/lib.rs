@@ -13,6 +13,7 @@ pub mod domain;
 pub use domain::phone;
 pub mod http;
 pub mod ingest;
+pub mod ldap;
 mod lru;
 pub mod push;
 pub mod render;
