@@ -53,6 +53,8 @@ pub struct ServerConfig {
     /// Bound of the merged, indexed books kept in memory, in bytes.
     pub book_cache_bytes: usize,
     pub access_log: bool,
+    /// The LDAP listeners for desk phones (off unless given).
+    pub ldap: crate::ldap::LdapConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,8 +68,10 @@ pub enum ServeError {
         addr: String,
         source: std::io::Error,
     },
-    #[error("neither --https nor --http gives an address to listen on")]
+    #[error("neither --https, --http, --ldap nor --ldaps gives an address to listen on")]
     NoListener,
+    #[error(transparent)]
+    Ldap(#[from] crate::ldap::LdapError),
     #[error("loading the demo directory failed: {0}")]
     Demo(#[from] PushError),
     #[error("source secrets: {0}")]
@@ -81,7 +85,7 @@ pub const DEMO_KEY: &str = "DEMOabcABC0123";
 const DEMO_CSV: &[u8] = include_bytes!("../../sample-data/contacts.csv");
 
 pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
-    if cfg.https.is_none() && cfg.http.is_none() {
+    if cfg.https.is_none() && cfg.http.is_none() && !cfg.ldap.enabled() {
         return Err(ServeError::NoListener);
     }
     let store = Arc::new(Store::open(&cfg.data_dir)?);
@@ -97,6 +101,26 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         cfg.book_cache_bytes,
         busy_slots(),
     ));
+    // One certificate for HTTPS, LDAPS and StartTLS.
+    let tls = if cfg.https.is_some() || cfg.ldap.enabled() {
+        let tls = tls::load(
+            &cfg.data_dir,
+            cfg.tls_cert.as_deref(),
+            cfg.tls_key.as_deref(),
+        )?;
+        tracing::info!(
+            certificate = %tls.cert_path.display(),
+            generated = tls.generated,
+            "TLS certificate SHA-256 fingerprint {}",
+            tls.fingerprint
+        );
+        Some(tls.config)
+    } else {
+        None
+    };
+    if let Some(tls) = tls.as_ref().filter(|_| cfg.ldap.enabled()) {
+        start_ldap(&cfg, store.clone(), books.clone(), tls.clone()).await?;
+    }
     let state = web::Data::new(AppState {
         store,
         books,
@@ -113,20 +137,9 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
             source,
         })?;
     }
-    if let Some(addr) = &cfg.https {
-        let tls = tls::load(
-            &cfg.data_dir,
-            cfg.tls_cert.as_deref(),
-            cfg.tls_key.as_deref(),
-        )?;
-        tracing::info!(
-            certificate = %tls.cert_path.display(),
-            generated = tls.generated,
-            "TLS certificate SHA-256 fingerprint {}",
-            tls.fingerprint
-        );
+    if let (Some(addr), Some(tls)) = (&cfg.https, tls) {
         server = server
-            .bind_rustls_0_23(addr, tls.config)
+            .bind_rustls_0_23(addr, tls)
             .map_err(|source| ServeError::Bind {
                 addr: addr.clone(),
                 source,
@@ -136,6 +149,38 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         tracing::info!("listening on {scheme}://{addr}");
     }
     server.run().await.map_err(ServeError::Run)
+}
+
+/// The LDAP listeners, on this runtime beside the HTTP server. The demo's fixed ports are
+/// a convenience: when they are taken, the demo runs without LDAP.
+async fn start_ldap(
+    cfg: &ServerConfig,
+    store: Arc<Store>,
+    books: Arc<Books>,
+    tls: rustls::ServerConfig,
+) -> Result<(), ServeError> {
+    let ctx = Arc::new(crate::ldap::session::Ctx {
+        store,
+        books,
+        numbers: crate::ldap::search::NumberDefaults {
+            region: cfg.limits.default_region,
+            max_extension_digits: cfg.limits.max_extension_digits,
+        },
+        max_hits: cfg.ldap.max_hits,
+    });
+    match crate::ldap::start(&cfg.ldap, ctx, Arc::new(tls), busy_slots(), cfg.access_log).await {
+        Ok(listening) => {
+            for (scheme, addr) in listening {
+                tracing::info!("listening on {scheme}://{addr}");
+            }
+            Ok(())
+        }
+        Err(e) if cfg.ldap.best_effort => {
+            tracing::warn!("{e}; LDAP is off (give --ldap ADDR and --ldaps ADDR to choose ports)");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Book builds and whole-book renders at once: two per core keeps every core busy while a

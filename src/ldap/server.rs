@@ -18,7 +18,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
-use tokio_util::codec::Framed;
+use tokio_util::bytes::BytesMut;
+use tokio_util::codec::{Decoder, Encoder, Framed};
 
 /// Largest LDAP message read; a phone's search request is a few hundred bytes.
 pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
@@ -40,7 +41,14 @@ pub struct LdapConfig {
     /// Most connections at once (`--ldap-max-connections`); one client address may hold a
     /// quarter of them (at least 4).
     pub max_connections: usize,
+    /// A port that cannot be bound is a warning, not an error (the demo's fixed ports).
+    pub best_effort: bool,
 }
+
+/// The ports `serve --demo` listens on for LDAP and LDAPS unless told otherwise:
+/// unprivileged, so the demo needs no root.
+pub const DEMO_LDAP: &str = "0.0.0.0:3890";
+pub const DEMO_LDAPS: &str = "0.0.0.0:6360";
 
 impl LdapConfig {
     pub fn enabled(&self) -> bool {
@@ -193,8 +201,76 @@ impl Shared {
     }
 }
 
-fn codec() -> LdapCodec {
-    LdapCodec::new(Some(MAX_MESSAGE_BYTES), Some(MAX_BER_DEPTH))
+fn codec() -> Codec {
+    Codec(LdapCodec::new(Some(MAX_MESSAGE_BYTES), Some(MAX_BER_DEPTH)))
+}
+
+/// ldap3_proto's codec, with the message's header read first: anything that is not a BER
+/// sequence (`GET / HTTP/1.1`), or that announces more than `MAX_MESSAGE_BYTES`, is refused
+/// at once instead of waiting for bytes that never come (or for 4 GiB).
+pub struct Codec(LdapCodec);
+
+impl Decoder for Codec {
+    type Item = LdapMsg;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<LdapMsg>, std::io::Error> {
+        match announced_length(buf) {
+            Header::Incomplete => Ok(None),
+            Header::Length(n) if n <= MAX_MESSAGE_BYTES => self.0.decode(buf),
+            Header::Length(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the message is larger than the server reads",
+            )),
+            Header::NotLdap => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "not a BER sequence",
+            )),
+        }
+    }
+}
+
+impl Encoder<LdapMsg> for Codec {
+    type Error = std::io::Error;
+
+    fn encode(&mut self, msg: LdapMsg, buf: &mut BytesMut) -> Result<(), std::io::Error> {
+        self.0.encode(msg, buf)
+    }
+}
+
+enum Header {
+    Incomplete,
+    /// Bytes of the whole message, header included.
+    Length(usize),
+    NotLdap,
+}
+
+/// Reads the tag and length of the next message: an LDAPMessage is a SEQUENCE (0x30) with a
+/// definite length of at most four length bytes (RFC 4511 §5.1).
+fn announced_length(buf: &[u8]) -> Header {
+    let (Some(&tag), Some(&first)) = (buf.first(), buf.get(1)) else {
+        return match buf.first() {
+            Some(&t) if t != 0x30 => Header::NotLdap,
+            _ => Header::Incomplete,
+        };
+    };
+    if tag != 0x30 {
+        return Header::NotLdap;
+    }
+    if first < 0x80 {
+        return Header::Length(2 + usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return Header::NotLdap;
+    }
+    let Some(bytes) = buf.get(2..2 + n) else {
+        return Header::Incomplete;
+    };
+    let len = bytes
+        .iter()
+        .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+    Header::Length(2 + n + len)
 }
 
 async fn connection(sock: TcpStream, peer: SocketAddr, shared: &Arc<Shared>, tls: bool) {
@@ -248,11 +324,11 @@ async fn handshake(
 
 enum Ended<S> {
     Closed,
-    StartTls(Framed<S, LdapCodec>, Session),
+    StartTls(Framed<S, Codec>, Session),
 }
 
 async fn serve<S>(
-    mut framed: Framed<S, LdapCodec>,
+    mut framed: Framed<S, Codec>,
     mut session: Session,
     peer: SocketAddr,
     shared: &Arc<Shared>,
@@ -353,7 +429,7 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-async fn send<S>(framed: &mut Framed<S, LdapCodec>, msgs: Vec<LdapMsg>) -> Result<(), ()>
+async fn send<S>(framed: &mut Framed<S, Codec>, msgs: Vec<LdapMsg>) -> Result<(), ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -391,4 +467,41 @@ fn log_search(
         us = started.elapsed().as_micros() as u64,
         "LDAP search"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_refuse_what_is_not_ldap_or_too_large_at_once() {
+        assert!(matches!(announced_length(b""), Header::Incomplete));
+        assert!(matches!(announced_length(b"\x30"), Header::Incomplete));
+        assert!(matches!(announced_length(b"G"), Header::NotLdap));
+        assert!(matches!(
+            announced_length(b"GET / HTTP/1.1"),
+            Header::NotLdap
+        ));
+        assert!(matches!(
+            announced_length(b"\x30\x05\x02"),
+            Header::Length(7)
+        ));
+        assert!(matches!(
+            announced_length(b"\x30\x82\x01"),
+            Header::Incomplete
+        ));
+        assert!(matches!(
+            announced_length(b"\x30\x82\x01\x00"),
+            Header::Length(260)
+        ));
+        // Indefinite lengths and more than four length bytes are not LDAP.
+        assert!(matches!(announced_length(b"\x30\x80"), Header::NotLdap));
+        assert!(matches!(
+            announced_length(b"\x30\x85\x01\x00\x00\x00\x00"),
+            Header::NotLdap
+        ));
+        let mut c = codec();
+        let mut huge = BytesMut::from(&b"\x30\x84\xff\xff\xff\xff\x02\x01\x01"[..]);
+        assert!(c.decode(&mut huge).is_err());
+    }
 }

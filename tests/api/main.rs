@@ -11,6 +11,7 @@ mod graph;
 mod groups;
 mod helpers;
 mod imports;
+mod ldap;
 mod lifecycle;
 mod manage;
 mod merge;
