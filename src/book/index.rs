@@ -27,6 +27,17 @@ pub struct Names {
     text: String,
     /// (offset into `text`, length, entry, fields), sorted by word, then entry.
     words: Vec<Word>,
+    /// One per distinct word, in order: where its entries are in `words` and which fields
+    /// it occurs in, so a search skips a word of other fields (the company everyone shares)
+    /// in one step and stops early in a word many entries have.
+    runs: Vec<Run>,
+}
+
+#[derive(Clone, Copy)]
+struct Run {
+    start: u32,
+    len: u32,
+    fields: Fields,
 }
 
 #[derive(Clone, Copy)]
@@ -78,11 +89,31 @@ impl Names {
                 text.push_str(w);
             }
         }
-        let mut names = Names { text, words };
+        let mut names = Names {
+            text,
+            words,
+            runs: Vec::new(),
+        };
         let mut words = std::mem::take(&mut names.words);
         words.sort_unstable_by(|a, b| names.word(a).cmp(names.word(b)).then(a.entry.cmp(&b.entry)));
         words.shrink_to_fit();
+        let mut runs: Vec<Run> = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            match runs.last_mut() {
+                Some(r) if names.word(&words[r.start as usize]) == names.word(w) => {
+                    r.len += 1;
+                    r.fields |= w.fields;
+                }
+                _ => runs.push(Run {
+                    start: i as u32,
+                    len: 1,
+                    fields: w.fields,
+                }),
+            }
+        }
+        runs.shrink_to_fit();
         names.words = words;
+        names.runs = runs;
         names.text.shrink_to_fit();
         names
     }
@@ -92,36 +123,51 @@ impl Names {
         self.text.get(at..at + w.len as usize).unwrap_or("")
     }
 
-    /// Entries (book positions, ascending) with a word in one of `fields` that starts with
-    /// `prefix` (already folded, one word).
-    pub fn with_prefix(&self, prefix: &str, fields: Fields) -> Vec<u32> {
+    fn run_word(&self, r: &Run) -> &str {
+        self.words
+            .get(r.start as usize)
+            .map_or("", |w| self.word(w))
+    }
+
+    /// Entries (book positions, ascending, below `below`) with a word in one of `fields`
+    /// that starts with `prefix` (already folded, one word).
+    pub fn with_prefix(&self, prefix: &str, fields: Fields, below: u32) -> Vec<u32> {
         if prefix.is_empty() {
             return Vec::new();
         }
-        let start = self.words.partition_point(|w| self.word(w) < prefix);
-        let mut out: Vec<u32> = self.words[start..]
+        let first = self.runs.partition_point(|r| self.run_word(r) < prefix);
+        let mut out: Vec<u32> = Vec::new();
+        for r in self.runs[first..]
             .iter()
-            .take_while(|w| self.word(w).starts_with(prefix))
-            .filter(|w| w.fields & fields != 0)
-            .map(|w| w.entry)
-            .collect();
+            .take_while(|r| self.run_word(r).starts_with(prefix))
+            .filter(|r| r.fields & fields != 0)
+        {
+            let at = r.start as usize;
+            let run = self.words.get(at..at + r.len as usize).unwrap_or(&[]);
+            // A run is in entry order: what follows `below` is not wanted.
+            out.extend(
+                run.iter()
+                    .take_while(|w| w.entry < below)
+                    .filter(|w| w.fields & fields != 0)
+                    .map(|w| w.entry),
+            );
+        }
         out.sort_unstable();
         out.dedup();
         out
     }
 
-    /// Entries where every word of `typed` starts a word of the given fields, in the plain
-    /// folding or the German one (`Mül`, `mul` and `mue` all find `Müller`).
-    pub fn search(&self, typed: &str, fields: Fields) -> Vec<u32> {
+    /// Entries (below `below`) where every word of `typed` starts a word of the given
+    /// fields, in the plain folding or the German one (`Mül`, `mul` and `mue` all find
+    /// `Müller`).
+    pub fn search(&self, typed: &str, fields: Fields, below: u32) -> Vec<u32> {
         let plain = fold(typed);
         let german = fold_german(typed);
         let mut result: Option<Vec<u32>> = None;
         for (p, g) in plain.split(' ').zip(german.split(' ')) {
-            let mut hits = self.with_prefix(p, fields);
+            let mut hits = self.with_prefix(p, fields, below);
             if g != p {
-                hits.extend(self.with_prefix(g, fields));
-                hits.sort_unstable();
-                hits.dedup();
+                hits = union(&hits, &self.with_prefix(g, fields, below));
             }
             result = Some(match result {
                 None => hits,
@@ -135,11 +181,14 @@ impl Names {
     }
 
     pub fn bytes(&self) -> usize {
-        self.text.capacity() + self.words.capacity() * std::mem::size_of::<Word>()
+        self.text.capacity()
+            + self.words.capacity() * std::mem::size_of::<Word>()
+            + self.runs.capacity() * std::mem::size_of::<Run>()
     }
 }
 
-fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+/// Entries in both ascending lists, ascending.
+pub fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
     let (mut i, mut j, mut out) = (0, 0, Vec::new());
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
@@ -152,6 +201,33 @@ fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
             }
         }
     }
+    out
+}
+
+/// Entries in either ascending list, ascending, without repeats: a merge, since a phone's
+/// first letter finds thousands of names in a big book.
+pub fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
     out
 }
 
@@ -278,20 +354,34 @@ mod tests {
         ];
         let n = Names::build(&book);
         for q in ["mul", "mue", "MÜLL", "Müll"] {
-            assert_eq!(n.search(q, ANY_NAME), vec![0, 1], "{q}");
+            assert_eq!(n.search(q, ANY_NAME, u32::MAX), vec![0, 1], "{q}");
         }
-        assert_eq!(n.search("lud", ANY_NAME), vec![1]);
-        assert_eq!(n.search("ller", ANY_NAME), Vec::<u32>::new());
-        assert_eq!(n.search("baeckerei", ANY_NAME), vec![0]);
-        assert_eq!(n.search("gross", ANY_NAME), vec![0]);
-        assert_eq!(n.search("anna sch", ANY_NAME), vec![2]);
-        assert_eq!(n.search("sch anna", ANY_NAME), vec![2]);
-        assert_eq!(n.search("anna mul", ANY_NAME), Vec::<u32>::new());
+        assert_eq!(n.search("lud", ANY_NAME, u32::MAX), vec![1]);
+        assert_eq!(n.search("ller", ANY_NAME, u32::MAX), Vec::<u32>::new());
+        assert_eq!(n.search("baeckerei", ANY_NAME, u32::MAX), vec![0]);
+        assert_eq!(n.search("gross", ANY_NAME, u32::MAX), vec![0]);
+        assert_eq!(n.search("anna sch", ANY_NAME, u32::MAX), vec![2]);
+        assert_eq!(n.search("sch anna", ANY_NAME, u32::MAX), vec![2]);
+        assert_eq!(n.search("anna mul", ANY_NAME, u32::MAX), Vec::<u32>::new());
         // Fields: the company is no family name; a display-only entry's split family name
         // is its display name.
-        assert_eq!(n.search("acme", FAMILY), Vec::<u32>::new());
-        assert_eq!(n.search("lud", SPLIT_FAMILY), vec![1]);
-        assert_eq!(n.search("jorg", SPLIT_GIVEN), vec![0]);
+        assert_eq!(n.search("acme", FAMILY, u32::MAX), Vec::<u32>::new());
+        assert_eq!(n.search("lud", SPLIT_FAMILY, u32::MAX), vec![1]);
+        assert_eq!(n.search("jorg", SPLIT_GIVEN, u32::MAX), vec![0]);
+    }
+
+    #[test]
+    fn a_search_below_a_bound_sees_only_the_first_entries() {
+        let book: Vec<Contact> = (0..10)
+            .map(|i| c(&format!("Anna {i}"), "Anna", &format!("N{i}"), "ACME"))
+            .collect();
+        let n = Names::build(&book);
+        assert_eq!(n.search("an", ANY_NAME, 3), vec![0, 1, 2]);
+        assert_eq!(n.search("an", ANY_NAME, u32::MAX).len(), 10);
+        assert_eq!(n.search("anna n", ANY_NAME, 2), vec![0, 1]);
+        // A word only the company has is skipped for name fields, whatever its size.
+        assert!(n.search("acme", DISPLAY | FAMILY, u32::MAX).is_empty());
+        assert_eq!(n.search("acme", COMPANY, 4), vec![0, 1, 2, 3]);
     }
 
     #[test]

@@ -22,7 +22,8 @@
 //! case, accents and punctuation, and a number's substrings match its digits whatever the
 //! shape (leading zeros of what was typed are a trunk or international prefix).
 
-use crate::book::{index, Book};
+use crate::book::index::{self, intersect, union};
+use crate::book::Book;
 use crate::domain::text::{fold, fold_german};
 use crate::domain::{Contact, ContactId, NumberType};
 use crate::phone::NumberRules;
@@ -274,8 +275,28 @@ pub struct Numbers<'a> {
 
 /// Book positions (ascending, so in display-name order) of up to `limit` matching contacts,
 /// and whether there are more.
+///
+/// Phones want the first few hits of what was typed, in name order. The book is searched a
+/// part at a time, from the start (the first `below` entries, eight times more each round),
+/// until `limit` + 1 hits are found or the book ends: a first letter that thousands of names
+/// start with costs what the first hits cost, and the few hits of a longer prefix cost a
+/// handful of index lookups per round.
 pub fn find(book: &Book, q: &Query, numbers: &Numbers, limit: usize) -> (Vec<u32>, bool) {
-    let plan = plan(book, q, numbers);
+    let n = u32::try_from(book.contacts.len()).unwrap_or(u32::MAX);
+    let wanted = u32::try_from(limit.saturating_add(1)).unwrap_or(u32::MAX);
+    let mut below = wanted.saturating_mul(16).max(1024).min(n);
+    loop {
+        let plan = plan(book, q, numbers, below);
+        let (found, more) = first(book, &plan, limit, below);
+        if more || below >= n {
+            return (found, more);
+        }
+        below = below.saturating_mul(8).min(n);
+    }
+}
+
+/// Up to `limit` hits among the first `below` entries, and whether there are more there.
+fn first(book: &Book, plan: &Plan, limit: usize, below: u32) -> (Vec<u32>, bool) {
     let test = |i: u32| {
         book.contacts
             .get(i as usize)
@@ -294,15 +315,18 @@ pub fn find(book: &Book, q: &Query, numbers: &Numbers, limit: usize) -> (Vec<u32
     };
     match plan.candidates() {
         Some(list) => {
-            for &i in list.iter().filter(|i| test(**i)) {
+            for &i in list
+                .iter()
+                .take_while(|i| **i < below)
+                .filter(|i| test(**i))
+            {
                 if !keep(i) {
                     break;
                 }
             }
         }
         None => {
-            let n = u32::try_from(book.contacts.len()).unwrap_or(u32::MAX);
-            for i in (0..n).filter(|i| test(*i)) {
+            for i in (0..below).filter(|i| test(*i)) {
                 if !keep(i) {
                     break;
                 }
@@ -326,13 +350,15 @@ enum Plan {
     Not(Box<Plan>),
 }
 
-fn plan(book: &Book, q: &Query, numbers: &Numbers) -> Plan {
+/// The plan of `q` for the first `below` entries of the book.
+fn plan(book: &Book, q: &Query, numbers: &Numbers, below: u32) -> Plan {
+    let sub = |q: &Query| plan(book, q, numbers, below);
     match q {
         Query::True => Plan::All,
         Query::False => Plan::Nothing,
-        Query::And(qs) => Plan::And(qs.iter().map(|q| plan(book, q, numbers)).collect()),
-        Query::Or(qs) => Plan::Or(qs.iter().map(|q| plan(book, q, numbers)).collect()),
-        Query::Not(q) => Plan::Not(Box::new(plan(book, q, numbers))),
+        Query::And(qs) => Plan::And(qs.iter().map(sub).collect()),
+        Query::Or(qs) => Plan::Or(qs.iter().map(sub).collect()),
+        Query::Not(q) => Plan::Not(Box::new(sub(q))),
         Query::Number(kinds, Test::Equal(v)) => {
             let mut set: Vec<u32> = book
                 .lookup(v, &numbers.rules, numbers.outside_prefix)
@@ -368,11 +394,11 @@ fn plan(book: &Book, q: &Query, numbers: &Numbers) -> Plan {
                         any,
                         last: None,
                     },
-                ) if any.is_empty() => Plan::Set(book.with_prefix(i, fields)),
+                ) if any.is_empty() => Plan::Set(book.with_prefix_below(i, fields, below)),
                 // Every word of an equal name starts a word of the field: the index narrows,
                 // the matcher decides.
                 (Some(fields), Test::Equal(v)) => Plan::And(vec![
-                    Plan::Set(book.with_prefix(v, fields)),
+                    Plan::Set(book.with_prefix_below(v, fields, below)),
                     Plan::Text(*f, matcher),
                 ]),
                 _ => Plan::Text(*f, matcher),
@@ -395,10 +421,8 @@ impl Plan {
             Plan::Or(ps) => {
                 let mut all: Vec<u32> = Vec::new();
                 for p in ps {
-                    all.extend_from_slice(&p.candidates()?);
+                    all = union(&all, &p.candidates()?);
                 }
-                all.sort_unstable();
-                all.dedup();
                 Some(Cow::Owned(all))
             }
             Plan::All | Plan::Text(..) | Plan::Number(..) | Plan::Not(_) => None,
@@ -426,22 +450,6 @@ impl Plan {
             Plan::Not(p) => !p.test(i, c),
         }
     }
-}
-
-fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out
 }
 
 /// The value of a text field as an entry shows it.

@@ -14,11 +14,14 @@
 //! - `session`: one connection's protocol state: binds, controls, extended operations.
 //! - `auth`: which directory a presented key opens (the one place keys are checked).
 //! - `server`: listeners, TLS, StartTLS, and the bounds on connections and messages.
+//! - `replay`: a byte stream answered without network or store (fuzzing, robustness tests).
 
 pub mod attrs;
 pub mod auth;
 pub mod dn;
 pub mod filter;
+#[doc(hidden)]
+pub mod replay;
 pub mod search;
 pub mod server;
 pub mod session;

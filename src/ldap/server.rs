@@ -201,7 +201,8 @@ impl Shared {
     }
 }
 
-fn codec() -> Codec {
+/// The codec every connection reads and writes with.
+pub fn codec() -> Codec {
     Codec(LdapCodec::new(Some(MAX_MESSAGE_BYTES), Some(MAX_BER_DEPTH)))
 }
 

@@ -289,3 +289,57 @@ fn translation_folds_constants() {
         )
     );
 }
+
+#[test]
+fn a_big_book_is_searched_a_part_at_a_time_with_the_same_answers() {
+    // 5,000 people in name order; the Zimmermanns come last.
+    let mut entries: Vec<Sourced> = (0..4990)
+        .map(|i| {
+            contact(
+                &format!("Anna {i:04}"),
+                "Anna",
+                &format!("A{i:04}"),
+                "ACME",
+                vec![],
+            )
+        })
+        .collect();
+    for i in 0..10 {
+        entries.push(contact(
+            &format!("Zoe Zimmermann {i}"),
+            "Zoe",
+            "Zimmermann",
+            "ACME",
+            vec![n(NumberType::Work, &format!("+4989123456{i}"))],
+        ));
+    }
+    let b = Book::build(
+        Directory {
+            id: 1,
+            key: ApiKey::parse("ACME0123456789").unwrap(),
+            settings: DirectorySettings::default(),
+            version: 1,
+        },
+        entries,
+    );
+    let run = |f: &str, limit| {
+        let q = Query::from_ldap(&parse_ldap_filter_str(f).unwrap()).unwrap();
+        find(&b, &q, &numbers(), limit)
+    };
+    let (hits, more) = run("(|(cn=an*)(sn=an*))", 50);
+    assert_eq!(hits, (0..50).collect::<Vec<u32>>());
+    assert!(more);
+    // Hits only at the end: found after the first parts came up short.
+    let (hits, more) = run("(|(cn=zim*)(sn=zim*))", 50);
+    assert_eq!(hits, (4990..5000).collect::<Vec<u32>>());
+    assert!(!more);
+    let (hits, more) = run("(|(cn=zim*)(sn=zim*))", 9);
+    assert_eq!((hits.len(), more), (9, true));
+    // A company everyone has is no name.
+    assert_eq!(run("(|(cn=acme*)(sn=acme*))", 50), (vec![], false));
+    // Checks without an index go as far as needed too.
+    let (hits, _) = run("(&(cn=*mann*)(telephoneNumber=*))", 50);
+    assert_eq!(hits.len(), 10);
+    let (hits, more) = run("(!(cn=zoe*))", 5000);
+    assert_eq!((hits.len(), more), (4990, false));
+}
