@@ -125,6 +125,10 @@ struct ServeArgs {
     /// Most LDAP connections at once; one client address may hold a quarter of them.
     #[arg(long, env = "PHONEDIR_LDAP_MAX_CONNECTIONS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     ldap_max_connections: u32,
+    /// Seconds an LDAP connection may send nothing (or only part of a message) before it is
+    /// closed.
+    #[arg(long, env = "PHONEDIR_LDAP_IDLE_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    ldap_idle_seconds: u64,
     #[command(flatten)]
     rules: ReadRules,
 }
@@ -271,6 +275,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         max_hits: args.ldap_max_hits as usize,
         max_connections: args.ldap_max_connections as usize,
+        idle_timeout: std::time::Duration::from_secs(args.ldap_idle_seconds),
         best_effort: demo_ldap,
     };
     let cfg = ServerConfig {

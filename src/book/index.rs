@@ -21,37 +21,41 @@ pub const SPLIT_FAMILY: Fields = 32;
 pub const ANY_NAME: Fields = DISPLAY | GIVEN | FAMILY | COMPANY;
 
 /// Every word of every name, folded (`Müller` → `muller`, and `mueller` beside it), sorted.
+///
+/// Laid out for search as you type in big books: the distinct words back to back in order
+/// (a prefix's words are one stretch of memory), each with its entries in book order and the
+/// fields it occurs in. A search skips a word of other fields (the company everyone shares)
+/// and a word whose first entry lies beyond what it wants without touching its entries, and
+/// stops early in a word thousands of entries have.
 #[derive(Default)]
 pub struct Names {
-    /// All words, back to back.
+    /// The distinct words, sorted, back to back.
     text: String,
-    /// (offset into `text`, length, entry, fields), sorted by word, then entry.
-    words: Vec<Word>,
-    /// One per distinct word, in order: where its entries are in `words` and which fields
-    /// it occurs in, so a search skips a word of other fields (the company everyone shares)
-    /// in one step and stops early in a word many entries have.
+    /// One per distinct word, in word order.
     runs: Vec<Run>,
+    /// (entry, fields) of every occurrence: each run's stretch, in entry order.
+    entries: Vec<(u32, Fields)>,
 }
 
 #[derive(Clone, Copy)]
 struct Run {
-    start: u32,
-    len: u32,
-    fields: Fields,
-}
-
-#[derive(Clone, Copy)]
-struct Word {
+    /// The word: `text[at..at + len]`.
     at: u32,
     len: u16,
+    /// Every field the word occurs in.
     fields: Fields,
-    entry: u32,
+    /// Its occurrences: `entries[start..start + count]`.
+    start: u32,
+    count: u32,
+    /// The first (smallest) entry it occurs in.
+    first: u32,
 }
 
 impl Names {
     pub fn build(contacts: &[Contact]) -> Names {
-        let mut text = String::new();
-        let mut words: Vec<Word> = Vec::with_capacity(contacts.len() * 6);
+        // (word, fields, entry) of every occurrence, words back to back in `all`.
+        let mut all = String::new();
+        let mut words: Vec<(u32, u16, Fields, u32)> = Vec::with_capacity(contacts.len() * 6);
         let mut scratch: Vec<(String, Fields)> = Vec::new();
         for (i, c) in contacts.iter().enumerate() {
             scratch.clear();
@@ -80,53 +84,59 @@ impl Names {
                 // A word longer than any name field a phone sends is cut: the index stays
                 // small, and a prefix of it still finds it.
                 let w = &w[..w.len().min(255)];
-                words.push(Word {
-                    at: u32::try_from(text.len()).unwrap_or(u32::MAX),
-                    len: w.len() as u16,
-                    fields: *fields,
-                    entry: i as u32,
-                });
-                text.push_str(w);
+                words.push((
+                    u32::try_from(all.len()).unwrap_or(u32::MAX),
+                    w.len() as u16,
+                    *fields,
+                    i as u32,
+                ));
+                all.push_str(w);
             }
         }
-        let mut names = Names {
-            text,
-            words,
-            runs: Vec::new(),
+        let word = |at: u32, len: u16| {
+            all.get(at as usize..at as usize + len as usize)
+                .unwrap_or("")
         };
-        let mut words = std::mem::take(&mut names.words);
-        words.sort_unstable_by(|a, b| names.word(a).cmp(names.word(b)).then(a.entry.cmp(&b.entry)));
-        words.shrink_to_fit();
-        let mut runs: Vec<Run> = Vec::new();
-        for (i, w) in words.iter().enumerate() {
-            match runs.last_mut() {
-                Some(r) if names.word(&words[r.start as usize]) == names.word(w) => {
-                    r.len += 1;
-                    r.fields |= w.fields;
+        words.sort_unstable_by(|a, b| word(a.0, a.1).cmp(word(b.0, b.1)).then(a.3.cmp(&b.3)));
+        let mut names = Names {
+            text: String::new(),
+            runs: Vec::new(),
+            entries: Vec::with_capacity(words.len()),
+        };
+        for (i, &(at, len, fields, entry)) in words.iter().enumerate() {
+            let w = word(at, len);
+            names.entries.push((entry, fields));
+            match names.runs.last_mut() {
+                Some(r)
+                    if names
+                        .text
+                        .get(r.at as usize..r.at as usize + r.len as usize)
+                        == Some(w) =>
+                {
+                    r.count += 1;
+                    r.fields |= fields;
                 }
-                _ => runs.push(Run {
-                    start: i as u32,
-                    len: 1,
-                    fields: w.fields,
-                }),
+                _ => {
+                    names.runs.push(Run {
+                        at: u32::try_from(names.text.len()).unwrap_or(u32::MAX),
+                        len,
+                        fields,
+                        start: i as u32,
+                        count: 1,
+                        first: entry,
+                    });
+                    names.text.push_str(w);
+                }
             }
         }
-        runs.shrink_to_fit();
-        names.words = words;
-        names.runs = runs;
         names.text.shrink_to_fit();
+        names.runs.shrink_to_fit();
         names
     }
 
-    fn word(&self, w: &Word) -> &str {
-        let at = w.at as usize;
-        self.text.get(at..at + w.len as usize).unwrap_or("")
-    }
-
     fn run_word(&self, r: &Run) -> &str {
-        self.words
-            .get(r.start as usize)
-            .map_or("", |w| self.word(w))
+        let at = r.at as usize;
+        self.text.get(at..at + r.len as usize).unwrap_or("")
     }
 
     /// Entries (book positions, ascending, below `below`) with a word in one of `fields`
@@ -140,16 +150,16 @@ impl Names {
         for r in self.runs[first..]
             .iter()
             .take_while(|r| self.run_word(r).starts_with(prefix))
-            .filter(|r| r.fields & fields != 0)
+            .filter(|r| r.fields & fields != 0 && r.first < below)
         {
             let at = r.start as usize;
-            let run = self.words.get(at..at + r.len as usize).unwrap_or(&[]);
+            let run = self.entries.get(at..at + r.count as usize).unwrap_or(&[]);
             // A run is in entry order: what follows `below` is not wanted.
             out.extend(
                 run.iter()
-                    .take_while(|w| w.entry < below)
-                    .filter(|w| w.fields & fields != 0)
-                    .map(|w| w.entry),
+                    .take_while(|(e, _)| *e < below)
+                    .filter(|(_, f)| f & fields != 0)
+                    .map(|(e, _)| *e),
             );
         }
         out.sort_unstable();
@@ -182,8 +192,8 @@ impl Names {
 
     pub fn bytes(&self) -> usize {
         self.text.capacity()
-            + self.words.capacity() * std::mem::size_of::<Word>()
             + self.runs.capacity() * std::mem::size_of::<Run>()
+            + self.entries.capacity() * std::mem::size_of::<(u32, Fields)>()
     }
 }
 

@@ -25,8 +25,6 @@ use tokio_util::codec::{Decoder, Encoder, Framed};
 pub const MAX_MESSAGE_BYTES: usize = 32 * 1024;
 /// Deepest nesting of a message (filters nest).
 const MAX_BER_DEPTH: usize = 32;
-/// A connection that sends nothing this long is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -41,6 +39,9 @@ pub struct LdapConfig {
     /// Most connections at once (`--ldap-max-connections`); one client address may hold a
     /// quarter of them (at least 4).
     pub max_connections: usize,
+    /// A connection that sends nothing (or only part of a message) this long is closed
+    /// (`--ldap-idle-seconds`).
+    pub idle_timeout: Duration,
     /// A port that cannot be bound is a warning, not an error (the demo's fixed ports).
     pub best_effort: bool,
 }
@@ -74,6 +75,7 @@ struct Shared {
     /// Binds and searches running on blocking threads at once.
     work: Arc<Semaphore>,
     access_log: bool,
+    idle_timeout: Duration,
     last_full_warning: Mutex<Option<Instant>>,
 }
 
@@ -95,6 +97,7 @@ pub async fn start(
         per_client_max: (max / 4).max(4).min(max),
         work: Arc::new(Semaphore::new(workers.max(1))),
         access_log,
+        idle_timeout: cfg.idle_timeout,
         last_full_warning: Mutex::new(None),
     });
     let mut listeners = Vec::new();
@@ -338,7 +341,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     loop {
-        let msg = match tokio::time::timeout(IDLE_TIMEOUT, framed.next()).await {
+        let msg = match tokio::time::timeout(shared.idle_timeout, framed.next()).await {
             Err(_) => {
                 let bye = notice(
                     LdapResultCode::Unavailable,

@@ -609,7 +609,7 @@ fn until_closed(mut c: TcpStream) -> (Vec<u8>, bool) {
 
 #[test]
 fn malformed_ber_closes_only_that_connection() {
-    let l = Ldap::start(&["--ldap-max-connections", "4"]);
+    let l = Ldap::start(&["--ldap-max-connections", "4", "--ldap-idle-seconds", "4"]);
     // A phone's connection, bound and searching, kept open across the attacks.
     let search = json!({"op": "search", "filter": "(|(cn=ben*)(sn=ben*))", "attrs": ["cn"]});
     let mut phone = l.ldap3_spawn("plain", Some(KEY), json!([search, {"op": "wait"}, search]));
@@ -665,6 +665,23 @@ fn malformed_ber_closes_only_that_connection() {
         json!(["Ben Becker"])
     );
     assert!(phone.wait().unwrap().success());
+
+    // Silence, and a message that never ends, are closed after --ldap-idle-seconds.
+    for bytes in [&b""[..], &[0x30, 0x20, 0x02, 0x01]] {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.write_all(bytes).unwrap();
+        let started = std::time::Instant::now();
+        let (got, closed) = until_closed(c);
+        assert!(
+            closed && started.elapsed() < Duration::from_secs(10),
+            "{bytes:?}"
+        );
+        let oid = b"1.3.6.1.4.1.1466.20036";
+        assert!(
+            got.windows(oid.len()).any(|w| w == oid),
+            "{bytes:?}: {got:?}"
+        );
+    }
 
     // The connection cap: with 4 held, a fifth is closed at once; freeing one lets the
     // next one in.
