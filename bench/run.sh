@@ -39,6 +39,7 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 wait_up() { for _ in $(seq 200); do curl -skf "$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "server did not start" >&2; exit 1; }
 start_phonedir() { # data-dir http https
   "$BIN" serve --data-dir "$1" --http "127.0.0.1:$2" --https "127.0.0.1:$3" --default-region DE --no-access-log \
+    --registration-limit 0 \
     >"$1.log" 2>&1 &
   PIDS+=($!); PHONEDIR_PID=$!
   wait_up "http://127.0.0.1:$2"
@@ -64,10 +65,26 @@ for row in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
             print(number)
 PY
 
+# Directory keys as open registration takes them (8+ different characters, no run of 4),
+# the same every run: KEYS[0] the book, [1] the 100k push, [2..] the RSS run, last the
+# repeated pushes.
+mapfile -t KEYS < <(python3 - "$((DIRS + 3))" <<'PY'
+import random, string, sys
+r = random.Random(7)
+out = []
+while len(out) < int(sys.argv[1]):
+    k = "".join(r.choice(string.ascii_letters + string.digits) for _ in range(14))
+    steps = [ord(b) - ord(a) for a, b in zip(k, k[1:])]
+    if len(set(k)) >= 8 and not any(steps[i] == steps[i + 1] == steps[i + 2] in (-1, 0, 1) for i in range(len(steps) - 2)):
+        out.append(k)
+print("\n".join(out))
+PY
+)
+
 H1=$(port); S1=$(port); H2=$(port); S2=$(port)
 mkdir -p "$T/d1"
 start_phonedir "$T/d1" "$H1" "$S1"
-KEY=BENCH000000001
+KEY=${KEYS[0]}
 curl -sf -F "file=@$T/c1000.csv" "http://127.0.0.1:$H1/contacts/$KEY" >/dev/null
 BOOK="/contacts/$KEY/yealink/v1"
 mkdir -p "$T/www/contacts/$KEY/yealink" "$T/nginx/logs"
@@ -111,7 +128,7 @@ read -r p_304 p_30499 <<<"$(bench_wrk "http://127.0.0.1:$H1$BOOK" "If-None-Match
 read -r n_304 n_30499 <<<"$(bench_wrk "http://127.0.0.1:$H2$BOOK" "If-None-Match: $NGINX_ETAG")"
 
 echo "100k push vs libphonenumber ..." >&2
-PUSH=$(curl -sf -o "$T/push.json" -w '%{time_total}' -F "file=@$T/c100000.csv" "http://127.0.0.1:$H1/contacts/BENCH100000000")
+PUSH=$(curl -sf -o "$T/push.json" -w '%{time_total}' -F "file=@$T/c100000.csv" "http://127.0.0.1:$H1/contacts/${KEYS[1]}")
 PUSHED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["contacts"])' "$T/push.json")
 read -r PY PYOK < <(python3 bench/libphonenumber_parse.py "$T/numbers.txt")
 NUMS=$(wc -l < "$T/numbers.txt")
@@ -122,25 +139,26 @@ H3=$(port); S3=$(port); mkdir -p "$T/d2"
 start_phonedir "$T/d2" "$H3" "$S3"
 for v in $(seq 0 9); do python3 bench/gen_contacts.py 1000 "$v" > "$T/v$v.csv"; done
 for i in $(seq 1 "$DIRS"); do
-  k=$(printf 'RSS%011d' "$i")
+  k=${KEYS[$((i + 1))]}
   curl -sf -o /dev/null -F "file=@$T/v$((i % 10)).csv" "http://127.0.0.1:$H3/contacts/$k"
 done
 for i in $(seq 1 "$DIRS"); do
-  curl -sf -o /dev/null "http://127.0.0.1:$H3/contacts/$(printf 'RSS%011d' "$i")/yealink/v1"
+  curl -sf -o /dev/null "http://127.0.0.1:$H3/contacts/${KEYS[$((i + 1))]}/yealink/v1"
 done
 HWM=$(awk '/VmHWM/ {print $2}' "/proc/$PHONEDIR_PID/status")
 RSS=$(awk '/VmRSS/ {print $2}' "/proc/$PHONEDIR_PID/status")
 
 echo "repeated pushes ..." >&2
 REPEAT=200
+REPEAT_KEY=${KEYS[$((DIRS + 2))]}
 for i in $(seq 1 20); do  # warm up: allocator and caches reach their working size
-  curl -sf -o /dev/null -F "file=@$T/v$((i % 2)).csv" "http://127.0.0.1:$H3/contacts/REPEAT00000001"
-  curl -sf -o /dev/null "http://127.0.0.1:$H3/contacts/REPEAT00000001/yealink/v1"
+  curl -sf -o /dev/null -F "file=@$T/v$((i % 2)).csv" "http://127.0.0.1:$H3/contacts/$REPEAT_KEY"
+  curl -sf -o /dev/null "http://127.0.0.1:$H3/contacts/$REPEAT_KEY/yealink/v1"
 done
 RSS_BEFORE=$(awk '/VmRSS/ {print $2}' "/proc/$PHONEDIR_PID/status")
 for i in $(seq 1 "$REPEAT"); do
-  curl -sf -o /dev/null -F "file=@$T/v$((i % 2)).csv" "http://127.0.0.1:$H3/contacts/REPEAT00000001"
-  curl -sf -o /dev/null "http://127.0.0.1:$H3/contacts/REPEAT00000001/yealink/v1"
+  curl -sf -o /dev/null -F "file=@$T/v$((i % 2)).csv" "http://127.0.0.1:$H3/contacts/$REPEAT_KEY"
+  curl -sf -o /dev/null "http://127.0.0.1:$H3/contacts/$REPEAT_KEY/yealink/v1"
 done
 RSS_AFTER=$(awk '/VmRSS/ {print $2}' "/proc/$PHONEDIR_PID/status")
 

@@ -6,6 +6,7 @@
 //! search found in it) into what a phone reads, and `http` is the thin layer in front of it
 //! all. `push` is the one path by which a file becomes a source's contacts.
 
+pub mod access;
 pub mod book;
 pub mod domain;
 /// Numbers live in the domain (`domain::phone`); this path is kept for the modules that read
@@ -17,5 +18,6 @@ pub mod ldap;
 mod lru;
 pub mod push;
 pub mod render;
+pub mod secret;
 pub mod sources;
 pub mod store;

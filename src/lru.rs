@@ -72,6 +72,25 @@ impl<K: Clone + Eq + Hash, V: Clone> Lru<K, V> {
         }
     }
 
+    /// Stores a value larger than the whole bound, for an owner that would rather hold one
+    /// oversized entry than none (the book cache: a book not kept is rebuilt per request).
+    /// The next insert forgets it first, as the least recently used.
+    pub fn insert_oversized(&mut self, key: K, value: V, size: usize) {
+        self.remove(&key);
+        self.tick += 1;
+        let tick = self.tick;
+        self.order.insert(tick, key.clone());
+        self.entries.insert(
+            key,
+            Slot {
+                value,
+                size,
+                used: tick,
+            },
+        );
+        self.bytes += size;
+    }
+
     pub fn remove(&mut self, key: &K) -> Option<V> {
         let s = self.entries.remove(key)?;
         self.order.remove(&s.used);
@@ -119,5 +138,9 @@ mod tests {
         );
         lru.retain(|k| *k != 0);
         assert_eq!(lru.usage(), (2, 20));
+        lru.insert_oversized(9, 9, 100);
+        assert_eq!(lru.get(&9), Some(9));
+        lru.insert(10, 10, 10);
+        assert_eq!(lru.get(&9), None, "the oversized entry goes first");
     }
 }

@@ -4,14 +4,15 @@
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use phonedir::book::Book;
-use phonedir::domain::{ApiKey, DirectorySettings, RawSettings};
+use phonedir::domain::cidr::{Cidr, CidrError};
+use phonedir::domain::{ApiKey, DirectorySettings, RawSettings, Scope};
 use phonedir::http::{self, ServerConfig};
 use phonedir::ingest::Mapping;
 use phonedir::ldap::{self, LdapConfig};
 use phonedir::phone::Region;
 use phonedir::push::{self, InputFormat, Limits, PushRequest};
 use phonedir::render::{Format, Presenter, ShapeParams};
-use phonedir::store::Store;
+use phonedir::store::{KeyRef, Store};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -107,10 +108,27 @@ struct ServeArgs {
     /// least recently used ones go first and are rebuilt from the database when asked for.
     #[arg(long, env = "PHONEDIR_BOOK_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
     book_cache_bytes: usize,
-    /// Load the sample contacts into directory DEMOabcABC0123 if it does not exist yet (and
-    /// listen for LDAP on 3890 and LDAPS on 6360 unless --ldap/--ldaps say otherwise).
+    /// Load the sample contacts into directory DEMOabcABC0123 if it does not exist yet
+    /// (its key is published, so it is read-only over the network), and listen for LDAP
+    /// on 3890 and LDAPS on 6360 unless --ldap/--ldaps say otherwise.
     #[arg(long, env = "PHONEDIR_DEMO")]
     demo: bool,
+    /// Unknown or wrong keys one client address may present per minute before its requests
+    /// with keys answer 429 until it cools down; 0 = no limit.
+    #[arg(long, env = "PHONEDIR_KEY_FAILURES_PER_MINUTE", default_value_t = 20)]
+    key_failures_per_minute: u32,
+    /// Directories one client address may create per hour over the network (open
+    /// registration, POST /api/v1/directories); 0 = no limit. The CLI is not limited.
+    #[arg(long, env = "PHONEDIR_REGISTRATION_LIMIT", default_value_t = 10)]
+    registration_limit: u32,
+    /// Reverse proxies (CIDR,…) whose Forwarded / X-Forwarded-For headers name the client
+    /// address; from anyone else those headers are ignored.
+    #[arg(long, env = "PHONEDIR_TRUSTED_PROXY", value_parser = cidrs)]
+    trusted_proxy: Option<CidrList>,
+    /// Private networks (CIDR,…) pulled sources may reach, e.g. 10.0.0.0/8,192.168.0.0/16;
+    /// without it only public addresses.
+    #[arg(long, env = "PHONEDIR_SOURCE_ALLOW", value_parser = cidrs)]
+    source_allow: Option<CidrList>,
     /// LDAP listener (with StartTLS) for desk phones' directory search and caller lookup;
     /// off unless given; `off` for none.
     #[arg(long, env = "PHONEDIR_LDAP")]
@@ -133,11 +151,19 @@ struct ServeArgs {
     rules: ReadRules,
 }
 
+#[derive(Clone)]
+struct CidrList(Vec<Cidr>);
+
+fn cidrs(s: &str) -> Result<CidrList, CidrError> {
+    Cidr::parse_list(s).map(CidrList)
+}
+
 #[derive(Subcommand)]
 enum DirectoryCommand {
-    /// Create an empty directory (needed with --no-open-registration).
+    /// Create an empty directory (needed with --no-open-registration); without KEY the
+    /// server chooses a random one and prints it.
     Create {
-        key: String,
+        key: Option<String>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -170,9 +196,45 @@ enum DirectoryCommand {
         #[command(flatten)]
         data: DataDir,
     },
-    /// Delete a directory and all its contacts.
+    /// Delete a directory and all its contacts (give its directory key).
     Delete {
         key: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Make, list and revoke a directory's read keys (for phones) and push keys (for scripts).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new key and print it (the only time it is shown).
+    Create {
+        /// Any key of the directory.
+        key: String,
+        /// read: phone books, lookup, CardDAV, LDAP; push: also pushes.
+        #[arg(long, default_value = "read", value_parser = ["read", "push"])]
+        scope: String,
+        /// Where the key goes, e.g. "reception phones".
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List the read and push keys (masked), with label and last use.
+    List {
+        key: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Revoke a key at once, named by the key itself or its id from `list`.
+    Revoke {
+        key: String,
+        /// The key to revoke, or its id.
+        other: String,
         #[command(flatten)]
         data: DataDir,
     },
@@ -290,6 +352,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         cache_bytes: args.cache_bytes,
         book_cache_bytes: args.book_cache_bytes,
         access_log: !args.no_access_log,
+        key_failures_per_minute: args.key_failures_per_minute,
+        registration_limit: args.registration_limit,
+        trusted_proxies: args.trusted_proxy.map(|c| c.0).unwrap_or_default(),
+        source_allow: args.source_allow.map(|c| c.0).unwrap_or_default(),
         ldap,
     };
     actix_web::rt::System::new().block_on(http::serve(cfg))?;
@@ -300,13 +366,34 @@ fn key(s: &str) -> anyhow::Result<ApiKey> {
     ApiKey::parse(s).with_context(|| format!("`{s}` is not a directory key"))
 }
 
+/// The directory key of the directory that `s`, any of its keys, opens: the operator at the
+/// command line may do everything.
+fn directory_key(store: &Store, s: &str) -> anyhow::Result<ApiKey> {
+    match store.resolve(&key(s)?)? {
+        Some(access) => Ok(access.directory),
+        None => bail!("no directory has the key {s}"),
+    }
+}
+
 fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
     match command {
         DirectoryCommand::Create { key: k, data } => {
             let store = Store::open(&data.data_dir)?;
-            store.create_directory(&key(&k)?)?;
+            let k = match k {
+                Some(k) => {
+                    let k = key(&k)?;
+                    if let Some(why) = k.guessable() {
+                        eprintln!("warning: {why}");
+                    }
+                    k
+                }
+                None => phonedir::secret::new_api_key()?,
+            };
+            store.create_directory(&k)?;
             println!("created directory {k}");
+            println!("keep this directory key to yourself; give phones a read key: phonedir directory keys create {k} --scope read");
         }
+        DirectoryCommand::Keys { command } => keys(command)?,
         DirectoryCommand::List { data } => {
             let store = Store::open(&data.data_dir)?;
             println!(
@@ -331,7 +418,7 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             data,
         } => {
             let store = Store::open(&data.data_dir)?;
-            let k = key(&k)?;
+            let k = directory_key(&store, &k)?;
             let Some(dir) = store.directory(&k)? else {
                 bail!("no directory has the key {k}");
             };
@@ -358,11 +445,71 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn keys(command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create {
+            key: k,
+            scope,
+            label,
+            data,
+        } => {
+            let store = Store::open(&data.data_dir)?;
+            let dir = directory_key(&store, &k)?;
+            let scope = Scope::from_name(&scope).unwrap_or(Scope::Read);
+            let (new, _) = store.create_key(&dir, scope, label.trim())?;
+            println!("{new}");
+            eprintln!("a {scope} key; it is shown only now");
+        }
+        KeysCommand::List { key: k, data } => {
+            let store = Store::open(&data.data_dir)?;
+            let dir = directory_key(&store, &k)?;
+            println!(
+                "{:>5}  {:<14}  {:<5}  {:<20}  {:<20}  label",
+                "id", "key", "scope", "created", "last used"
+            );
+            for i in store.keys(&dir)? {
+                println!(
+                    "{:>5}  {:<14}  {:<5}  {:<20}  {:<20}  {}",
+                    i.id,
+                    format!("{}**********", i.hint),
+                    i.scope,
+                    i.created,
+                    i.last_used
+                        .map_or_else(|| "never".to_owned(), phonedir::sources::rfc3339),
+                    i.label
+                );
+            }
+        }
+        KeysCommand::Revoke {
+            key: k,
+            other,
+            data,
+        } => {
+            let store = Store::open(&data.data_dir)?;
+            let dir = directory_key(&store, &k)?;
+            let which = match (ApiKey::parse(&other), other.parse::<i64>()) {
+                (Ok(o), _) => KeyRef::Key(o),
+                (_, Ok(id)) => KeyRef::Id(id),
+                _ => bail!("`{other}` is neither a key nor a key id from `directory keys list`"),
+            };
+            if !store.revoke_key(&dir, &which)? {
+                bail!("the directory has no such key; `directory keys list` shows its keys");
+            }
+            println!("revoked");
+        }
+    }
+    Ok(())
+}
+
 fn import(args: ImportArgs) -> anyhow::Result<()> {
     let store = Store::open(&args.data.data_dir)?;
     let body = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let k = key(&args.key)?;
+    // Any key of an existing directory; an unknown one makes a new directory.
+    let k = match store.resolve(&key(&args.key)?)? {
+        Some(access) => access.directory,
+        None => key(&args.key)?,
+    };
     let map = args.map.as_deref().map(str::parse::<Mapping>).transpose()?;
     let json = args
         .file
@@ -456,7 +603,7 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
         );
     };
     let store = Store::open(&args.data.data_dir)?;
-    let Some(snap) = store.snapshot(&key(&args.key)?)? else {
+    let Some(snap) = store.snapshot(&directory_key(&store, &args.key)?)? else {
         bail!("no directory has the key {}", args.key);
     };
     let book = Book::build(snap.directory, snap.entries);

@@ -24,6 +24,7 @@ pub enum BookError {
 
 pub struct Books {
     store: Arc<Store>,
+    max_bytes: usize,
     cache: Mutex<Lru<i64, Arc<Book>>>,
     /// One lock per directory whose book is being built, so a burst of requests after a
     /// push builds it once.
@@ -42,6 +43,7 @@ impl Books {
     pub fn new(store: Arc<Store>, max_bytes: usize, max_busy: usize) -> Books {
         Books {
             store,
+            max_bytes,
             cache: Mutex::new(Lru::new(max_bytes)),
             building: Mutex::new(HashMap::new()),
             slots: Slots::new(max_busy.max(1)),
@@ -123,7 +125,21 @@ impl Books {
         match newer_cached {
             Some(c) => Ok(Some(c)),
             None => {
-                cache.insert(id, book.clone(), book.bytes());
+                let (max, bytes) = (self.max_bytes, book.bytes());
+                if bytes > max {
+                    // Not keeping it would rebuild it on every request; kept alone, it costs
+                    // the bound's worth of memory once. The operator should know.
+                    tracing::warn!(
+                        directory = %key.masked(),
+                        bytes,
+                        "this directory's book is larger than --book-cache-bytes ({max}); \
+                         it is kept alone, every other book is dropped: raise the bound"
+                    );
+                    cache.retain(|_| false);
+                    cache.insert_oversized(id, book.clone(), bytes);
+                } else {
+                    cache.insert(id, book.clone(), bytes);
+                }
                 Ok(Some(book))
             }
         }

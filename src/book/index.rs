@@ -58,28 +58,7 @@ impl Names {
         let mut words: Vec<(u32, u16, Fields, u32)> = Vec::with_capacity(contacts.len() * 6);
         let mut scratch: Vec<(String, Fields)> = Vec::new();
         for (i, c) in contacts.iter().enumerate() {
-            scratch.clear();
-            let (split_given, split_family) = split_name(c);
-            for (field, value) in [
-                (DISPLAY, c.display_name.as_str()),
-                (GIVEN, c.given_name.as_str()),
-                (FAMILY, c.family_name.as_str()),
-                (COMPANY, c.company.as_str()),
-                (SPLIT_GIVEN, split_given),
-                (SPLIT_FAMILY, split_family),
-            ] {
-                if value.is_empty() {
-                    continue;
-                }
-                for folded in [fold(value), fold_german(value)] {
-                    for w in folded.split(' ').filter(|w| !w.is_empty()) {
-                        match scratch.iter_mut().find(|(s, _)| s == w) {
-                            Some((_, f)) => *f |= field,
-                            None => scratch.push((w.to_owned(), field)),
-                        }
-                    }
-                }
-            }
+            words_of(c, &mut scratch);
             for (w, fields) in &scratch {
                 // A word longer than any name field a phone sends is cut: the index stays
                 // small, and a prefix of it still finds it.
@@ -167,33 +146,118 @@ impl Names {
         out
     }
 
-    /// Entries (below `below`) where every word of `typed` starts a word of the given
-    /// fields, in the plain folding or the German one (`Mül`, `mul` and `mue` all find
-    /// `Müller`).
-    pub fn search(&self, typed: &str, fields: Fields, below: u32) -> Vec<u32> {
-        let plain = fold(typed);
-        let german = fold_german(typed);
-        let mut result: Option<Vec<u32>> = None;
-        for (p, g) in plain.split(' ').zip(german.split(' ')) {
-            let mut hits = self.with_prefix(p, fields, below);
-            if g != p {
-                hits = union(&hits, &self.with_prefix(g, fields, below));
-            }
-            result = Some(match result {
-                None => hits,
-                Some(prev) => intersect(&prev, &hits),
-            });
-            if result.as_ref().is_some_and(Vec::is_empty) {
-                break;
-            }
+    /// Entries where every word of `typed` starts a word of the given fields, in the plain
+    /// folding or the German one (`Mül`, `mul` and `mue` all find `Müller`).
+    ///
+    /// Only the longest word typed is looked up in the index; the entries it finds are
+    /// checked for the other words one by one, so the cost follows the fewest hits of one
+    /// word, not the most.
+    ///
+    /// Only entries below `below` are looked at (`u32::MAX`: all of them).
+    pub fn search(
+        &self,
+        contacts: &[Contact],
+        typed: &str,
+        fields: Fields,
+        below: u32,
+    ) -> Vec<u32> {
+        let Some(terms) = Terms::new(typed) else {
+            return Vec::new();
+        };
+        let (p, g) = &terms.0[0];
+        let mut hits = self.with_prefix(p, fields, below);
+        if g != p {
+            hits = union(&hits, &self.with_prefix(g, fields, below));
         }
-        result.unwrap_or_default()
+        if terms.0.len() > 1 {
+            let mut scratch = Vec::new();
+            hits.retain(|&i| {
+                contacts
+                    .get(i as usize)
+                    .is_some_and(|c| terms.match_rest(c, fields, &mut scratch))
+            });
+        }
+        hits
     }
 
     pub fn bytes(&self) -> usize {
         self.text.capacity()
             + self.runs.capacity() * std::mem::size_of::<Run>()
             + self.entries.capacity() * std::mem::size_of::<(u32, Fields)>()
+    }
+}
+
+/// Every word of a contact's names with the fields it appears in, plain and German-folded:
+/// what the index holds for it, and what a candidate is checked against.
+fn words_of(c: &Contact, out: &mut Vec<(String, Fields)>) {
+    out.clear();
+    let (split_given, split_family) = split_name(c);
+    for (field, value) in [
+        (DISPLAY, c.display_name.as_str()),
+        (GIVEN, c.given_name.as_str()),
+        (FAMILY, c.family_name.as_str()),
+        (COMPANY, c.company.as_str()),
+        (SPLIT_GIVEN, split_given),
+        (SPLIT_FAMILY, split_family),
+    ] {
+        if value.is_empty() {
+            continue;
+        }
+        for folded in [fold(value), fold_german(value)] {
+            for w in folded.split(' ').filter(|w| !w.is_empty()) {
+                match out.iter_mut().find(|(s, _)| s == w) {
+                    Some((_, f)) => *f |= field,
+                    None => out.push((w.to_owned(), field)),
+                }
+            }
+        }
+    }
+}
+
+/// Whether every word of `typed` starts a word of one contact's `fields`: the rule of
+/// `Names::search`, for checking a few candidates without the index. Nothing typed matches.
+pub fn matches(c: &Contact, typed: &str, fields: Fields) -> bool {
+    match Terms::new(typed.trim().trim_end_matches('*')) {
+        None => true,
+        Some(t) => t.match_from(0, c, fields, &mut Vec::new()),
+    }
+}
+
+/// A typed search term as (plain, German) folded word pairs, longest first.
+struct Terms(Vec<(String, String)>);
+
+impl Terms {
+    fn new(typed: &str) -> Option<Terms> {
+        let plain = fold(typed);
+        let german = fold_german(typed);
+        let mut pairs: Vec<(String, String)> = plain
+            .split(' ')
+            .zip(german.split(' '))
+            .filter(|(p, _)| !p.is_empty())
+            .map(|(p, g)| (p.to_owned(), g.to_owned()))
+            .collect();
+        pairs.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        (!pairs.is_empty()).then_some(Terms(pairs))
+    }
+
+    /// Whether every term but the first starts a word of the contact's `fields`.
+    fn match_rest(&self, c: &Contact, fields: Fields, scratch: &mut Vec<(String, Fields)>) -> bool {
+        self.match_from(1, c, fields, scratch)
+    }
+
+    fn match_from(
+        &self,
+        from: usize,
+        c: &Contact,
+        fields: Fields,
+        scratch: &mut Vec<(String, Fields)>,
+    ) -> bool {
+        words_of(c, scratch);
+        self.0[from..].iter().all(|(p, g)| {
+            scratch.iter().any(|(w, f)| {
+                f & fields != 0 && (w.starts_with(p.as_str()) || w.starts_with(g.as_str()))
+            })
+        })
     }
 }
 
@@ -364,20 +428,26 @@ mod tests {
         ];
         let n = Names::build(&book);
         for q in ["mul", "mue", "MÜLL", "Müll"] {
-            assert_eq!(n.search(q, ANY_NAME, u32::MAX), vec![0, 1], "{q}");
+            assert_eq!(n.search(&book, q, ANY_NAME, u32::MAX), vec![0, 1], "{q}");
         }
-        assert_eq!(n.search("lud", ANY_NAME, u32::MAX), vec![1]);
-        assert_eq!(n.search("ller", ANY_NAME, u32::MAX), Vec::<u32>::new());
-        assert_eq!(n.search("baeckerei", ANY_NAME, u32::MAX), vec![0]);
-        assert_eq!(n.search("gross", ANY_NAME, u32::MAX), vec![0]);
-        assert_eq!(n.search("anna sch", ANY_NAME, u32::MAX), vec![2]);
-        assert_eq!(n.search("sch anna", ANY_NAME, u32::MAX), vec![2]);
-        assert_eq!(n.search("anna mul", ANY_NAME, u32::MAX), Vec::<u32>::new());
+        assert_eq!(n.search(&book, "lud", ANY_NAME, u32::MAX), vec![1]);
+        assert_eq!(
+            n.search(&book, "ller", ANY_NAME, u32::MAX),
+            Vec::<u32>::new()
+        );
+        assert_eq!(n.search(&book, "baeckerei", ANY_NAME, u32::MAX), vec![0]);
+        assert_eq!(n.search(&book, "gross", ANY_NAME, u32::MAX), vec![0]);
+        assert_eq!(n.search(&book, "anna sch", ANY_NAME, u32::MAX), vec![2]);
+        assert_eq!(n.search(&book, "sch anna", ANY_NAME, u32::MAX), vec![2]);
+        assert_eq!(
+            n.search(&book, "anna mul", ANY_NAME, u32::MAX),
+            Vec::<u32>::new()
+        );
         // Fields: the company is no family name; a display-only entry's split family name
         // is its display name.
-        assert_eq!(n.search("acme", FAMILY, u32::MAX), Vec::<u32>::new());
-        assert_eq!(n.search("lud", SPLIT_FAMILY, u32::MAX), vec![1]);
-        assert_eq!(n.search("jorg", SPLIT_GIVEN, u32::MAX), vec![0]);
+        assert_eq!(n.search(&book, "acme", FAMILY, u32::MAX), Vec::<u32>::new());
+        assert_eq!(n.search(&book, "lud", SPLIT_FAMILY, u32::MAX), vec![1]);
+        assert_eq!(n.search(&book, "jorg", SPLIT_GIVEN, u32::MAX), vec![0]);
     }
 
     #[test]
@@ -386,12 +456,14 @@ mod tests {
             .map(|i| c(&format!("Anna {i}"), "Anna", &format!("N{i}"), "ACME"))
             .collect();
         let n = Names::build(&book);
-        assert_eq!(n.search("an", ANY_NAME, 3), vec![0, 1, 2]);
-        assert_eq!(n.search("an", ANY_NAME, u32::MAX).len(), 10);
-        assert_eq!(n.search("anna n", ANY_NAME, 2), vec![0, 1]);
+        assert_eq!(n.search(&book, "an", ANY_NAME, 3), vec![0, 1, 2]);
+        assert_eq!(n.search(&book, "an", ANY_NAME, u32::MAX).len(), 10);
+        assert_eq!(n.search(&book, "anna n", ANY_NAME, 2), vec![0, 1]);
         // A word only the company has is skipped for name fields, whatever its size.
-        assert!(n.search("acme", DISPLAY | FAMILY, u32::MAX).is_empty());
-        assert_eq!(n.search("acme", COMPANY, 4), vec![0, 1, 2, 3]);
+        assert!(n
+            .search(&book, "acme", DISPLAY | FAMILY, u32::MAX)
+            .is_empty());
+        assert_eq!(n.search(&book, "acme", COMPANY, 4), vec![0, 1, 2, 3]);
     }
 
     #[test]

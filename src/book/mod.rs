@@ -120,7 +120,8 @@ impl Book {
         let mut hits: Vec<u32> = if q.words().is_empty() {
             Vec::new()
         } else {
-            self.names.search(q.words(), index::ANY_NAME, u32::MAX)
+            self.names
+                .search(&self.contacts, q.words(), index::ANY_NAME, u32::MAX)
         };
         if let Some(d) = q.digits() {
             // Digits may sit anywhere in a number, so they are looked for in every number;
@@ -151,8 +152,12 @@ impl Book {
     /// hits in book order asks for a part of the book at a time, and the cost follows what
     /// it wants, not how many entries a first letter finds in a big book.
     pub fn with_prefix_below(&self, typed: &str, fields: Fields, below: u32) -> Vec<u32> {
-        self.names
-            .search(typed.trim().trim_end_matches('*'), fields, below)
+        self.names.search(
+            &self.contacts,
+            typed.trim().trim_end_matches('*'),
+            fields,
+            below,
+        )
     }
 
     /// Every number in the book that is the calling number, best first (see `lookup`).

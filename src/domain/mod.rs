@@ -3,6 +3,7 @@
 //! Everything outside (HTTP paths, CSV cells, database rows) is parsed into these types at the
 //! edge, so the rest of the program never re-checks a key or a number type.
 
+pub mod cidr;
 mod contact;
 mod id;
 mod key;
@@ -16,7 +17,7 @@ pub mod text;
 
 pub use contact::{composed_name, Contact};
 pub use id::ContactId;
-pub use key::{mask_key, ApiKey, KeyError};
+pub use key::{mask_key, Access, ApiKey, Guessable, KeyError, Scope};
 pub use number::{NumberType, PhoneNumber};
 pub use settings::{DirectorySettings, RawSettings, SettingsError};
 pub use shape::{OutsidePrefix, Shape, ShapeError};

@@ -17,7 +17,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/settings", web::get().to(get_settings))
             .route("/settings", web::put().to(put_settings))
             .route("/changes", web::get().to(changes))
-            .configure(super::sources::routes),
+            .configure(super::sources::routes)
+            .configure(super::keys::routes),
     );
 }
 

@@ -67,11 +67,18 @@ impl Cached {
     }
 }
 
+/// Bodies above this size are compressed at the fastest level: a 100,000-contact book is
+/// gzipped in a fraction of the time for a few percent more bytes, and its first render is
+/// what a phone waits for after every change.
+const FAST_GZIP_ABOVE: usize = 256 * 1024;
+
 fn gzip(body: &[u8]) -> Option<Bytes> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 4),
-        flate2::Compression::default(),
-    );
+    let level = if body.len() > FAST_GZIP_ABOVE {
+        flate2::Compression::fast()
+    } else {
+        flate2::Compression::default()
+    };
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), level);
     enc.write_all(body).ok()?;
     let mut z = enc.finish().ok()?;
     z.shrink_to_fit();

@@ -9,7 +9,6 @@ use super::cache::{CacheKey, Cached};
 use super::error::ApiError;
 use super::phonebook::Ask;
 use super::AppState;
-use crate::domain::ApiKey;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::sync::Arc;
@@ -20,7 +19,10 @@ pub async fn respond(
     key: &str,
     ask: Ask,
 ) -> Result<HttpResponse, ApiError> {
-    let key = ApiKey::parse(key)?;
+    // Any key of the directory reads it; from here on it is known by its directory key.
+    // Views with links back here carry the path (and so the key the phone used) in their
+    // key: a read key's holder is never served a body cached for the directory key.
+    let key = super::auth::read(req, state, key).await?;
     let view_key = ask.key();
     let gzip = accepts_gzip(req);
     let if_none_match = req

@@ -1,6 +1,7 @@
 //! Every error of every layer becomes one JSON answer here, and only here:
 //! `{"error": "<a sentence a person can act on>", "details": [...]}`.
 
+use crate::access::Denied;
 use crate::book::BookError;
 use crate::domain::KeyError;
 use crate::ingest::IngestError;
@@ -18,6 +19,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub details: Vec<Value>,
+    /// Seconds for `Retry-After` (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -26,7 +29,13 @@ impl ApiError {
             status,
             message: message.into(),
             details: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn with_details(mut self, details: Vec<Value>) -> Self {
@@ -64,8 +73,8 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.insert_header(("WWW-Authenticate", "Bearer realm=\"phonedir\""));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            resp.insert_header(("Retry-After", "5"));
+        if let Some(s) = self.retry_after {
+            resp.insert_header(("Retry-After", s.to_string()));
         }
         resp.json(json!({
             "error": self.message,
@@ -87,8 +96,12 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::UnknownDirectory => ApiError::unknown_directory(),
-            StoreError::DirectoryExists | StoreError::SourceKind { .. } => {
-                ApiError::new(StatusCode::CONFLICT, e.to_string())
+            StoreError::DirectoryExists
+            | StoreError::SourceKind { .. }
+            | StoreError::KeyTaken
+            | StoreError::TooManyKeys => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            StoreError::DirectoryKey => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
             other => ApiError::internal(&other),
         }
@@ -100,7 +113,27 @@ impl From<BookError> for ApiError {
         match e {
             BookError::Store(s) => s.into(),
             BookError::Changes(c) => ApiError::new(StatusCode::GONE, c.to_string()),
-            BookError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            BookError::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()).with_retry_after(5)
+            }
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(e: Denied) -> Self {
+        let message = e.to_string();
+        match e {
+            Denied::Throttled(r) | Denied::RegistrationLimit(r) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, message).with_retry_after(r.0)
+            }
+            Denied::Malformed(k) => k.into(),
+            Denied::Store(s) => s.into(),
+            Denied::Unknown => ApiError::unknown_directory(),
+            Denied::Scope { .. } | Denied::RegistrationClosed | Denied::Retired => {
+                ApiError::new(StatusCode::FORBIDDEN, message)
+            }
+            Denied::Guessable(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message),
         }
     }
 }

@@ -6,6 +6,7 @@ mod auth;
 pub mod cache;
 mod conditional;
 pub mod error;
+mod keys;
 mod params;
 mod phonebook;
 mod receive;
@@ -13,12 +14,14 @@ mod sources;
 pub mod tls;
 mod upload;
 
+use crate::access::{Gate, GateConfig};
 use crate::book::Books;
+use crate::domain::cidr::Cidr;
 use crate::domain::{mask_key, ApiKey};
 use crate::push::{self, Limits, PushError, PushRequest};
 use crate::sources::{scheduler, secret, Syncer};
 use crate::store::{Store, StoreError};
-use actix_web::middleware::{Condition, Logger, NormalizePath, TrailingSlash};
+use actix_web::middleware::{from_fn, Condition, Logger, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use error::ApiError;
 use std::path::PathBuf;
@@ -37,6 +40,10 @@ pub struct AppState {
     pub max_upload_bytes: usize,
     /// One line per request (keys masked); off for benchmarks or when a proxy logs.
     pub access_log: bool,
+    /// What a presented key opens, throttled per client address.
+    pub gate: Arc<Gate>,
+    /// Peers whose `Forwarded`/`X-Forwarded-*` headers are believed (`--trusted-proxy`).
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 pub struct ServerConfig {
@@ -53,6 +60,13 @@ pub struct ServerConfig {
     /// Bound of the merged, indexed books kept in memory, in bytes.
     pub book_cache_bytes: usize,
     pub access_log: bool,
+    /// Unknown or wrong keys one client address may present per minute; 0 = no limit.
+    pub key_failures_per_minute: u32,
+    /// Directories one client address may create per hour over the network; 0 = no limit.
+    pub registration_limit: u32,
+    pub trusted_proxies: Vec<Cidr>,
+    /// Private networks pulled sources may reach (`--source-allow`); none by default.
+    pub source_allow: Vec<Cidr>,
     /// The LDAP listeners for desk phones (off unless given).
     pub ldap: crate::ldap::LdapConfig,
 }
@@ -94,12 +108,21 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         load_demo(&store, &cfg.limits)?;
     }
     let sealer = secret::Sealer::load(&cfg.data_dir)?;
-    let syncer = Arc::new(Syncer::new(store.clone(), sealer, cfg.limits));
+    let syncer =
+        Arc::new(Syncer::new(store.clone(), sealer, cfg.limits).allowing(cfg.source_allow.clone()));
     scheduler::start(syncer.clone()).map_err(ServeError::Run)?;
     let books = Arc::new(Books::new(
         store.clone(),
         cfg.book_cache_bytes,
         busy_slots(),
+    ));
+    let gate = Arc::new(Gate::new(
+        store.clone(),
+        &GateConfig {
+            key_failures_per_minute: cfg.key_failures_per_minute,
+            registrations_per_hour: cfg.registration_limit,
+            open_registration: cfg.limits.open_registration,
+        },
     ));
     // One certificate for HTTPS, LDAPS and StartTLS.
     let tls = if cfg.https.is_some() || cfg.ldap.enabled() {
@@ -119,7 +142,14 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         None
     };
     if let Some(tls) = tls.as_ref().filter(|_| cfg.ldap.enabled()) {
-        start_ldap(&cfg, store.clone(), books.clone(), tls.clone()).await?;
+        start_ldap(
+            &cfg,
+            store.clone(),
+            books.clone(),
+            gate.clone(),
+            tls.clone(),
+        )
+        .await?;
     }
     let state = web::Data::new(AppState {
         store,
@@ -129,6 +159,8 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         limits: cfg.limits,
         max_upload_bytes: cfg.max_upload_bytes,
         access_log: cfg.access_log,
+        gate,
+        trusted_proxies: cfg.trusted_proxies.clone(),
     });
     let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(5);
     if let Some(addr) = &cfg.http {
@@ -157,11 +189,13 @@ async fn start_ldap(
     cfg: &ServerConfig,
     store: Arc<Store>,
     books: Arc<Books>,
+    gate: Arc<Gate>,
     tls: rustls::ServerConfig,
 ) -> Result<(), ServeError> {
     let ctx = Arc::new(crate::ldap::session::Ctx {
         store,
         books,
+        gate,
         numbers: crate::ldap::search::NumberDefaults {
             region: cfg.limits.default_region,
             max_extension_digits: cfg.limits.max_extension_digits,
@@ -242,13 +276,25 @@ pub fn app(
             )
             .into()
         }))
-        .wrap(NormalizePath::new(TrailingSlash::Trim))
+        // Innermost first: the client address is known before any handler runs, and the
+        // access log sees the normalized path (`/contacts//KEY` is `/contacts/KEY` there).
+        .wrap(from_fn(auth::client_mw))
         .wrap(Condition::new(
             access_log,
-            Logger::new("%{request}xi %s %b %Dms \"%{User-Agent}i\"")
-                .custom_request_replace("request", masked_request_line),
+            Logger::new("%{request}xi %s %b %Dms \"%{agent}xi\"")
+                .custom_request_replace("request", masked_request_line)
+                .custom_request_replace("agent", |req| {
+                    masked_text(
+                        req.headers()
+                            .get(actix_web::http::header::USER_AGENT)
+                            .map_or(&b"-"[..], |v| v.as_bytes()),
+                        false,
+                    )
+                }),
         ))
+        .wrap(NormalizePath::new(TrailingSlash::Trim))
         .route("/healthz", web::get().to(healthz))
+        .configure(keys::directory_routes)
         .configure(phonebook::routes)
         .configure(api::routes)
         .default_service(web::to(not_found))
@@ -265,39 +311,57 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     ))
 }
 
-/// Phones carry the directory key in the URL (`/contacts/KEY`, and the management API's
-/// `/api/v1/directories/KEY`); the access log must not.
+/// Phones carry a key in the URL (`/contacts/KEY`, and the management API's
+/// `/api/v1/directories/KEY/keys/OTHER`), scripts in `?apikey=`; the access log must hold
+/// none of them, whatever the path looks like.
 fn masked_request_line(req: &actix_web::dev::ServiceRequest) -> String {
     format!("{} {}", req.method(), mask_url(req.request()))
 }
 
 fn mask_url(req: &HttpRequest) -> String {
-    let mut segments: Vec<String> = Vec::new();
-    let mut after_contacts = false;
-    for seg in req.path().split('/') {
-        if after_contacts && !seg.is_empty() {
-            segments.push(mask_key(seg));
-            after_contacts = false;
+    let path = masked_text(req.path().as_bytes(), false);
+    match req.query_string() {
+        "" => path,
+        q => format!("{path}?{}", masked_text(q.as_bytes(), true)),
+    }
+}
+
+/// The text percent-decoded (and `+` as a space in a query), with every run of 14 or more
+/// letters and digits masked as a key (`ACME**********`), and control characters as `?`,
+/// so nobody can write lines of their own into the log.
+fn masked_text(raw: &[u8], query: bool) -> String {
+    let plus_decoded: Vec<u8>;
+    let raw = if query {
+        plus_decoded = raw
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        &plus_decoded[..]
+    } else {
+        raw
+    };
+    let decoded: Vec<u8> = percent_encoding::percent_decode(raw).collect();
+    let text = String::from_utf8_lossy(&decoded);
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= ApiKey::LEN {
+            out.push_str(&mask_key(run));
         } else {
-            after_contacts = seg == "contacts" || seg == "directories";
-            segments.push(seg.to_owned());
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(if c.is_control() { '?' } else { c });
         }
     }
-    let path = segments.join("/");
-    let query: Vec<String> = req
-        .query_string()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) if k.eq_ignore_ascii_case("apikey") => format!("{k}={}", mask_key(v)),
-            _ => p.to_owned(),
-        })
-        .collect();
-    if query.is_empty() {
-        path
-    } else {
-        format!("{path}?{}", query.join("&"))
-    }
+    flush(&mut run, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -321,5 +385,24 @@ mod tests {
             mask_url(&req),
             "/api/v1/directories/ACME**********/sources/crm"
         );
+        // Anywhere, however written: doubled slashes, other segments, percent-encoded,
+        // other parameters, longer runs.
+        for (uri, want) in [
+            ("/contacts//ACME0123456789/x", "/contacts//ACME**********/x"),
+            (
+                "/api/v1/directories/ACME0123456789/keys/Kt4wQ9zLm2Rx7B",
+                "/api/v1/directories/ACME**********/keys/Kt4w**********",
+            ),
+            ("/x/%41CME0123456789", "/x/ACME**********"),
+            (
+                "/x?token=Kt4w%51%39zLm2Rx7B&q=a+b",
+                "/x?token=Kt4w**********&q=a b",
+            ),
+            ("/x/ACME0123456789.xml", "/x/ACME**********.xml"),
+            ("/x?a=%0aforged", "/x?a=?forged"),
+        ] {
+            let req = TestRequest::get().uri(uri).to_http_request();
+            assert_eq!(mask_url(&req), want, "{uri}");
+        }
     }
 }

@@ -2,8 +2,8 @@
 
 use super::error::ApiError;
 use super::params::Params;
-use super::{upload, AppState};
-use crate::domain::ApiKey;
+use super::{auth, upload, AppState};
+use crate::access::PushTarget;
 use crate::ingest::Mapping;
 use crate::phone::Region;
 use crate::push::{self, PushRequest};
@@ -49,7 +49,12 @@ pub async fn push_file(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = ApiKey::parse(&key)?;
+    // A push key or the directory key; an unknown key is a new directory (open registration).
+    let presented = key.into_inner();
+    let (key, registration) = match auth::push_target(&req, &state, &presented).await? {
+        PushTarget::Existing(access) => (access.directory, None),
+        PushTarget::New(key, registration) => (key, Some(registration)),
+    };
     let query = PushQuery::parse(req.query_string())?;
     let region = query
         .region
@@ -67,7 +72,7 @@ pub async fn push_file(
     let (body, format) = upload::read(&req, payload, state.max_upload_bytes).await?;
     let st = state.clone();
     let k = key.clone();
-    let result = web::block(move || {
+    let mut result = web::block(move || {
         push::push(
             &st.store,
             &st.limits,
@@ -86,6 +91,13 @@ pub async fn push_file(
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
+    // Counted against --registration-limit only if a directory was made; any other way out
+    // of this function gives the registration back.
+    if let Some(r) = registration.filter(|_| !result.dry_run) {
+        r.made();
+    }
+    // The key the caller used; a push key's holder never learns the directory key.
+    result.directory = presented;
     tracing::info!(
         directory = %key.masked(),
         source = %result.source,

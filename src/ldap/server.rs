@@ -379,7 +379,7 @@ where
                 let ctx = shared.ctx.clone();
                 let client = peer.ip();
                 let verdict = blocking(shared, move || {
-                    directory_for(&ctx.store, &password, client).map_err(|e| {
+                    directory_for(&ctx.gate, &password, client).map_err(|e| {
                         tracing::error!(error = %e, "LDAP bind: checking the key failed");
                         "the directory cannot be read right now; try again later".to_owned()
                     })

@@ -8,6 +8,7 @@ use super::auth::{directory_for, Opened, Verdict};
 use super::dn::{self, Base};
 use super::filter::Query;
 use super::search::{search, Answer, Ask, NumberDefaults, Within};
+use crate::access::Gate;
 use crate::book::{BookError, Books};
 use crate::store::Store;
 use ldap3_proto::control::LdapControl;
@@ -29,6 +30,8 @@ pub const OID_NOTICE_OF_DISCONNECTION: &str = "1.3.6.1.4.1.1466.20036";
 pub struct Ctx {
     pub store: Arc<Store>,
     pub books: Arc<Books>,
+    /// Decides what a presented key opens, and throttles guessing.
+    pub gate: Arc<Gate>,
     pub numbers: NumberDefaults,
     /// Most entries one search answers (`--ldap-max-hits`).
     pub max_hits: usize,
@@ -379,7 +382,7 @@ impl Session {
         if let Some(o) = self.opened.as_ref().filter(|o| o.presented.as_str() == key) {
             return Ok(o.clone());
         }
-        match directory_for(&ctx.store, key, client) {
+        match directory_for(&ctx.gate, key, client) {
             Ok(Verdict::Open(o)) => Ok(o),
             Ok(Verdict::Wrong) => Err(no_such_object()),
             Ok(Verdict::Throttled {

@@ -6,7 +6,7 @@
 //! `org_contacts`: the organizational contacts (`/contacts`).
 
 use super::build::{build, Raw, Tally};
-use super::net::{encode_query, origin, Http};
+use super::net::{encode_query, origin, same_origin, Http};
 use super::spec::{GraphMode, GraphSpec};
 use super::{Fetched, SyncError};
 use crate::domain::{Contact, NumberType};
@@ -99,7 +99,9 @@ pub fn fetch(
 fn users_delta(s: &mut Session, old: Option<DeltaState>) -> Result<DeltaState, SyncError> {
     let fresh = format!("{}/users/delta?$select={USER_FIELDS}", s.graph);
     let (mut users, start) = match old {
-        Some(o) if !o.delta_link.is_empty() => (o.users, o.delta_link),
+        Some(o) if !o.delta_link.is_empty() && same_origin(&o.delta_link, &s.graph) => {
+            (o.users, o.delta_link)
+        }
         _ => (BTreeMap::new(), fresh.clone()),
     };
     let incremental = start != fresh;
@@ -169,9 +171,9 @@ impl Session<'_> {
                 }
             }
             if let Some(next) = page.get("@odata.nextLink").and_then(Value::as_str) {
-                url = next.to_owned();
+                url = self.follow(next)?;
             } else if let Some(delta) = page.get("@odata.deltaLink").and_then(Value::as_str) {
-                return Ok(delta.to_owned());
+                return Ok(self.follow(delta)?);
             } else {
                 return Err(SyncError::new(
                     "a Microsoft Graph delta page had neither a next nor a delta link; nothing was changed",
@@ -208,11 +210,24 @@ impl Session<'_> {
                 .unwrap_or(&[]);
             each(items);
             match page.get("@odata.nextLink").and_then(Value::as_str) {
-                Some(next) => url = next.to_owned(),
+                Some(next) => url = self.follow(next)?,
                 None => return Ok(()),
             }
         }
         Err(SyncError::new("a Microsoft Graph listing did not end"))
+    }
+
+    /// A next or delta link, if it stays where the token may go (the configured Graph).
+    fn follow(&self, link: &str) -> Result<String, SyncError> {
+        if same_origin(link, &self.graph) {
+            Ok(link.to_owned())
+        } else {
+            Err(SyncError::new(format!(
+                "Microsoft Graph answered a link to {}, not to {}; phonedir sends the access token only to the configured graph_url, so the sync stopped and nothing was changed",
+                origin(link),
+                origin(&self.graph)
+            )))
+        }
     }
 
     fn get(&mut self, url: &str, permission: &str) -> Result<Value, GetError> {
@@ -494,9 +509,12 @@ fn tokens() -> &'static TokenCache {
 fn token_key(spec: &GraphSpec) -> String {
     let d = ring::digest::digest(
         &ring::digest::SHA256,
+        // The Graph the token is for is part of the key: a token goes only where it was
+        // asked for.
         format!(
-            "{}\n{}\n{}\n{}",
+            "{}\n{}\n{}\n{}\n{}",
             spec.token_url.as_deref().unwrap_or(""),
+            spec.graph_url.as_deref().unwrap_or(""),
             spec.tenant_id,
             spec.client_id,
             spec.client_secret

@@ -11,7 +11,7 @@ mod graph;
 pub mod net;
 mod rest;
 pub mod scheduler;
-pub mod secret;
+pub use crate::secret;
 pub mod spec;
 pub mod vcard;
 
@@ -94,6 +94,13 @@ impl Syncer {
         }
     }
 
+    /// Lets pulled sources reach the private networks in `allow` (`--source-allow`); without
+    /// it they reach public addresses only.
+    pub fn allowing(mut self, allow: Vec<crate::domain::cidr::Cidr>) -> Syncer {
+        self.http = Http::with_policy(net::NetPolicy::allowing(allow));
+        self
+    }
+
     /// Creates or replaces a source from API JSON; answers its masked settings and whether
     /// it is new.
     pub fn put(&self, key: &ApiKey, name: &str, body: &[u8]) -> Result<(Value, bool), SourceError> {
@@ -109,12 +116,12 @@ impl Syncer {
                     kind: row.kind.clone(),
                 });
             }
-            if let Some(prev) = row.config.as_deref() {
-                if let Ok(prev) = SourceConfig::unsealed(prev, &self.sealer) {
-                    cfg.keep_secrets_from(&prev);
-                }
-            }
         }
+        let previous = existing
+            .as_ref()
+            .and_then(|row| row.config.as_deref())
+            .and_then(|c| SourceConfig::unsealed(c, &self.sealer).ok());
+        cfg.keep_secrets_from(previous.as_ref())?;
         let is_push = matches!(cfg.spec, Spec::Push {});
         let stored = if is_push {
             None

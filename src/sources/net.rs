@@ -1,8 +1,19 @@
 //! Talking to remote systems: one blocking HTTP client with timeouts, a size limit, and
 //! bounded retries that honour `Retry-After` on 429/503 (exponential backoff without it).
+//!
+//! Every connection, the first and each after a redirect, goes through `NetPolicy`: the host
+//! is resolved here and addresses outside the public internet (loopback, private,
+//! link-local and cloud metadata, unique-local, multicast, reserved) are refused unless the
+//! operator admits them (`--source-allow`). The check is on the resolved address, so no
+//! spelling of a host (`127.1`, `2130706433`, `0x7f.1`, `[::ffff:127.0.0.1]`, `localhost`,
+//! a name that resolves to 10.0.0.1) gets past it, and what is checked is what is connected to.
+//! Targets that write into PBXs use the same `Http` and get the same rule.
 
 use super::SyncError;
+use crate::domain::cidr::{canonical, Cidr};
 use std::io::Read;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest answer read (a multiget of a big address book is a few MB).
@@ -22,14 +33,143 @@ pub struct Reply {
     pub body: String,
 }
 
+/// Which addresses outside the public internet pulled sources may reach.
+#[derive(Clone, Debug, Default)]
+pub struct NetPolicy {
+    allow: Vec<Cidr>,
+}
+
+impl NetPolicy {
+    /// Public addresses, and those in `allow` (`--source-allow`).
+    pub fn allowing(allow: Vec<Cidr>) -> NetPolicy {
+        NetPolicy { allow }
+    }
+
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.allow.iter().any(|c| c.contains(ip)) || not_public(ip).is_none()
+    }
+
+    /// The resolver ureq calls for every connection: the host's addresses this policy
+    /// permits, or an error naming why there are none.
+    fn resolve(&self, netloc: &str) -> std::io::Result<Vec<SocketAddr>> {
+        let all: Vec<SocketAddr> = netloc.to_socket_addrs()?.collect();
+        let permitted: Vec<SocketAddr> = all
+            .iter()
+            .copied()
+            .filter(|a| self.permits(a.ip()))
+            .collect();
+        match all.first() {
+            Some(first) if permitted.is_empty() => Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                Refused {
+                    host: host_of(netloc).to_owned(),
+                    literal: host_of(netloc).parse::<IpAddr>().is_ok(),
+                    what: not_public(canonical(first.ip())).unwrap_or("reserved"),
+                },
+            )),
+            _ => Ok(permitted),
+        }
+    }
+}
+
+/// `host` of `host:port` or `[v6]:port`, without brackets.
+fn host_of(netloc: &str) -> &str {
+    let host = netloc.rsplit_once(':').map_or(netloc, |(h, _)| h);
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// A connection the policy refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} address")]
+struct Refused {
+    /// The host connected to: the configured one, or where a redirect pointed.
+    host: String,
+    /// The URL named an address, not a host name.
+    literal: bool,
+    what: &'static str,
+}
+
+/// What kind of address outside the public internet this is, if it is one. IPv4 addresses
+/// inside IPv6 (NAT64, 6to4, IPv4-compatible) are judged by the IPv4 address.
+pub fn not_public(ip: IpAddr) -> Option<&'static str> {
+    match canonical(ip) {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            if v4.is_loopback() {
+                Some("loopback")
+            } else if v4.is_private() || (o[0] == 100 && (o[1] & 0xc0) == 64) {
+                Some("private-network")
+            } else if v4.is_link_local() {
+                // 169.254.169.254 is where clouds answer with their instance's credentials.
+                Some("link-local (cloud metadata)")
+            } else if v4.is_multicast() {
+                Some("multicast")
+            } else if o[0] == 0
+                || o[0] >= 240
+                || (o[0] == 192 && o[1] == 0 && (o[2] == 0 || o[2] == 2))
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || (o[0] == 198 && o[1] == 51 && o[2] == 100)
+                || (o[0] == 203 && o[1] == 0 && o[2] == 113)
+            {
+                Some("reserved")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                not_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)))
+            };
+            if v6.is_loopback() {
+                Some("loopback")
+            } else if v6.is_unspecified() || (s[..6] == [0; 6]) {
+                // ::, and the deprecated IPv4-compatible ::a.b.c.d.
+                Some("reserved")
+            } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                embedded(s[6], s[7])
+            } else if s[0] == 0x2002 {
+                embedded(s[1], s[2])
+            } else if (s[0] & 0xfe00) == 0xfc00 {
+                Some("unique-local")
+            } else if (s[0] & 0xffc0) == 0xfe80 || (s[0] & 0xffc0) == 0xfec0 {
+                Some("link-local")
+            } else if (s[0] & 0xff00) == 0xff00 {
+                Some("multicast")
+            } else if (s[0] == 0x2001 && (s[1] == 0x0db8 || s[1] < 0x0200))
+                || s[..4] == [0x0100, 0, 0, 0]
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+            {
+                // Documentation, Teredo and other protocol ranges, discard, local NAT64.
+                Some("reserved")
+            } else {
+                None
+            }
+        }
+    }
+}
+
 impl Http {
+    /// A client that reaches public addresses only.
     pub fn new() -> Http {
+        Http::with_policy(NetPolicy::default())
+    }
+
+    pub fn with_policy(policy: NetPolicy) -> Http {
+        let policy = Arc::new(policy);
         Http {
             agent: ureq::AgentBuilder::new()
                 .timeout_connect(Duration::from_secs(10))
                 .timeout(Duration::from_secs(120))
                 .user_agent(concat!("phonedir/", env!("CARGO_PKG_VERSION")))
                 .redirects(5)
+                // Never an Authorization header to where a redirect points (ureq's default;
+                // said here because it is what keeps credentials at their origin).
+                .redirect_auth_headers(ureq::RedirectAuthHeaders::Never)
+                .resolver(move |netloc: &str| policy.resolve(netloc))
                 .build(),
             backoff: Duration::from_secs(1),
         }
@@ -57,14 +197,7 @@ impl Http {
             let resp = match result {
                 Ok(r) => r,
                 Err(ureq::Error::Status(_, r)) => r,
-                Err(ureq::Error::Transport(t)) => {
-                    return Err(SyncError::new(format!(
-                        "cannot reach {}: {}",
-                        origin(url),
-                        t.message()
-                            .map_or_else(|| t.kind().to_string(), str::to_owned)
-                    )))
-                }
+                Err(ureq::Error::Transport(t)) => return Err(transport_error(url, &t)),
             };
             let status = resp.status();
             if (status == 429 || status == 503) && attempt < ATTEMPTS {
@@ -90,7 +223,11 @@ impl Http {
                 .take(MAX_BODY)
                 .read_to_string(&mut text)
                 .map_err(|e| {
-                    SyncError::new(format!("reading the answer of {} failed: {e}", origin(url)))
+                    tracing::warn!(origin = %origin(url), error = %e, "reading an answer failed");
+                    SyncError::new(format!(
+                        "the answer of {} broke off; the next sync will try again",
+                        origin(url)
+                    ))
                 })?;
             return Ok(Reply { status, body: text });
         }
@@ -99,6 +236,47 @@ impl Http {
             origin(url)
         )))
     }
+}
+
+/// A failed connection as a sentence that tells the user what to check but not how it failed
+/// (refused, timed out, TLS): that difference would map a network for whoever sets the URL.
+/// The operator's log has the detail.
+fn transport_error(url: &str, t: &ureq::Transport) -> SyncError {
+    let target = origin(url);
+    let mut cause = std::error::Error::source(t);
+    while let Some(e) = cause {
+        if let Some(r) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<Refused>())
+        {
+            let configured = url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()));
+            // The refused host, and whether a redirect led there.
+            let place = if configured.as_deref() == Some(r.host.as_str()) {
+                target
+            } else {
+                format!("{} (where {target} redirects)", r.host)
+            };
+            return SyncError::new(format!(
+                "{place} {} {} address; phonedir reaches such addresses only where the operator allows them (--source-allow)",
+                if r.literal { "is a" } else { "resolves to a" },
+                r.what
+            ));
+        }
+        cause = e.source();
+    }
+    tracing::warn!(
+        origin = %target,
+        kind = %t.kind(),
+        error = t.message().unwrap_or(""),
+        cause = std::error::Error::source(t).map(ToString::to_string).unwrap_or_default(),
+        "cannot reach a source"
+    );
+    SyncError::new(format!(
+        "cannot reach {target}; check the URL, that the server is up and reachable from the internet, and that its certificate is valid"
+    ))
 }
 
 impl Default for Http {
@@ -122,6 +300,15 @@ pub fn origin(url: &str) -> String {
             &host[after_scheme + at + 1..]
         ),
         None => host.to_owned(),
+    }
+}
+
+/// Whether two URLs have the same scheme, host and port: credentials for one are sent to the
+/// other only then. Unparseable URLs share nothing.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin().is_tuple() && a.origin() == b.origin(),
+        _ => false,
     }
 }
 
@@ -179,5 +366,70 @@ mod tests {
             "https://dav.example:8443"
         );
         assert_eq!(encode_query("a b&c"), "a%20b%26c");
+        assert!(same_origin(
+            "https://a.example/x?p=1",
+            "https://A.example:443/y"
+        ));
+        assert!(same_origin(
+            "http://127.1:8080/a",
+            "http://127.0.0.1:8080/b"
+        ));
+        assert!(!same_origin("https://a.example/x", "http://a.example/x"));
+        assert!(!same_origin(
+            "https://a.example/x",
+            "https://a.example:8443/x"
+        ));
+        assert!(!same_origin(
+            "https://a.example/x",
+            "https://evil.example/x"
+        ));
+        assert!(!same_origin("not a url", "not a url"));
+    }
+
+    #[test]
+    fn only_public_addresses_unless_allowed() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for s in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "100.64.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::",
+            "fd00:ec2::254",
+            "fe80::1",
+            "ff02::1",
+            "2001:db8::1",
+        ] {
+            assert!(not_public(ip(s)).is_some(), "{s}");
+            assert!(!NetPolicy::default().permits(ip(s)), "{s}");
+        }
+        for s in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2a00:1450:4001::1",
+            "64:ff9b::808:808",
+        ] {
+            assert!(not_public(ip(s)).is_none(), "{s}");
+        }
+        let p = NetPolicy::allowing(Cidr::parse_list("10.0.0.0/8,fd00::/8").unwrap());
+        assert!(p.permits(ip("10.9.8.7")) && p.permits(ip("::ffff:10.9.8.7")));
+        assert!(p.permits(ip("fd00::5")));
+        assert!(!p.permits(ip("192.168.1.1")));
+        // What the resolver says about a refused host.
+        let e = NetPolicy::default().resolve("127.0.0.1:80").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+        assert!(NetPolicy::default().resolve("[::1]:80").is_err());
+        assert_eq!(host_of("[::1]:80"), "::1");
+        assert_eq!(host_of("example.com:443"), "example.com");
     }
 }

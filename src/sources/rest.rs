@@ -3,7 +3,7 @@
 //! innovaphone's EasyConnect.
 
 use super::build::{build, Raw, Tally};
-use super::net::{basic_auth, encode_query, origin, Http};
+use super::net::{basic_auth, encode_query, origin, same_origin, Http};
 use super::spec::{RestAuth, RestSpec};
 use super::{Fetched, SyncError};
 use crate::domain::NumberType;
@@ -47,7 +47,20 @@ pub fn fetch(http: &Http, spec: &RestSpec, rules: &NumberRules) -> Result<Fetche
             .flatten()
             .filter(|s| !s.is_empty());
         match next {
-            Some(n) => url = with_apikey(spec, &resolve(&url, n)),
+            Some(n) => {
+                let next = resolve(&url, n);
+                // The credentials go to the configured host only; a link elsewhere would
+                // carry them to whoever wrote it into the answer.
+                if spec.auth != RestAuth::None && !same_origin(&next, &spec.url) {
+                    return Err(SyncError::new(format!(
+                        "the next-page link of {} points to {}, another host; phonedir sends the source's credentials only to {}, so the sync stopped and nothing was changed",
+                        origin(&spec.url),
+                        origin(&next),
+                        origin(&spec.url)
+                    )));
+                }
+                url = with_apikey(spec, &next)
+            }
             None => {
                 tracing::info!(
                     contacts = contacts.len(),

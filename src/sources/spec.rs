@@ -22,6 +22,13 @@ pub enum SpecError {
     Invalid(String),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error("`{changed}` changed, so the stored {secret} is not sent to the new destination; send the {secret} again")]
+    SecretNotKept {
+        secret: &'static str,
+        changed: &'static str,
+    },
+    #[error("`{0}` is `********`, but no {0} is stored to keep; send the {0} itself")]
+    NothingToKeep(&'static str),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -198,6 +205,32 @@ impl Spec {
         }
     }
 
+    /// The secrets' field names, in the order of `secrets_mut`.
+    fn secret_names(&self) -> &'static [&'static str] {
+        match self {
+            Spec::Push {} => &[],
+            Spec::Graph(_) => &["client_secret"],
+            Spec::Carddav(_) => &["password"],
+            Spec::Rest(_) => &["secret"],
+        }
+    }
+
+    /// Where the secrets go: the fields that, changed, make a kept secret go somewhere its
+    /// owner never sent it (`token_url` and `graph_url` with their defaults filled in).
+    fn destination(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Spec::Push {} => vec![],
+            Spec::Graph(g) => vec![
+                ("tenant_id", g.tenant_id.clone()),
+                ("client_id", g.client_id.clone()),
+                ("token_url", g.token_url.clone().unwrap_or_default()),
+                ("graph_url", g.graph_url.clone().unwrap_or_default()),
+            ],
+            Spec::Carddav(c) => vec![("url", c.url.clone()), ("username", c.username.clone())],
+            Spec::Rest(r) => vec![("url", r.url.clone()), ("username", r.username.clone())],
+        }
+    }
+
     fn secrets_mut(&mut self) -> Vec<&mut String> {
         match self {
             Spec::Push {} => vec![],
@@ -325,17 +358,45 @@ impl SourceConfig {
     }
 
     /// Keeps stored secrets for fields sent empty or masked, so a settings round trip
-    /// (GET, edit, PUT) does not need the password again.
-    pub fn keep_secrets_from(&mut self, previous: &SourceConfig) {
-        if self.spec.kind() != previous.spec.kind() {
-            return;
-        }
-        let mut prev = previous.spec.clone();
-        for (new, old) in self.spec.secrets_mut().into_iter().zip(prev.secrets_mut()) {
-            if new.is_empty() || new == MASK {
-                *new = std::mem::take(old);
+    /// (GET, edit, PUT) does not need the password again, but only while they would go
+    /// where they went before: with a new URL, host, tenant or account the secret must be
+    /// sent again (else whoever may edit a source could point it at their own server and
+    /// receive a password they never knew).
+    pub fn keep_secrets_from(&mut self, previous: Option<&SourceConfig>) -> Result<(), SpecError> {
+        let previous = previous.filter(|p| p.spec.kind() == self.spec.kind());
+        let moved = previous.and_then(|p| {
+            let before = p.spec.destination();
+            self.spec
+                .destination()
+                .into_iter()
+                .zip(before)
+                .find(|(now, then)| now.1 != then.1)
+                .map(|(now, _)| now.0)
+        });
+        let mut prev = previous.map(|p| p.spec.clone());
+        let mut old: Vec<String> = prev
+            .as_mut()
+            .map(|p| p.secrets_mut().into_iter().map(std::mem::take).collect())
+            .unwrap_or_default();
+        old.resize(self.spec.secret_names().len(), String::new());
+        let names = self.spec.secret_names();
+        for ((new, old), name) in self.spec.secrets_mut().into_iter().zip(old).zip(names) {
+            if !(new.is_empty() || new == MASK) {
+                continue;
+            }
+            match (old.is_empty(), moved) {
+                (true, _) if new == MASK => return Err(SpecError::NothingToKeep(name)),
+                (true, _) => {}
+                (false, Some(changed)) => {
+                    return Err(SpecError::SecretNotKept {
+                        secret: name,
+                        changed,
+                    })
+                }
+                (false, None) => *new = old,
             }
         }
+        Ok(())
     }
 
     fn to_value(&self) -> Value {
@@ -411,8 +472,55 @@ mod tests {
             br#"{"kind":"carddav","url":"https://dav.example/ab/","username":"u","password":"********"}"#,
         )
         .unwrap();
-        again.keep_secrets_from(&cfg);
+        again.keep_secrets_from(Some(&cfg)).unwrap();
         assert_eq!(again.spec, cfg.spec);
+    }
+
+    #[test]
+    fn a_kept_secret_goes_only_where_it_went() {
+        let graph = |token_url: &str, secret: &str| {
+            SourceConfig::parse(
+                format!(
+                    r#"{{"kind":"graph","tenant_id":"t","client_id":"c","client_secret":"{secret}","token_url":"{token_url}"}}"#
+                )
+                .as_bytes(),
+            )
+            .unwrap()
+        };
+        let stored = graph("https://login.example/t/token", "s3cret");
+        let mut same = graph("https://login.example/t/token", MASK);
+        same.keep_secrets_from(Some(&stored)).unwrap();
+        assert_eq!(same, stored);
+        for secret in [MASK, ""] {
+            let mut moved = graph("https://evil.example/token", secret);
+            let e = moved
+                .keep_secrets_from(Some(&stored))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("token_url") && e.contains("client_secret"),
+                "{e}"
+            );
+        }
+        // A new secret for the new destination is fine.
+        let mut fresh = graph("https://evil.example/token", "new");
+        fresh.keep_secrets_from(Some(&stored)).unwrap();
+        // CardDAV: another account on the same server is another destination too.
+        let dav = |user: &str, pw: &str| {
+            SourceConfig::parse(
+                format!(r#"{{"kind":"carddav","url":"https://dav.example/ab/","username":"{user}","password":"{pw}"}}"#)
+                    .as_bytes(),
+            )
+            .unwrap()
+        };
+        let e = dav("mallory", MASK)
+            .keep_secrets_from(Some(&dav("anna", "pw")))
+            .unwrap_err();
+        assert!(e.to_string().contains("username"), "{e}");
+        // A mask with nothing behind it is not a password.
+        let e = dav("anna", MASK).keep_secrets_from(None).unwrap_err();
+        assert!(matches!(e, SpecError::NothingToKeep("password")), "{e}");
+        dav("anna", "").keep_secrets_from(None).unwrap();
     }
 
     #[test]

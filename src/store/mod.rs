@@ -5,13 +5,16 @@
 //! book, never half of it: each read runs in one transaction, each push in one other.
 
 mod changes;
+mod keys;
 mod pool;
 mod sources;
 mod versions;
 
 use crate::domain::merge::Sourced;
 use crate::domain::{text::sort_key, ApiKey, Contact, DirectorySettings, NumberType, PhoneNumber};
+use crate::secret::{Keyring, SecretError};
 pub use changes::{LogRead, LogRow, Retention};
+pub use keys::{KeyInfo, KeyRef, MAX_KEYS};
 use pool::Pool;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 pub use sources::{SourceRow, SourceSettings, SyncResult};
@@ -22,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_pull_sources.sql"),
     include_str!("migrations/003_book.sql"),
+    include_str!("migrations/004_keys.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +49,16 @@ pub enum StoreError {
     SourceKind { name: String, kind: String },
     #[error("a stored value cannot be read: {0}")]
     Corrupt(String),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("the secret key in use is not the one this database was written with; start with the data directory's own secret.key, or the PHONEDIR_SECRET_KEY it was written with")]
+    WrongSecretKey,
+    #[error("this key is in use already; choose another")]
+    KeyTaken,
+    #[error("a directory holds at most {MAX_KEYS} keys; revoke the ones no longer used")]
+    TooManyKeys,
+    #[error("the directory key cannot be revoked, only the read and push keys made with it; delete the directory to end it")]
+    DirectoryKey,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -112,18 +126,45 @@ pub struct Store {
     writer: Mutex<Connection>,
     readers: Pool,
     versions: versions::Versions,
+    keys: Keyring,
+    uses: keys::Uses,
+}
+
+/// A transaction, with the keyring that finding a directory by its key needs (directories
+/// are found by the hash of their key). Derefs to the rusqlite transaction.
+pub(crate) struct Tx<'a> {
+    tx: Transaction<'a>,
+    keys: &'a Keyring,
+}
+
+impl<'a> std::ops::Deref for Tx<'a> {
+    type Target = Transaction<'a>;
+    fn deref(&self) -> &Transaction<'a> {
+        &self.tx
+    }
 }
 
 impl Store {
     /// Opens (or creates) `phonedir.sqlite3` in `data_dir` and brings its schema up to date.
+    /// The data directory and the database are made the owner's only (0700/0600): they hold
+    /// every customer's contacts.
     pub fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+        let io = |source| StoreError::Io {
             path: data_dir.display().to_string(),
             source,
-        })?;
+        };
+        std::fs::create_dir_all(data_dir).map_err(io)?;
         let path = data_dir.join("phonedir.sqlite3");
+        owner_only(data_dir, 0o700);
+        create_owner_only(&path).map_err(io)?;
         let mut writer = connect(&path)?;
         migrate(&mut writer)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut f = path.clone().into_os_string();
+            f.push(suffix);
+            owner_only(Path::new(&f), 0o600);
+        }
+        let keys = keys::open_keyring(&mut writer, data_dir)?;
         let salt = salt(&writer)?;
         Ok(Store {
             salt,
@@ -131,6 +172,8 @@ impl Store {
             versions: versions::Versions::open(&path)?,
             path,
             writer: Mutex::new(writer),
+            keys,
+            uses: keys::Uses::default(),
         })
     }
 
@@ -142,11 +185,17 @@ impl Store {
         &self.salt
     }
 
-    fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = Tx {
+            tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            keys: &self.keys,
+        };
         let out = f(&tx)?;
-        tx.commit()?;
+        // Keys' last use rides along with writes that happen anyway (see keys::Uses).
+        let flushed = self.uses.flush(&tx)?;
+        tx.tx.commit()?;
+        self.uses.flushed(flushed);
         // Before the caller answers: a request after this write sees the new version.
         self.versions.forget_all();
         Ok(out)
@@ -154,19 +203,25 @@ impl Store {
 
     /// A write of derived data (the change log) that changes no directory's contents, so
     /// the versions in memory stay.
-    fn write_log<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    fn write_log<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = Tx {
+            tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            keys: &self.keys,
+        };
         let out = f(&tx)?;
-        tx.commit()?;
+        tx.tx.commit()?;
         Ok(out)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+    fn read<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
         let mut conn = self.readers.get()?;
-        let tx = conn.transaction()?;
+        let tx = Tx {
+            tx: conn.transaction()?,
+            keys: &self.keys,
+        };
         let out = f(&tx)?;
-        tx.finish()?;
+        tx.tx.finish()?;
         Ok(out)
     }
 
@@ -204,7 +259,11 @@ impl Store {
 
     pub fn delete_directory(&self, key: &ApiKey) -> Result<bool> {
         self.write(|tx| {
-            Ok(tx.execute("DELETE FROM directories WHERE key = ?1", [key.as_str()])? > 0)
+            let Some(dir) = directory_row(tx, key)? else {
+                return Ok(false);
+            };
+            keys::retire(tx, dir.id, None)?;
+            Ok(tx.execute("DELETE FROM directories WHERE id = ?1", [dir.id])? > 0)
         })
     }
 
@@ -219,7 +278,7 @@ impl Store {
             )?;
             let rows = st.query_map([], |r| {
                 Ok((
-                    directory_from_row(r)?,
+                    directory_from_row(r, tx.keys, None)?,
                     r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
                 ))
@@ -379,15 +438,51 @@ fn store_contacts(
     })
 }
 
+/// Creates the database file readable by its owner only, before SQLite does: SQLite gives
+/// its WAL and shared-memory files the mode of the database file.
+fn create_owner_only(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map(drop)
+}
+
+/// Narrows an existing file's or directory's mode (data directories of older versions were
+/// created with the umask's). A failure is logged, not fatal: the operator may have chosen
+/// the permissions on purpose (a directory owned by root, say).
+fn owner_only(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        if meta.permissions().mode() & 0o777 == mode {
+            return;
+        }
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot make this readable by its owner only");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+}
+
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // FULL: a push that answered 200 survives a power cut; pushes are rare, reads are not
-    // affected.
+    // affected. Reads through a memory map: a book's first build reads the whole directory,
+    // and copying every page out of the OS cache cost more than the query itself.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;",
+         PRAGMA foreign_keys = ON;
+         PRAGMA mmap_size = 268435456;",
     )?;
     Ok(conn)
 }
@@ -432,14 +527,22 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-fn directory_from_row(r: &rusqlite::Row) -> rusqlite::Result<Directory> {
-    let key: String = r.get(1)?;
+/// A directory from `id, key, settings, version`; `key` is the directory key when the caller
+/// found the row by it, else it is unsealed from the row.
+fn directory_from_row(
+    r: &rusqlite::Row,
+    keys: &Keyring,
+    key: Option<&ApiKey>,
+) -> rusqlite::Result<Directory> {
+    let key = match key {
+        Some(k) => k.clone(),
+        None => keys::unseal_key(keys, &r.get::<_, String>(1)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+        })?,
+    };
     Ok(Directory {
         id: r.get(0)?,
-        // Keys are validated before they are stored; a bad one here is corruption.
-        key: ApiKey::parse(&key).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
-        })?,
+        key,
         settings: serde_json::from_str(&r.get::<_, String>(2)?).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
         })?,
@@ -447,18 +550,32 @@ fn directory_from_row(r: &rusqlite::Row) -> rusqlite::Result<Directory> {
     })
 }
 
-fn directory_row(tx: &Transaction, key: &ApiKey) -> Result<Option<Directory>> {
+/// The directory whose directory key this is. Read and push keys find nothing here: only
+/// `Store::resolve` maps them to their directory, so no path can treat them as more.
+fn directory_row(tx: &Tx, key: &ApiKey) -> Result<Option<Directory>> {
+    let hash = tx.keys.hash(key);
     Ok(tx
         .query_row(
-            "SELECT id, key, settings, version FROM directories WHERE key = ?1",
-            [key.as_str()],
-            directory_from_row,
+            "SELECT d.id, d.key, d.settings, d.version
+               FROM api_keys k JOIN directories d ON d.id = k.directory_id
+              WHERE k.hash = ?1 AND k.scope = 'directory'",
+            [&hash[..]],
+            |r| directory_from_row(r, tx.keys, Some(key)),
         )
         .optional()?)
 }
 
-fn insert_directory(tx: &Transaction, key: &ApiKey) -> Result<Directory> {
-    tx.execute("INSERT INTO directories (key) VALUES (?1)", [key.as_str()])?;
+fn insert_directory(tx: &Tx, key: &ApiKey) -> Result<Directory> {
+    // A read or push key of another directory must not become a directory key.
+    if keys::key_exists(tx, key)? {
+        return Err(StoreError::DirectoryExists);
+    }
+    tx.execute(
+        "INSERT INTO directories (key) VALUES (?1)",
+        [tx.keys.seal(key.as_str())?],
+    )?;
+    let id = tx.last_insert_rowid();
+    keys::insert_key_row(tx, id, key, crate::domain::Scope::Admin, "")?;
     directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)
 }
 

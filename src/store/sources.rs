@@ -3,7 +3,7 @@
 //! A sync writes its contacts only through `finish_sync`, after a complete fetch, in one
 //! transaction with its state; a failed sync only records why, so the last good contacts stay.
 
-use super::{directory_row, store_contacts, Directory, PushOutcome, Result, Store, StoreError};
+use super::{directory_row, store_contacts, Directory, PushOutcome, Result, Store, StoreError, Tx};
 use crate::domain::{ApiKey, Contact};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -54,7 +54,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<SourceRow> {
     })
 }
 
-fn known_dir(tx: &Transaction, key: &ApiKey) -> Result<Directory> {
+fn known_dir(tx: &Tx, key: &ApiKey) -> Result<Directory> {
     directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)
 }
 
@@ -161,10 +161,9 @@ impl Store {
             let rows = st.query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
             let mut out = Vec::new();
             for r in rows {
-                let (key, name) = r?;
-                if let Ok(key) = ApiKey::parse(&key) {
-                    out.push((key, name));
-                }
+                let (sealed, name) = r?;
+                // The column holds the sealed directory key (see migration 004).
+                out.push((super::keys::unseal_key(tx.keys, &sealed)?, name));
             }
             Ok(out)
         })

@@ -1,9 +1,12 @@
-//! Which version each directory is at, kept in memory so a phone whose book is cached costs
-//! no database query. Every write of this process clears it; writes of another process (a
-//! `phonedir import` next to the running server) are noticed through SQLite's
-//! `data_version`, checked at most every `RECHECK`.
+//! Which version each directory is at, and which directory each presented key opens, kept
+//! in memory so a phone whose book is cached costs no database query. Every write of this
+//! process clears both; writes of another process (a `phonedir import` or `directory keys
+//! revoke` next to the running server) are noticed through SQLite's `data_version`, checked
+//! at most every `RECHECK`.
 
 use super::{connect, Result};
+use crate::domain::Access;
+use crate::secret::KeyHash;
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,6 +20,9 @@ pub struct Versions {
     /// key → (directory id, version); only directories that exist, so its size is bounded
     /// by the number of directories, whatever keys phones probe.
     map: RwLock<HashMap<String, (i64, i64)>>,
+    /// HMAC of a presented key → what it opens; only keys that exist. Keyed by the hash, so
+    /// the lookup compares hashes, never keys.
+    access: RwLock<HashMap<KeyHash, Access>>,
     /// Moves on every `forget_all`, so a reader that started before a write cannot put
     /// the version it read back after the write cleared the map.
     epoch: AtomicU64,
@@ -38,6 +44,7 @@ impl Versions {
         let data_version = data_version(&conn)?;
         Ok(Versions {
             map: RwLock::new(HashMap::new()),
+            access: RwLock::new(HashMap::new()),
             epoch: AtomicU64::new(0),
             checked_ms: AtomicU64::new(0),
             started: Instant::now(),
@@ -67,10 +74,29 @@ impl Versions {
         }
     }
 
+    pub fn get_access(&self, hash: &KeyHash) -> Result<Option<Access>> {
+        self.notice_other_writers()?;
+        Ok(self
+            .access
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(hash)
+            .cloned())
+    }
+
+    pub fn remember_access(&self, hash: KeyHash, access: Access, epoch: u64) {
+        let mut map = self.access.write().unwrap_or_else(|p| p.into_inner());
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            map.insert(hash, access);
+        }
+    }
+
     pub fn forget_all(&self) {
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        let mut access = self.access.write().unwrap_or_else(|p| p.into_inner());
         self.epoch.fetch_add(1, Ordering::SeqCst);
         map.clear();
+        access.clear();
     }
 
     fn notice_other_writers(&self) -> Result<()> {

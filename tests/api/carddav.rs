@@ -1,7 +1,7 @@
 //! `carddav` sources against a real Radicale server: add, change and delete cards, sync,
 //! and read the phone books each time.
 
-use crate::helpers::{csv_rows, Server, KEY};
+use crate::helpers::{csv_rows, Server, KEY, LOCAL_SOURCES};
 use crate::radicale::{Radicale, PASSWORD, USER};
 use crate::sources::{api, create_directory};
 
@@ -32,7 +32,7 @@ fn carddav_sync_follows_the_address_book_and_keeps_data_on_a_wrong_password() {
     dav.put_card("company", "anna.vcf", ANNA);
     dav.put_card("company", "jw.vcf", JUERGEN);
 
-    let s = Server::start(&[]);
+    let s = Server::start(LOCAL_SOURCES);
     create_directory(&s);
     let settings = serde_json::json!({
         "kind": "carddav", "url": url, "username": USER, "password": PASSWORD,

@@ -67,7 +67,16 @@ pub struct Fake {
 
 impl Fake {
     pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Fake {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Fake::start_on("127.0.0.1:0", handler)
+    }
+
+    /// On another loopback address (`127.0.0.2:0`), for tests of which addresses the server
+    /// may reach.
+    pub fn start_on(
+        addr: &str,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Fake {
+        let listener = TcpListener::bind(addr).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);

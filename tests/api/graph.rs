@@ -4,7 +4,7 @@
 //! state, and permission errors.
 
 use crate::fake::{Fake, Reply, Request};
-use crate::helpers::{csv_rows, Server, KEY};
+use crate::helpers::{csv_rows, Server, KEY, LOCAL_SOURCES};
 use crate::sources::{api, create_directory};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -148,7 +148,7 @@ fn names(s: &Server) -> Vec<(String, String)> {
 #[test]
 fn graph_users_page_throttle_expired_token_and_delta_rounds() {
     let g = start_users_graph();
-    let s = Server::start(&[]);
+    let s = Server::start(LOCAL_SOURCES);
     create_directory(&s);
     let r = api(
         &s,
@@ -311,7 +311,7 @@ fn graph_mailbox_and_org_contacts_and_missing_permissions() {
             other => panic!("unexpected {other}"),
         }
     });
-    let s = Server::start(&[]);
+    let s = Server::start(LOCAL_SOURCES);
     create_directory(&s);
     let r = api(
         &s,

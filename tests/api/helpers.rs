@@ -7,7 +7,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub const KEY: &str = "ACME0123456789";
+/// The test directory's key: random-looking, as open registration wants (no runs, 8+ characters).
+pub const KEY: &str = "ACMEq7Rt2xK9pL";
+
+/// Server flags for tests whose sources (Radicale, the fakes) listen on loopback, which the
+/// server reaches only when allowed.
+pub const LOCAL_SOURCES: &[&str] = &["--source-allow", "127.0.0.0/8"];
 
 pub struct Server {
     child: Child,
@@ -41,6 +46,17 @@ impl Response {
         roxmltree::Document::parse(&self.body)
             .unwrap_or_else(|e| panic!("not well-formed XML ({e}): {}", self.body))
     }
+}
+
+/// A server started with `flags`, the sync.blue sample book pushed to `KEY`.
+pub fn with_book(flags: &[&str]) -> Server {
+    let s = Server::start(flags);
+    let r = s.push(
+        &format!("/contacts/{KEY}"),
+        &fixture("syncblue-directory.csv"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    s
 }
 
 pub fn bin() -> &'static str {

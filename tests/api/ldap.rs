@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::Duration;
 
-const OTHER: &str = "OTHER000000001";
+const OTHER: &str = "OTHRx8Kq3mW7zB";
 
 /// What the phones of the tests look up, with every kind of number.
 const CSV: &str = "display_name,given_name,family_name,company,department,position,email,phone\r\n\
@@ -430,6 +430,36 @@ fn keys_bind_anonymous_bases_and_no_key_shows_another_directory() {
         let f = l.ldapsearch(&args);
         assert_eq!((f.code, f.entries.len()), (32, 0), "{}", f.stderr);
     }
+    // A read key, as phones should get: the same entries, under its own name; the
+    // directory key never shows.
+    let r = l.s.api().call(
+        "POST",
+        "/keys",
+        Some(r#"{"scope": "read", "label": "desk phones"}"#),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let read = r.json()["key"].as_str().unwrap().to_owned();
+    let f = l.ldapsearch(&[
+        "-H",
+        &url,
+        "-D",
+        "cn=phone",
+        "-w",
+        &read,
+        "-b",
+        "",
+        "(sn=schmidt)",
+    ]);
+    assert_eq!(f.names(), vec!["Anna Schmidt"], "{}", f.stderr);
+    assert!(f.entries[0]
+        .dn
+        .ends_with(&format!(",ou={read},dc=phonedir")));
+    let read_base = format!("ou={read},dc=phonedir");
+    let f = l.ldapsearch(&["-H", &url, "-b", &read_base, "(objectClass=*)"]);
+    assert_eq!(f.entries.len(), 4);
+    for e in &f.entries {
+        assert!(!format!("{e:?}").contains(KEY), "{e:?}");
+    }
     // The same through python ldap3: bind result codes and an anonymous search.
     let out = l.ldap3("plain", Some("WRONG000000001"), json!([]));
     assert_eq!(out[0]["result"], 49);
@@ -442,6 +472,24 @@ fn keys_bind_anonymous_bases_and_no_key_shows_another_directory() {
         out[1]["entries"][0]["attributes"]["cn"],
         json!(["Anna Schmidt"])
     );
+}
+
+#[test]
+fn wrong_keys_count_towards_the_throttle() {
+    let l = Ldap::start(&["--key-failures-per-minute", "2"]);
+    let url = l.url();
+    for wrong in ["WRONGq7Rt2xK9p", "WRONGq7Rt2xK9q"] {
+        let f = l.ldapsearch(&["-H", &url, "-w", wrong, "-b", "", "(cn=*)"]);
+        assert_eq!(f.code, 49, "{}", f.stderr);
+    }
+    // Now even the right key is refused from this address, saying why.
+    let f = l.ldapsearch(&["-H", &url, "-w", KEY, "-b", "", "(cn=*)"]);
+    assert_eq!(f.code, 53, "{}", f.stderr);
+    assert!(f.stderr.contains("too many wrong keys"), "{}", f.stderr);
+    // A key in a search base counts too (and is refused alike).
+    let base = format!("ou={KEY},dc=phonedir");
+    let f = l.ldapsearch(&["-H", &url, "-b", &base, "(cn=*)"]);
+    assert_eq!(f.code, 53, "{}", f.stderr);
 }
 
 #[test]

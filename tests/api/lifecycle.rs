@@ -153,11 +153,37 @@ fn demo_loads_the_sample_directory_once() {
         "Anna Schmidt".into(),
         "WORK:+49891234567;EXTENSION:201;MOBILE:+491712345678".into()
     )));
-    // A change to the demo survives a restart with --demo.
-    s.push(
+    // Its key is published: over the network it only reads.
+    let r = s.push(
         "/contacts/DEMOabcABC0123",
         b"display_name,phone\nOnly Me,+4930901820\n",
     );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("read"),
+        "{}",
+        r.body
+    );
+    let r = s.request(
+        "GET",
+        &s.url("/api/v1/directories/DEMOabcABC0123"),
+        &[("Authorization", "Bearer DEMOabcABC0123")],
+        None,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(csv_rows(&s.get("/contacts/DEMOabcABC0123").body).len(), 18);
+    // The operator may change it, and the change survives a restart with --demo.
+    let file = s.data_dir().join("me.csv");
+    std::fs::write(&file, "display_name,phone\nOnly Me,+4930901820\n").unwrap();
+    let (ok, _, err) = cli(&[
+        "import",
+        "--key",
+        "DEMOabcABC0123",
+        file.to_str().unwrap(),
+        "--data-dir",
+        s.data_dir().to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
     let data = s.stop();
     let s = Server::start_in(data, &["--demo"]);
     assert_eq!(csv_rows(&s.get("/contacts/DEMOabcABC0123").body).len(), 1);

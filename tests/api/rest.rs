@@ -2,7 +2,7 @@
 //! generic mapping with paging and bearer auth, and the scheduler running a source by itself.
 
 use crate::fake::{Fake, Reply};
-use crate::helpers::{csv_rows, Server, KEY};
+use crate::helpers::{csv_rows, Server, KEY, LOCAL_SOURCES};
 use crate::sources::{api, create_directory};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -32,7 +32,7 @@ fn easyconnect() -> Fake {
 #[test]
 fn easyconnect_preset_needs_only_url_and_key() {
     let pbx = easyconnect();
-    let s = Server::start(&[]);
+    let s = Server::start(LOCAL_SOURCES);
     create_directory(&s);
     let url = format!("{}/ACME/contacts/contact?search=", pbx.base);
     let body = json!({"kind": "rest", "preset": "easyconnect", "url": url,
@@ -102,7 +102,7 @@ fn generic_rest_mapping_with_paging_runs_on_its_schedule() {
             json!({"data": {"people": people}, "links": {"next": next}}),
         )
     });
-    let s = Server::start(&[]);
+    let s = Server::start(LOCAL_SOURCES);
     create_directory(&s);
     let body = json!({
         "kind": "rest", "url": format!("{}/people", api_fake.base),
@@ -156,7 +156,7 @@ fn an_empty_answer_does_not_wipe_the_book_unless_allowed() {
             Reply::json(200, json!([]))
         }
     });
-    let s = Server::start(&[]);
+    let s = Server::start(LOCAL_SOURCES);
     create_directory(&s);
     let mut body = json!({"kind": "rest", "url": fake.base, "interval_s": 0,
         "fields": {"display_name": "name", "numbers": {"WORK": ["tel"]}}});

@@ -1,7 +1,7 @@
 //! The sources part of the management API, and helpers the pull tests share.
 
 use crate::fake::{Fake, Reply};
-use crate::helpers::{cli, csv_rows, Response, Server, KEY};
+use crate::helpers::{cli, csv_rows, Response, Server, KEY, LOCAL_SOURCES};
 
 /// A management API call on the test directory, with its key as Bearer token.
 pub fn api(s: &Server, method: &str, path: &str, body: Option<&str>) -> Response {
@@ -142,7 +142,7 @@ fn a_slow_sync_answers_202_with_the_status_url() {
             serde_json::json!([{"name": "Late Larry", "tel": "+49 30 1234567"}]),
         )
     });
-    let s = Server::start(&[]);
+    let s = Server::start(LOCAL_SOURCES);
     create_directory(&s);
     let body = serde_json::json!({"kind": "rest", "url": slow.base, "interval_s": 0,
         "fields": {"display_name": "name", "numbers": {"WORK": ["tel"]}}});
@@ -181,7 +181,7 @@ fn secrets_survive_a_restart_through_the_key_file() {
             serde_json::json!([{"name": "Anna", "tel": "+49 30 1234567"}]),
         )
     });
-    let s = Server::start(&[]);
+    let s = Server::start(LOCAL_SOURCES);
     create_directory(&s);
     let body = serde_json::json!({"kind": "rest", "url": fake.base, "interval_s": 0,
         "auth": "bearer", "secret": "keep-me",
@@ -200,7 +200,7 @@ fn secrets_survive_a_restart_through_the_key_file() {
         assert_eq!(mode & 0o077, 0, "the key file is the owner's only");
     }
     let data = s.stop();
-    let s = Server::start_in(data, &[]);
+    let s = Server::start_in(data, LOCAL_SOURCES);
     let r = api(&s, "POST", "/sources/x/sync", None);
     assert_eq!(r.status, 200, "the stored secret still opens: {}", r.body);
     assert_eq!(

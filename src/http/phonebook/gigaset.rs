@@ -143,6 +143,22 @@ fn prefixed(e: Ask, name: &str) -> Ask {
     }
 }
 
+/// Book positions that answer a request.
+enum Hits {
+    /// The whole book, in order.
+    All(usize),
+    Some(Vec<u32>),
+}
+
+impl Hits {
+    fn len(&self) -> usize {
+        match self {
+            Hits::All(n) => *n,
+            Hits::Some(v) => v.len(),
+        }
+    }
+}
+
 impl Ask {
     pub fn key(&self) -> String {
         match self {
@@ -170,31 +186,48 @@ impl Ask {
             Ask::Error { id, message } => return gigaset::error(*id, message),
             Ask::List(r) => r,
         };
-        // Number hits in the lookup's order (best first), names in book order.
-        let mut hits: Vec<&Contact> = match &r.number {
+        // Positions in the book: number hits in the lookup's order (best first), name hits
+        // in book order. Only positions are handled until the page is cut, so a search in a
+        // big book costs what it finds, not the book's size.
+        let mut names: Vec<(&str, index::Fields)> =
+            [(&r.ln, index::SPLIT_FAMILY), (&r.fname, index::SPLIT_GIVEN)]
+                .into_iter()
+                .filter_map(|(typed, fields)| {
+                    typed
+                        .as_deref()
+                        .filter(|t| !t.trim_end_matches('*').is_empty())
+                        .map(|t| (t, fields))
+                })
+                .collect();
+        // The longest name typed is looked up in the index; the other is checked on the
+        // entries found.
+        names.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
+        let passes = |c: &Contact, names: &[(&str, index::Fields)]| {
+            names.iter().all(|(t, f)| index::matches(c, t, *f))
+        };
+        let hits: Hits = match &r.number {
             Some((_, raw)) => {
-                let mut v: Vec<&Contact> = Vec::new();
+                let mut v: Vec<u32> = Vec::new();
                 for h in book.lookup(raw, rules, p.outside_prefix.as_str()) {
-                    if !v.iter().any(|c| c.id == h.contact.id) {
-                        v.push(h.contact);
+                    let Some(i) = book.index_of(h.contact) else {
+                        continue;
+                    };
+                    let i = i as u32;
+                    if !v.contains(&i) && passes(h.contact, &names) {
+                        v.push(i);
                     }
                 }
-                v
+                Hits::Some(v)
             }
-            None => book.all(),
+            None => match names.split_first() {
+                None => Hits::All(book.contacts.len()),
+                Some(((typed, fields), rest)) => {
+                    let mut v = book.with_prefix(typed, *fields);
+                    v.retain(|i| passes(&book.contacts[*i as usize], rest));
+                    Hits::Some(v)
+                }
+            },
         };
-        for (typed, fields) in [(&r.ln, index::SPLIT_FAMILY), (&r.fname, index::SPLIT_GIVEN)] {
-            if let Some(t) = typed
-                .as_deref()
-                .filter(|t| !t.trim_end_matches('*').is_empty())
-            {
-                let found = book.with_prefix(t, fields);
-                hits.retain(|c| {
-                    book.index_of(c)
-                        .is_some_and(|i| found.binary_search(&(i as u32)).is_ok())
-                });
-            }
-        }
         let total = hits.len();
         let notfound = match (&r.number, &r.ln, &r.fname) {
             (Some((field, _)), _, _) => field,
@@ -211,6 +244,13 @@ impl Ask {
         let end = r
             .count
             .map_or(total, |c| start.saturating_add(c).min(total));
-        gigaset::list(&hits[start..end], total, r.first, notfound, p)
+        let page: Vec<&Contact> = match &hits {
+            Hits::All(_) => book.contacts[start..end].iter().collect(),
+            Hits::Some(v) => v[start..end]
+                .iter()
+                .map(|i| &book.contacts[*i as usize])
+                .collect(),
+        };
+        gigaset::list(&page, total, r.first, notfound, p)
     }
 }

@@ -7,7 +7,6 @@
 
 use super::{shape, Ask, View, SHAPE_PARAMS};
 use crate::book::Book;
-use crate::domain::ApiKey;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::http::AppState;
@@ -54,7 +53,7 @@ async fn answer(
     key: &str,
     state: &web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = ApiKey::parse(key)?;
+    let key = crate::http::auth::read(req, state, key).await?;
     let mut params = Params::parse(req.query_string())?;
     let text = match params.take("format")?.as_deref().map(str::trim) {
         None | Some("json") => false,

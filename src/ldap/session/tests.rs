@@ -6,8 +6,8 @@ use ldap3_proto::proto::{
     LdapBindRequest, LdapDerefAliases, LdapExtendedRequest, LdapSearchResultEntry, SaslCredentials,
 };
 
-const KEY: &str = "ACME0123456789";
-const OTHER: &str = "OTHER000000001";
+const KEY: &str = "ACMEq7Rt2xK9pL";
+const OTHER: &str = "OTHRx8Kq3mW7zB";
 
 struct Fixture {
     ctx: Ctx,
@@ -43,10 +43,19 @@ fn fixture() -> Fixture {
         .unwrap();
     }
     let books = Arc::new(Books::new(store.clone(), 1 << 24, 2));
+    let gate = Arc::new(crate::access::Gate::new(
+        store.clone(),
+        &crate::access::GateConfig {
+            key_failures_per_minute: 0,
+            registrations_per_hour: 0,
+            open_registration: true,
+        },
+    ));
     Fixture {
         ctx: Ctx {
             store,
             books,
+            gate,
             numbers: NumberDefaults {
                 region: "DE".parse().ok(),
                 max_extension_digits: 6,
@@ -78,7 +87,7 @@ fn bind(s: &mut Session, f: &Fixture, password: &str) -> LdapResultCode {
     let answer = match step {
         Step::Bind { msgid, password } => s.bound(
             msgid,
-            Ok(directory_for(&f.ctx.store, &password, client()).unwrap()),
+            Ok(directory_for(&f.ctx.gate, &password, client()).unwrap()),
         ),
         Step::Send(mut m) => m.remove(0),
         other => panic!("{other:?}"),
@@ -136,13 +145,13 @@ fn a_bind_with_a_key_opens_its_directory_whatever_the_base() {
     for base in [
         "",
         "dc=phonedir",
-        "ou=ACME0123456789,dc=phonedir",
+        "ou=ACMEq7Rt2xK9pL,dc=phonedir",
         "dc=example,dc=com",
     ] {
         let (e, r) = search(&s, &f, base, LdapSearchScope::Subtree, "(cn=an*)");
         assert_eq!(r.code, LdapResultCode::Success, "{base}");
         assert_eq!(cns(&e), vec!["Anna Schmidt"], "{base}");
-        assert!(e[0].dn.ends_with(",ou=ACME0123456789,dc=phonedir"));
+        assert!(e[0].dn.ends_with(",ou=ACMEq7Rt2xK9pL,dc=phonedir"));
     }
     // A wrong password fails, and the connection is anonymous again.
     assert_eq!(
@@ -168,12 +177,12 @@ fn anonymous_needs_the_key_in_the_base_and_a_key_shows_only_its_own() {
     let (e, _) = search(
         &s,
         &f,
-        "ou=OTHER000000001,dc=phonedir",
+        "ou=OTHRx8Kq3mW7zB,dc=phonedir",
         LdapSearchScope::Subtree,
         "(cn=an*)",
     );
     assert_eq!(cns(&e), vec!["Anna Other"]);
-    assert!(e[0].dn.ends_with(",ou=OTHER000000001,dc=phonedir"));
+    assert!(e[0].dn.ends_with(",ou=OTHRx8Kq3mW7zB,dc=phonedir"));
     let (e, r) = search(
         &s,
         &f,
@@ -189,7 +198,7 @@ fn anonymous_needs_the_key_in_the_base_and_a_key_shows_only_its_own() {
     let (e, _) = search(
         &s,
         &f,
-        "ou=OTHER000000001,dc=phonedir",
+        "ou=OTHRx8Kq3mW7zB,dc=phonedir",
         LdapSearchScope::Subtree,
         "(cn=an*)",
     );
@@ -224,11 +233,11 @@ fn root_dse_containers_and_one_entry() {
     let (e, _) = search(
         &s,
         &f,
-        "ou=ACME0123456789,dc=phonedir",
+        "ou=ACMEq7Rt2xK9pL,dc=phonedir",
         LdapSearchScope::Base,
         "(objectClass=*)",
     );
-    assert_eq!(e[0].dn, "ou=ACME0123456789,dc=phonedir");
+    assert_eq!(e[0].dn, "ou=ACMEq7Rt2xK9pL,dc=phonedir");
     let (all, _) = search(&s, &f, "", LdapSearchScope::Subtree, "(cn=*)");
     assert_eq!(cns(&all), vec!["Anna Schmidt", "Ben Becker"]);
     let ben = all[1].dn.clone();
