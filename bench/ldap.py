@@ -117,7 +117,7 @@ def main():
                 break
             except OSError:
                 time.sleep(0.05)
-        keys = {1000: "SMALL000000001", 100000: "BIGBOOK0000001"}
+        keys = {1000: "SMALLq7Rt2xK9p", 100000: "BIGBKq7Rt2xK9p"}
         for n, path in [(1000, small), (100000, big)]:
             req = urllib.request.Request(f"http://127.0.0.1:{http}/contacts/{keys[n]}", data=open(path, "rb").read(),
                                          method="PUT", headers={"Content-Type": "text/csv"})
