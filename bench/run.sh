@@ -8,7 +8,9 @@
 #      `phonenumbers` (Google's libphonenumber) only parsing and formatting the same numbers
 #   4. peak RSS of the server after loading 1,000 directories of 1,000 contacts and
 #      fetching every book once
-#   5. LDAP searches/s of a Yealink search-as-you-type sequence on 100,000 contacts vs the
+#   5. CardDAV (bench/carddav.py): a full multiget of 100,000 cards vs their push, a
+#      current-token sync-collection vs the same on 1,000 cards, memory during the multiget
+#   6. LDAP searches/s of a Yealink search-as-you-type sequence on 100,000 contacts vs the
 #      same on 1,000 (bench/ldap.py, python ldap3 clients)
 # Writes the table to bench/results.md. Installs wrk, nginx and phonenumbers if missing.
 # Usage: bench/run.sh [--quick]   (--quick: 3 s wrk runs, 100 directories for the RSS run)
@@ -180,6 +182,8 @@ CPU=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; ex
   echo "| RSS across $REPEAT further pushes of a changing 1,000-contact book, each fetched | $((RSS_BEFORE / 1024)) → $((RSS_AFTER / 1024)) MiB | before | $(ratio "$RSS_AFTER" "$RSS_BEFORE")× (no growth: ≈ 1.0) |"
 } | tee bench/results.md
 
+echo "CardDAV: full multiget, current-token sync ..." >&2
+python3 bench/carddav.py "$BIN" $QUICK | tee -a bench/results.md
 echo "LDAP search as you type, 100k vs 1k ..." >&2
 kill "$PHONEDIR_PID"; wait "$PHONEDIR_PID" 2>/dev/null || true
 { echo; python3 bench/ldap.py "$BIN" $QUICK; } | tee -a bench/results.md

@@ -5,15 +5,19 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use phonedir::book::Book;
 use phonedir::domain::cidr::{Cidr, CidrError};
-use phonedir::domain::{ApiKey, DirectorySettings, RawSettings, Scope};
-use phonedir::http::{self, ServerConfig};
+use phonedir::domain::text::count;
+use phonedir::domain::{merge, ApiKey, DirectorySettings, RawSettings, Scope};
+use phonedir::http::{self, ConnectionLimits, ServerConfig, UploadLimits};
 use phonedir::ingest::Mapping;
+use phonedir::jobs::RunnerConfig;
 use phonedir::ldap::{self, LdapConfig};
 use phonedir::phone::Region;
 use phonedir::push::{self, InputFormat, Limits, PushRequest};
 use phonedir::render::{Format, Presenter, ShapeParams};
-use phonedir::store::{KeyRef, Store};
+use phonedir::sources::SyncLimits;
+use phonedir::store::{DiskFloor, KeyRef, Quota, Store};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -29,7 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve phone books over HTTPS (and plain HTTP if asked).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create, list and delete directories.
     Directory {
         #[command(subcommand)]
@@ -62,6 +66,9 @@ struct ReadRules {
     /// Longest cell read; longer ones are left out with a warning.
     #[arg(long, env = "PHONEDIR_MAX_FIELD_CHARS", default_value_t = 1_000)]
     max_field_chars: usize,
+    /// Most numbers kept per contact; more are left out with a warning.
+    #[arg(long, env = "PHONEDIR_MAX_NUMBERS_PER_CONTACT", default_value_t = 100)]
+    max_numbers_per_contact: usize,
     /// Refuse pushes to unknown keys instead of creating the directory.
     #[arg(long, env = "PHONEDIR_NO_OPEN_REGISTRATION")]
     no_open_registration: bool,
@@ -74,7 +81,10 @@ impl ReadRules {
             max_extension_digits: self.max_extension_digits,
             max_rows: self.max_rows,
             max_field_chars: self.max_field_chars,
+            max_numbers: self.max_numbers_per_contact,
             open_registration: !self.no_open_registration,
+            // The command line acts for the operator; `serve` sets the tenants' quota.
+            quota: Quota::NONE,
         }
     }
 }
@@ -89,12 +99,20 @@ struct ServeArgs {
     /// Plain HTTP listener address, for legacy phones and local tests (off unless given).
     #[arg(long, env = "PHONEDIR_HTTP")]
     http: Option<String>,
-    /// PEM certificate chain; without it a self-signed certificate is generated once.
+    /// PEM certificate chain; without it a self-signed certificate is generated (RSA 2048,
+    /// 825 days) and reused.
     #[arg(long, env = "PHONEDIR_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// PEM private key for --tls-cert.
     #[arg(long, env = "PHONEDIR_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Key of the generated certificate: rsa (2048 bits, what every phone takes) or ecdsa.
+    #[arg(long, env = "PHONEDIR_TLS_KEY_TYPE", default_value = "rsa")]
+    tls_key_type: phonedir::http::tls::KeyType,
+    /// A host name or address phones use to reach this server, for the generated
+    /// certificate (repeat it, or separate with commas).
+    #[arg(long, env = "PHONEDIR_TLS_HOSTNAME", value_delimiter = ',')]
+    tls_hostname: Vec<String>,
     /// Largest accepted upload in bytes.
     #[arg(long, env = "PHONEDIR_MAX_UPLOAD_BYTES", default_value_t = 20 * 1024 * 1024)]
     max_upload_bytes: usize,
@@ -129,6 +147,45 @@ struct ServeArgs {
     /// without it only public addresses.
     #[arg(long, env = "PHONEDIR_SOURCE_ALLOW", value_parser = cidrs)]
     source_allow: Option<CidrList>,
+    /// Sources one directory may have.
+    #[arg(long, env = "PHONEDIR_MAX_SOURCES", default_value_t = 20)]
+    max_sources: usize,
+    /// Contacts one directory may hold, over all its sources.
+    #[arg(long, env = "PHONEDIR_MAX_CONTACTS", default_value_t = 250_000)]
+    max_contacts: usize,
+    /// Bytes of contact data one directory may hold.
+    #[arg(long, env = "PHONEDIR_MAX_DIRECTORY_BYTES", default_value_t = 256 * 1024 * 1024)]
+    max_directory_bytes: u64,
+    /// Free disk space to keep: writes answer 507 below it, reads go on (1GiB, 500MiB, 5%, 0).
+    #[arg(long, env = "PHONEDIR_MIN_FREE_DISK", default_value = "1GiB")]
+    min_free_disk: DiskFloor,
+    /// Syncs running at once over all directories.
+    #[arg(long, env = "PHONEDIR_MAX_SYNCS", default_value_t = 4)]
+    max_syncs: usize,
+    /// Syncs of one directory running at once.
+    #[arg(long, env = "PHONEDIR_MAX_SYNCS_PER_DIRECTORY", default_value_t = 1)]
+    max_syncs_per_directory: usize,
+    /// Seconds one sync may take, all its pages included.
+    #[arg(long, env = "PHONEDIR_SYNC_TIMEOUT", default_value_t = 900)]
+    sync_timeout: u64,
+    /// Largest answer read from a remote system, in bytes.
+    #[arg(long, env = "PHONEDIR_MAX_RESPONSE_BYTES", default_value_t = 32 * 1024 * 1024)]
+    max_response_bytes: u64,
+    /// Uploads received at once; more are answered 503.
+    #[arg(long, env = "PHONEDIR_MAX_UPLOADS", default_value_t = 16)]
+    max_uploads: usize,
+    /// Seconds an upload may take before --upload-min-rate applies.
+    #[arg(long, env = "PHONEDIR_UPLOAD_TIMEOUT", default_value_t = 30)]
+    upload_timeout: u64,
+    /// Bytes per second an upload must average after --upload-timeout.
+    #[arg(long, env = "PHONEDIR_UPLOAD_MIN_RATE", default_value_t = 64 * 1024)]
+    upload_min_rate: u64,
+    /// Open connections over all workers.
+    #[arg(long, env = "PHONEDIR_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "PHONEDIR_CLIENT_REQUEST_TIMEOUT", default_value_t = 10)]
+    client_request_timeout: u64,
     /// LDAP listener (with StartTLS) for desk phones' directory search and caller lookup;
     /// off unless given; `off` for none.
     #[arg(long, env = "PHONEDIR_LDAP")]
@@ -187,12 +244,15 @@ enum DirectoryCommand {
         /// Outside-line prefix of the PBX, e.g. 0.
         #[arg(long)]
         outside_prefix: Option<String>,
-        /// Refuse pushes that shrink a source by more than this percentage.
         /// How vCard and CardDAV write numbers: e164 (default), intl00, national or auto.
         #[arg(long)]
         address_book_numbers: Option<String>,
+        /// Refuse pushes that shrink a source by more than this percentage.
         #[arg(long)]
         max_shrink_percent: Option<u8>,
+        /// The server's --default-region, which national and auto shapes may rely on.
+        #[arg(long, env = "PHONEDIR_DEFAULT_REGION", hide = true)]
+        default_region: Option<Region>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -292,10 +352,39 @@ struct ExportArgs {
     region: Option<String>,
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors end the program with one line a person can act on: `anyhow`'s report (with a
+/// backtrace when RUST_BACKTRACE is set) is for developers, not for an administrator.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", cli_words(&format!("{e:#}")));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The server's messages name URL parameters (`push with ?region=GB`); on the command line
+/// the same advice names the flags.
+fn cli_words(message: &str) -> String {
+    message
+        .replace("push with ?allow_empty=true", "import with --allow-empty")
+        .replace("push with ?force=true", "import with --force")
+        .replace("push with ?region=", "import with --region ")
+        .replace("?region=", "--region ")
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    // The server tells what it does; a command's output is its answer, and its log shows
+    // only what went wrong (or what PHONEDIR_LOG asks for).
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     let mut filter = tracing_subscriber::EnvFilter::try_from_env("PHONEDIR_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     // The HTTP client of pulled sources logs whole URLs at debug level, and a URL may carry
     // a source's API key (`?apikey=`): never below warn.
     if let Ok(d) = "ureq=warn".parse() {
@@ -312,7 +401,7 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Directory { command } => directory(command),
         Command::Import(args) => import(args),
         Command::Export(args) => export(args),
@@ -346,8 +435,40 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         http: args.http,
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
-        limits: args.rules.limits(),
-        max_upload_bytes: args.max_upload_bytes,
+        self_signed: phonedir::http::tls::SelfSigned {
+            key: args.tls_key_type,
+            hostnames: args.tls_hostname,
+            listen: Vec::new(),
+        },
+        limits: phonedir::push::Limits {
+            quota: Quota {
+                sources: args.max_sources,
+                contacts: args.max_contacts,
+                bytes: args.max_directory_bytes,
+            },
+            ..args.rules.limits()
+        },
+        upload: UploadLimits {
+            max_bytes: args.max_upload_bytes,
+            grace: Duration::from_secs(args.upload_timeout),
+            min_rate: args.upload_min_rate,
+        },
+        connections: ConnectionLimits {
+            max_connections: args.max_connections,
+            request_timeout: Duration::from_secs(args.client_request_timeout),
+            max_uploads: args.max_uploads,
+            ..ConnectionLimits::default()
+        },
+        runner: RunnerConfig {
+            workers: args.max_syncs,
+            per_directory: args.max_syncs_per_directory,
+            ..RunnerConfig::default()
+        },
+        sync: SyncLimits {
+            timeout: Duration::from_secs(args.sync_timeout),
+            max_response_bytes: args.max_response_bytes,
+        },
+        min_free_disk: args.min_free_disk,
         demo: args.demo,
         cache_bytes: args.cache_bytes,
         book_cache_bytes: args.book_cache_bytes,
@@ -396,14 +517,19 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
         DirectoryCommand::Keys { command } => keys(command)?,
         DirectoryCommand::List { data } => {
             let store = Store::open(&data.data_dir)?;
+            // `contacts` is what phones see: the sources merged, the same person in two
+            // sources once. `in sources` is the sum of the sources' own counts.
             println!(
-                "{:<14}  {:>8}  {:>8}  {:>7}",
-                "key", "contacts", "sources", "version"
+                "{:<14}  {:>8}  {:>10}  {:>7}  {:>7}",
+                "key", "contacts", "in sources", "sources", "version"
             );
             for d in store.list_directories()? {
+                let merged = store
+                    .snapshot(&d.directory.key)?
+                    .map_or(0, |s| merge::merge(s.entries).len());
                 println!(
-                    "{:<14}  {:>8}  {:>8}  {:>7}",
-                    d.directory.key, d.contacts, d.sources, d.directory.version
+                    "{:<14}  {:>8}  {:>10}  {:>7}  {:>7}",
+                    d.directory.key, merged, d.contacts, d.sources, d.directory.version
                 );
             }
         }
@@ -415,6 +541,7 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             outside_prefix,
             address_book_numbers,
             max_shrink_percent,
+            default_region,
             data,
         } => {
             let store = Store::open(&data.data_dir)?;
@@ -431,6 +558,7 @@ fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                 address_book_numbers,
                 max_shrink_percent,
             })?);
+            settings.check_region(default_region)?;
             let dir = store.set_settings(&k, &settings)?;
             println!("{}", serde_json::to_string_pretty(&dir.settings)?);
         }
@@ -551,11 +679,11 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
     let result = result?;
     let r = &result.report;
     println!(
-        "{}: {} contacts with {} numbers from {} rows ({}, {}{})",
+        "{}: {} with {} from {} ({}, {}{})",
         args.file.display(),
-        result.contacts,
-        result.numbers,
-        r.rows,
+        count(result.contacts, "contact", "contacts"),
+        count(result.numbers, "number", "numbers"),
+        count(r.rows, "row", "rows"),
         r.vocabulary,
         r.encoding,
         if r.delimiter.is_empty() {
@@ -581,7 +709,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         println!("columns ignored: {}", r.columns_ignored.join(", "));
     }
     if !r.warnings.is_empty() {
-        println!("{} problems:", r.warnings.len());
+        println!("{}:", count(r.warnings.len(), "problem", "problems"));
     }
     for w in &r.warnings {
         let place = if w.column.is_empty() {
@@ -589,7 +717,7 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         } else {
             format!("line {}, column {}", w.line, w.column)
         };
-        println!("  {place}: {}", w.message);
+        println!("  {place}: {}", cli_words(&w.message));
     }
     Ok(())
 }
@@ -628,6 +756,13 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
         args.region.as_deref(),
     )?;
     let presenter = Presenter::resolve(&params, Some(&applied), None);
+    if let Some(n) = params.numbers.filter(|n| n.needs_region()) {
+        if presenter.region.is_none() {
+            bail!(
+                "--numbers {n} writes numbers as they are dialled inside one country, and neither --region nor the directory names it; add --region DE (your country)"
+            );
+        }
+    }
     let r = format.render(book.title(), &book.all(), &presenter)?;
     print!("{}", r.body);
     if let Some(n) = r.notice {

@@ -4,6 +4,7 @@
 use crate::domain::ApiKey;
 use crate::ingest::{self, IngestError, IngestOptions, Mapping, Report};
 use crate::phone::{NumberRules, Region};
+pub use crate::store::Quota;
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 
@@ -14,20 +15,12 @@ pub struct Limits {
     pub max_extension_digits: usize,
     pub max_rows: usize,
     pub max_field_chars: usize,
+    /// Numbers kept per contact (pushes and pulled sources); more are left out with a warning.
+    pub max_numbers: usize,
     /// An unknown well-formed key creates its directory on first push (sync.blue behaviour).
     pub open_registration: bool,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            default_region: None,
-            max_extension_digits: 6,
-            max_rows: 200_000,
-            max_field_chars: 1_000,
-            open_registration: true,
-        }
-    }
+    /// What one directory may hold.
+    pub quota: Quota,
 }
 
 /// What the pushed bytes are.
@@ -84,6 +77,8 @@ pub enum PushError {
         after: usize,
         max_percent: u8,
     },
+    #[error("no directory has this key, and this server creates directories only on request (--no-open-registration); create it with `phonedir directory create KEY` on the server, then push again")]
+    Closed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -110,7 +105,7 @@ pub fn push_with_progress(
     }
     let existing = store.directory(req.key)?;
     if existing.is_none() && !limits.open_registration {
-        return Err(StoreError::UnknownDirectory.into());
+        return Err(PushError::Closed);
     }
     let region = req.region.or_else(|| {
         existing
@@ -125,6 +120,7 @@ pub fn push_with_progress(
         },
         max_rows: limits.max_rows,
         max_field_chars: limits.max_field_chars,
+        max_numbers: limits.max_numbers,
         map: req.map,
     };
     let parsed = match req.format {

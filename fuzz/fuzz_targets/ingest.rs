@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
             },
             max_rows: 10_000,
             max_field_chars: 1_000,
+            max_numbers: 100,
             map: None,
         };
         if let Ok(p) = parse_csv(data, &opts) {

@@ -31,6 +31,9 @@ pub struct Books {
     building: Mutex<HashMap<i64, Arc<Mutex<()>>>>,
     slots: Slots,
     retention: Retention,
+    /// Newest logged (version, logged at) per directory id, as far as this process knows;
+    /// bounded by the number of directories.
+    logged: Mutex<HashMap<i64, (i64, i64)>>,
 }
 
 /// How long a request waits for a build or render slot before it is told to come back.
@@ -51,6 +54,7 @@ impl Books {
                 min_versions: KEEP_VERSIONS,
                 min_seconds: KEEP_DAYS * 86_400,
             },
+            logged: Mutex::new(HashMap::new()),
         }
     }
 
@@ -158,24 +162,39 @@ impl Books {
     /// Logs `book` in the change log unless it (or a newer book) is logged already; answers
     /// the newest logged version.
     pub fn logged(&self, book: &Book) -> Result<i64, BookError> {
+        Ok(self.logged_at(book)?.0)
+    }
+
+    /// As `logged`, with when that version was logged (Unix seconds). A version logged
+    /// before is answered from memory: a CardDAV client asks for the sync token of an
+    /// unchanged book every few minutes, and that must not cost a write transaction.
+    pub fn logged_at(&self, book: &Book) -> Result<(i64, i64), BookError> {
+        let id = book.directory.id;
+        let known = |m: &HashMap<i64, (i64, i64)>| m.get(&id).copied();
+        let memo = known(&self.logged.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(l) = memo.filter(|(v, _)| *v >= book.version()) {
+            return Ok(l);
+        }
         let members: Vec<_> = book
             .contacts
             .iter()
             .zip(book.etags())
             .map(|(c, e)| (c.id, *e))
             .collect();
-        Ok(self.store.log_book(
-            book.directory.id,
-            book.version(),
-            &members,
-            now(),
-            self.retention,
-        )?)
+        let l = self
+            .store
+            .log_book(id, book.version(), &members, now(), self.retention)?;
+        let mut memo = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        let e = memo.entry(id).or_insert(l);
+        if e.0 < l.0 {
+            *e = l;
+        }
+        Ok(l)
     }
 
     /// The newest book and what changed in it since version `since` (which must be a version
-    /// this directory's log handed out and still keeps). The changes lead exactly to the
-    /// book's version. None for an unknown key.
+    /// this directory's log handed out and still keeps, or 0 for a reader that has nothing
+    /// yet). The changes lead exactly to the book's version. None for an unknown key.
     pub fn changes(
         &self,
         key: &ApiKey,
@@ -188,6 +207,18 @@ impl Books {
                 return Ok(None);
             };
             self.logged(&book)?;
+            if since == 0 {
+                // A reader that has nothing: everything in the book is new to it.
+                return Ok(Some((
+                    book.clone(),
+                    Changes {
+                        since,
+                        version: book.version(),
+                        added: book.contacts.iter().map(|c| c.id).collect(),
+                        ..Default::default()
+                    },
+                )));
+            }
             let log = self.store.log_since(book.directory.id, since)?;
             if log.latest != Some(book.version()) {
                 continue;

@@ -32,8 +32,9 @@ use crate::phone::NumberRules;
 use crate::render::{vcard, DeviceWarning, Presenter};
 use crate::store::Directory;
 use index::{Fields, Names, Numbers};
+use std::any::Any;
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A directory's merged book at one version.
 pub struct Book {
@@ -46,6 +47,8 @@ pub struct Book {
     by_id: Vec<(ContactId, u32)>,
     warnings: OnceLock<Vec<DeviceWarning>>,
     etags: OnceLock<Vec<u64>>,
+    /// What readers derive from this version once and keep with it (see `derived`).
+    derived: Mutex<HashMap<&'static str, Arc<dyn Any + Send + Sync>>>,
     bytes: usize,
 }
 
@@ -81,6 +84,7 @@ impl Book {
             by_id,
             warnings: OnceLock::new(),
             etags: OnceLock::new(),
+            derived: Mutex::new(HashMap::new()),
             bytes,
         }
     }
@@ -173,6 +177,40 @@ impl Book {
     /// The position of a contact of this book (for hits that come back as references).
     pub fn index_of(&self, c: &Contact) -> Option<usize> {
         self.position(c.id)
+    }
+
+    /// A value a reader derives from this version (an order, a total), made once by `make`
+    /// and kept with the book, so it lives and goes with the version. `name` tells values
+    /// apart; one name always holds one type.
+    pub fn derived<T: Any + Send + Sync>(
+        &self,
+        name: &'static str,
+        make: impl FnOnce(&Book) -> T,
+    ) -> Option<Arc<T>> {
+        let mut d = self.derived.lock().unwrap_or_else(|p| p.into_inner());
+        let v = d
+            .entry(name)
+            .or_insert_with(|| Arc::new(make(self)) as Arc<dyn Any + Send + Sync>)
+            .clone();
+        v.downcast::<T>().ok()
+    }
+
+    /// Positions in the order of family name, then given name (as `render::split_name`
+    /// gives them, folded): how DECT handsets list a book. `.0` the positions in that
+    /// order, `.1` each position's rank in it.
+    pub fn by_family_name(&self) -> Option<Arc<(Vec<u32>, Vec<u32>)>> {
+        self.derived("by_family_name", |b| {
+            let mut order: Vec<u32> = (0..b.contacts.len() as u32).collect();
+            order.sort_by_cached_key(|i| {
+                let (given, family) = crate::render::split_name(&b.contacts[*i as usize]);
+                (sort_key(family), sort_key(given), *i)
+            });
+            let mut rank = vec![0u32; order.len()];
+            for (r, i) in order.iter().enumerate() {
+                rank[*i as usize] = r as u32;
+            }
+            (order, rank)
+        })
     }
 
     /// What every whole-book format cuts from this book, computed once per version.

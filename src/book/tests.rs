@@ -145,7 +145,9 @@ fn the_change_log_keeps_tombstones_until_both_limits_pass_and_says_when_too_old(
         books.get(&k).unwrap().unwrap()
     };
     let v1 = push(&["Anna", "Ben"]);
-    books.logged(&v1).unwrap();
+    // A reader with nothing gets everything, whatever the log holds.
+    let (_, c) = books.changes(&k, 0).unwrap().unwrap();
+    assert_eq!((c.added.len(), c.version), (2, v1.version()));
     let ben = v1.contacts[1].id;
     let v2 = push(&["Anna"]);
     let (_, c) = books.changes(&k, v1.version()).unwrap().unwrap();
@@ -171,5 +173,41 @@ fn the_change_log_keeps_tombstones_until_both_limits_pass_and_says_when_too_old(
     match books.changes(&k, 999) {
         Err(BookError::Changes(changes::ChangesError::Unknown { .. })) => {}
         other => panic!("{:?}", other.map(|o| o.map(|(_, c)| c))),
+    }
+}
+
+#[test]
+fn by_family_name_is_the_order_handsets_list_in() {
+    let c = |given: &str, family: &str, display: &str| Sourced {
+        contact: Contact {
+            display_name: display.into(),
+            given_name: given.into(),
+            family_name: family.into(),
+            ..Default::default()
+        },
+        source: "push".into(),
+        priority: 100,
+    };
+    let b = Book::build(
+        directory(1),
+        vec![
+            c("Anna", "Zander", "Anna Zander"),
+            c("", "", "Müller GmbH"),
+            c("anna", "Özdemir", "anna Özdemir"),
+            c("Zoe", "Adler", "Zoe Adler"),
+        ],
+    );
+    let order = b.by_family_name().unwrap();
+    let names: Vec<&str> = order
+        .0
+        .iter()
+        .map(|i| b.contacts[*i as usize].display_name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["Zoe Adler", "Müller GmbH", "anna Özdemir", "Anna Zander"]
+    );
+    for (rank, i) in order.0.iter().enumerate() {
+        assert_eq!(order.1[*i as usize] as usize, rank);
     }
 }

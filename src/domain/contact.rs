@@ -1,5 +1,6 @@
 use super::{ContactId, NumberType, PhoneNumber};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// One entry of a phone book. Text fields are empty when a source does not know them;
 /// `display_name` is never empty (ingest builds it from the other names or the company).
@@ -36,14 +37,42 @@ pub struct Contact {
     pub sources: Vec<String>,
 }
 
-impl Contact {
-    /// Adds a number unless the contact has it already under the same type.
-    pub fn add_number(&mut self, n: PhoneNumber) {
-        if !self.numbers.contains(&n) {
-            self.numbers.push(n);
+/// The numbers of one contact while it is built: a number it has already (same type and
+/// value) is folded in constant time, and no more than `cap` are kept, so a record with
+/// 80,000 numbers costs a set lookup each, not a scan of all the others.
+#[derive(Debug)]
+pub struct NumberSet {
+    seen: HashSet<PhoneNumber>,
+    cap: usize,
+    /// Numbers left out because the contact had `cap` already.
+    pub over_cap: usize,
+}
+
+impl NumberSet {
+    pub fn new(cap: usize) -> NumberSet {
+        NumberSet {
+            seen: HashSet::new(),
+            cap,
+            over_cap: 0,
         }
     }
 
+    /// Adds `n` to `numbers` unless it is there already; false if it was left out for the cap.
+    pub fn add(&mut self, numbers: &mut Vec<PhoneNumber>, n: PhoneNumber) -> bool {
+        if self.seen.contains(&n) {
+            return true;
+        }
+        if numbers.len() >= self.cap {
+            self.over_cap += 1;
+            return false;
+        }
+        self.seen.insert(n.clone());
+        numbers.push(n);
+        true
+    }
+}
+
+impl Contact {
     /// The numbers in the order a phone with few slots should show them: desk numbers
     /// before mobile, home and the rest, fax last (a phone cannot call a fax usefully).
     /// Within a type the source's order stays.
@@ -120,11 +149,13 @@ mod tests {
     }
 
     #[test]
-    fn add_number_skips_duplicates() {
+    fn number_set_skips_duplicates_and_keeps_the_cap() {
         let mut c = Contact::default();
-        c.add_number(n(NumberType::Work, "+491"));
-        c.add_number(n(NumberType::Work, "+491"));
-        c.add_number(n(NumberType::Mobile, "+491"));
-        assert_eq!(c.numbers.len(), 2);
+        let mut set = NumberSet::new(2);
+        assert!(set.add(&mut c.numbers, n(NumberType::Work, "+491")));
+        assert!(set.add(&mut c.numbers, n(NumberType::Work, "+491")));
+        assert!(set.add(&mut c.numbers, n(NumberType::Mobile, "+491")));
+        assert!(!set.add(&mut c.numbers, n(NumberType::Home, "+491")));
+        assert_eq!((c.numbers.len(), set.over_cap), (2, 1));
     }
 }

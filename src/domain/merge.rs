@@ -3,10 +3,15 @@
 //! Two entries are the same person when their names match (case, accents, German
 //! transliteration and "Family, Given" order ignored) and they share evidence: a number or
 //! an e-mail address. A number that several differently named people carry (a switchboard,
-//! a team line) is no evidence, so colleagues behind one main number stay apart. In a
-//! folded entry the source with the lower priority wins every field it has; numbers and
-//! sources are unioned. Only entries of different sources are folded: two entries in one
-//! source are two entries because that source says so.
+//! a team line) is no evidence, so colleagues behind one main number stay apart.
+//!
+//! In a folded entry one source wins: the one with the lower priority, between equal
+//! priorities the one whose name sorts first (`crm` before `push`). Its name is the entry's
+//! name — display, given and family name together, even where it left one empty, so no
+//! phone shows `Weiss, Juergen` while another shows `Weiß`/`Jürgen`. Every other field is the
+//! winner's where it has one and the next source's where it has not; numbers and sources are
+//! unioned. Only entries of different sources are folded: two entries in one source are two
+//! entries because that source says so.
 
 use super::text::{fold_german, sort_key};
 use super::Contact;
@@ -139,10 +144,10 @@ fn fold_cluster(entries: &[Sourced], members: &[usize]) -> Contact {
     out.sources = vec![entries[members[0]].source.clone()];
     for &m in &members[1..] {
         let c = &entries[m].contact;
+        // Not the names: they stay the winner's, all three, so they are one person's
+        // spelling (see the module's comment).
         for (field, value) in [
             (&mut out.external_id, &c.external_id),
-            (&mut out.given_name, &c.given_name),
-            (&mut out.family_name, &c.family_name),
             (&mut out.company, &c.company),
             (&mut out.department, &c.department),
             (&mut out.position, &c.position),
@@ -265,6 +270,48 @@ mod tests {
         let values: Vec<&str> = c.numbers.iter().map(|n| n.value.as_str()).collect();
         assert_eq!(values, vec!["+4923111", "+4917022", "+4923199"]);
         assert_eq!(c.sources, vec!["m365", "crm"]);
+    }
+
+    #[test]
+    fn the_name_comes_whole_from_the_winning_source() {
+        // The CSV knows only a display name, the CardDAV server the split names.
+        let csv = e(
+            "push",
+            100,
+            "Weiss, Juergen",
+            vec![n(NumberType::Work, "+4923111")],
+        );
+        let mut dav = e(
+            "dav",
+            100,
+            "Jürgen Weiß",
+            vec![n(NumberType::Work, "+4923111")],
+        );
+        dav.contact.given_name = "Jürgen".into();
+        dav.contact.family_name = "Weiß".into();
+        // Equal priorities: `dav` sorts before `push` and wins, with all its names.
+        let out = merge(vec![csv.clone(), dav.clone()]);
+        assert_eq!(out.len(), 1);
+        let names = |c: &Contact| {
+            (
+                c.display_name.clone(),
+                c.given_name.clone(),
+                c.family_name.clone(),
+            )
+        };
+        assert_eq!(
+            names(&out[0]),
+            ("Jürgen Weiß".into(), "Jürgen".into(), "Weiß".into())
+        );
+        // A better priority makes the CSV win: its display name, and no given or family
+        // name from the other source mixed in.
+        let mut csv = csv;
+        csv.priority = 10;
+        let out = merge(vec![csv, dav]);
+        assert_eq!(
+            names(&out[0]),
+            ("Weiss, Juergen".into(), String::new(), String::new())
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod settings;
 mod shape;
 pub mod text;
 
-pub use contact::{composed_name, Contact};
+pub use contact::{composed_name, Contact, NumberSet};
 pub use id::ContactId;
 pub use key::{mask_key, Access, ApiKey, Guessable, KeyError, Scope};
 pub use number::{NumberType, PhoneNumber};

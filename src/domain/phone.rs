@@ -89,6 +89,14 @@ pub enum NumberError {
     ExtensionSuffix(String),
     #[error("`{0}` is not an extension: an internal extension consists of digits only")]
     BadExtension(String),
+    #[error("`{input}` has {digits} digits, more than an internal extension has here (at most {max}, --max-extension-digits); write a direct-dial number with its area code in a number column, or raise --max-extension-digits")]
+    LongExtension {
+        input: String,
+        digits: usize,
+        max: usize,
+    },
+    #[error("`{0}` is too short for a phone number, and an internal extension does not start with 0; write the whole number with its area code, or EXT:{0} if it is an extension")]
+    TooShort(String),
     #[error("`{0}` is a national number and no region is set; add the country code or push with ?region=CC (for example ?region=DE)")]
     NoRegion(String),
     #[error("`{input}` is not a valid number for region {region}; {hint}")]
@@ -149,6 +157,13 @@ impl NumberRules {
             if cleaned.plus || cleaned.had_letters || cleaned.digits.is_empty() {
                 return Err(NumberError::BadExtension(input.to_owned()));
             }
+            if cleaned.digits.len() > self.max_extension_digits {
+                return Err(NumberError::LongExtension {
+                    input: input.to_owned(),
+                    digits: cleaned.digits.len(),
+                    max: self.max_extension_digits,
+                });
+            }
             return Ok(PhoneNumber {
                 kind,
                 value: cleaned.digits,
@@ -160,6 +175,11 @@ impl NumberRules {
             && !cleaned.digits.starts_with("00")
             && cleaned.digits.len() <= self.max_extension_digits
         {
+            // `0151` in a mobile column is a number cut short, not an extension: behind a
+            // PBX, 0 is the way out, so no extension starts with it.
+            if cleaned.digits.starts_with('0') {
+                return Err(NumberError::TooShort(input.to_owned()));
+            }
             return Ok(PhoneNumber {
                 kind: NumberType::Extension,
                 value: cleaned.digits,
@@ -527,11 +547,23 @@ mod tests {
     fn short_digit_strings_are_extensions() {
         let n = de().parse_typed("42", NumberType::Work).unwrap();
         assert_eq!((n.kind, n.value.as_str()), (NumberType::Extension, "42"));
-        let n = de().parse_typed("EXT:1234567", NumberType::Work).unwrap();
+        let n = de().parse_typed("EXT:123456", NumberType::Work).unwrap();
         assert_eq!(
             (n.kind, n.value.as_str()),
-            (NumberType::Extension, "1234567")
+            (NumberType::Extension, "123456")
         );
+        // Longer than an extension may be here, or a number cut short: a warning, not an
+        // extension nobody can dial.
+        let e = de()
+            .parse_typed("1234567", NumberType::Extension)
+            .unwrap_err();
+        assert!(e.to_string().contains("7 digits"), "{e}");
+        assert!(e.to_string().contains("--max-extension-digits"), "{e}");
+        let e = de().parse_typed("0151", NumberType::Mobile).unwrap_err();
+        assert_eq!(e, NumberError::TooShort("0151".into()));
+        // EXT: says it is an extension, whatever it starts with.
+        let n = de().parse_typed("EXT:0", NumberType::Work).unwrap();
+        assert_eq!(n.value, "0");
         let n = NumberRules::default()
             .parse_typed("12-34", NumberType::Work)
             .unwrap();

@@ -62,6 +62,8 @@ pub enum SettingsError {
     Shrink(u8),
     #[error("name has {0} characters; use at most 64")]
     Name(usize),
+    #[error("{field} is {shape}, which writes numbers as they are dialled inside one country, and no region says which country; set the region too (for example DE)")]
+    NeedsRegion { field: &'static str, shape: Shape },
 }
 
 impl TryFrom<RawSettings> for DirectorySettings {
@@ -114,6 +116,24 @@ impl TryFrom<RawSettings> for DirectorySettings {
 }
 
 impl DirectorySettings {
+    /// National and auto shapes need a home country: the directory's region, else the
+    /// server's default region. Without one they would silently write E.164, so settings
+    /// that ask for them without a region are refused.
+    pub fn check_region(&self, default_region: Option<Region>) -> Result<(), SettingsError> {
+        if self.region.or(default_region).is_some() {
+            return Ok(());
+        }
+        for (field, shape) in [
+            ("numbers", self.numbers),
+            ("address_book_numbers", self.address_book_numbers),
+        ] {
+            if let Some(shape) = shape.filter(|s| s.needs_region()) {
+                return Err(SettingsError::NeedsRegion { field, shape });
+            }
+        }
+        Ok(())
+    }
+
     /// Fields set in `other` replace ours; the rest stay.
     pub fn merge(&mut self, other: DirectorySettings) {
         macro_rules! take {
@@ -160,6 +180,27 @@ mod tests {
         assert!(parse(&format!(r#"{{"name":"{}"}}"#, "x".repeat(65)))
             .unwrap_err()
             .contains("64"));
+    }
+
+    #[test]
+    fn national_and_auto_need_a_region() {
+        for json in [
+            r#"{"numbers":"national"}"#,
+            r#"{"numbers":"auto","outside_prefix":"0"}"#,
+            r#"{"address_book_numbers":"national"}"#,
+        ] {
+            let s = parse(json).unwrap();
+            let e = s.check_region(None).unwrap_err().to_string();
+            assert!(e.contains("set the region"), "{json}: {e}");
+            assert!(s.check_region("DE".parse().ok()).is_ok(), "{json}");
+        }
+        for json in [
+            r#"{"numbers":"national","region":"DE"}"#,
+            r#"{"numbers":"intl00"}"#,
+            r#"{}"#,
+        ] {
+            assert!(parse(json).unwrap().check_region(None).is_ok(), "{json}");
+        }
     }
 
     #[test]

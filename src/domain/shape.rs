@@ -28,6 +28,8 @@ pub enum ShapeError {
     OutsidePrefix(String),
     #[error("{0}")]
     Region(String),
+    #[error("numbers={0} writes numbers as they are dialled inside one country, and neither the URL nor the directory names it; add &region=DE (your country) or set the directory's region")]
+    NeedsRegion(&'static str),
 }
 
 impl Shape {

@@ -3,6 +3,43 @@
 //! transliterated spelling (`Müller` sorts as `muller`, and `mueller` finds it).
 
 use deunicode::deunicode_char;
+use std::borrow::Cow;
+
+/// True for a character every output can carry: XML 1.0's `Char` production without the
+/// C0 controls, DEL and the C1 controls (U+0080–U+009F). Phones show one line per field, and
+/// a PBX puts the name on a display that may read escape sequences, so no control passes.
+pub fn is_carriable(c: char) -> bool {
+    matches!(c,
+        '\u{20}'..='\u{7E}'
+        | '\u{A0}'..='\u{D7FF}'
+        | '\u{E000}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// `s` as every output can carry it: a run of tabs and line breaks becomes one space (one
+/// line per field on a phone), other characters that are not `is_carriable` are removed. Also answers how
+/// many were removed, for a warning.
+pub fn carriable(s: &str) -> (Cow<'_, str>, usize) {
+    if s.chars().all(is_carriable) {
+        return (Cow::Borrowed(s), 0);
+    }
+    let mut removed = 0;
+    let mut out = String::with_capacity(s.len());
+    let mut in_break = false;
+    for c in s.chars() {
+        let is_break = matches!(c, '\t' | '\n' | '\r');
+        if is_carriable(c) {
+            out.push(c);
+        } else if is_break && !in_break {
+            // One space for a run of them: `\r\n` is one line break.
+            out.push(' ');
+        } else if !is_break {
+            removed += 1;
+        }
+        in_break = is_break;
+    }
+    (Cow::Owned(out), removed)
+}
 
 /// Lower-case ASCII letters and digits, words separated by one space.
 /// `Zoë O'Brien & Partner` → `zoe obrien partner`.
@@ -58,6 +95,11 @@ pub fn fold_german(s: &str) -> String {
     fold(&t)
 }
 
+/// `1 number`, `2 numbers`: a count with its noun, as a person writes it.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +110,22 @@ mod tests {
         assert_eq!(fold("Émile Zola"), "emile zola");
         assert_eq!(fold("Jürgen Weiß"), "jurgen weiss");
         assert_eq!(fold("  MÜLLER,  Jörg "), "muller jorg");
+    }
+
+    #[test]
+    fn counts_read_correctly() {
+        assert_eq!(count(1, "number", "numbers"), "1 number");
+        assert_eq!(count(0, "entry", "entries"), "0 entries");
+        assert_eq!(count(2, "entry", "entries"), "2 entries");
+    }
+
+    #[test]
+    fn only_carriable_characters_remain() {
+        assert_eq!(carriable("Anna"), (Cow::Borrowed("Anna"), 0));
+        let (t, n) = carriable("A\u{1b}[2Jnna\u{fffe} \u{85}Schmidt\u{7f}\u{0}");
+        assert_eq!((t.as_ref(), n), ("A[2Jnna Schmidt", 5));
+        assert_eq!(carriable("Head of\r\nSales\tX").0, "Head of Sales X");
+        assert_eq!(carriable("Zoë 🙂 \u{e000}").1, 0);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! handler can forget the key check.
 
 use super::auth::Authorized;
-use super::error::ApiError;
-use super::params::Params;
+use super::error::{resource, ApiError};
+use super::params::{self, KeyOnly, API_KEY};
 use super::AppState;
 use crate::domain::{DirectorySettings, RawSettings};
 use actix_web::http::StatusCode;
@@ -13,16 +13,23 @@ use serde_json::json;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1/directories/{key}")
-            .route("", web::get().to(status))
-            .route("/settings", web::get().to(get_settings))
-            .route("/settings", web::put().to(put_settings))
-            .route("/changes", web::get().to(changes))
+            .service(resource("", "GET").route(web::get().to(status)))
+            .service(
+                resource("/settings", "GET, PUT")
+                    .route(web::get().to(get_settings))
+                    .route(web::put().to(put_settings)),
+            )
+            .service(resource("/changes", "GET").route(web::get().to(changes)))
             .configure(super::sources::routes)
             .configure(super::keys::routes),
     );
 }
 
-async fn status(auth: Authorized, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn status(
+    auth: Authorized,
+    _: KeyOnly,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
     let (book, sources) = web::block(move || -> Result<_, ApiError> {
         let book = st
@@ -58,9 +65,9 @@ async fn changes(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut params = Params::parse(req.query_string())?;
+    let mut params = params::api(req.query_string())?;
     let since = params.take("since")?;
-    params.finish(&["since"])?;
+    params.finish(&["since", API_KEY])?;
     let since = match since.as_deref().map(str::trim) {
         None | Some("") => 0,
         Some(v) => v.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
@@ -80,6 +87,7 @@ async fn changes(
 
 async fn get_settings(
     auth: Authorized,
+    _: KeyOnly,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
@@ -93,6 +101,7 @@ async fn get_settings(
 /// Replaces the settings with the JSON body; fields left out are unset.
 async fn put_settings(
     auth: Authorized,
+    _: KeyOnly,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -103,6 +112,7 @@ async fn put_settings(
         )
     })?;
     let settings = DirectorySettings::try_from(raw)
+        .and_then(|s| s.check_region(state.limits.default_region).map(|()| s))
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let st = state.clone();
     let dir = web::block(move || st.store.set_settings(&auth.0, &settings))

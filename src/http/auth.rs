@@ -114,9 +114,17 @@ pub async fn push_target(
     presented: &str,
 ) -> Result<PushTarget, ApiError> {
     let (gate, client, presented) = (state.gate.clone(), client(req), presented.to_owned());
-    Ok(web::block(move || gate.open_for_push(client, &presented))
+    let target = web::block(move || gate.open_for_push(client, &presented))
         .await
-        .map_err(|e| ApiError::internal(&e))??)
+        .map_err(|e| ApiError::internal(&e))?;
+    match target {
+        // On a server that creates directories only on request, say how to get one.
+        Err(Denied::Unknown) if !state.limits.open_registration => Err(ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            crate::push::PushError::Closed.to_string(),
+        )),
+        other => Ok(other?),
+    }
 }
 
 /// The directory key from the path `{key}`, proven by the request's credentials.

@@ -46,6 +46,8 @@ impl Cached {
         body.shrink_to_fit();
         let body = Bytes::from(body);
         let gzip = gzip(&body).filter(|z| z.len() < body.len());
+        // A header carries ASCII only; a notice with `ß` in it would be dropped unseen.
+        let notice = notice.map(|n| deunicode::deunicode(&n));
         Cached {
             etag,
             gzip_etag,

@@ -57,6 +57,7 @@ pub async fn respond(
             .get(&key)?
             .ok_or_else(ApiError::unknown_directory)?;
         let d = &book.directory;
+        ask.check(&d.settings, &st.limits)?;
         let tag = Tag::new(&salt, d.id, d.version, &view_key);
         if if_none_match.as_deref().is_some_and(|h| tag.matches(h)) {
             return Ok(Outcome::NotModified(tag));

@@ -19,8 +19,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub details: Vec<Value>,
-    /// Seconds for `Retry-After` (429).
+    /// Seconds for `Retry-After` (429, 503).
     pub retry_after: Option<u64>,
+    /// The methods a URL takes, for the `Allow` header of a 405.
+    allow: Option<&'static str>,
 }
 
 impl ApiError {
@@ -30,12 +32,27 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
+            allow: None,
         }
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
         self
+    }
+
+    /// A method this URL does not take (`DELETE /contacts/KEY`): 405 naming the ones it does.
+    pub fn method_not_allowed(method: &actix_web::http::Method, allow: &'static str) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("this URL does not take {method}; it takes {allow}"),
+        );
+        if *method == actix_web::http::Method::DELETE {
+            e.message
+                .push_str(" (a directory is deleted on the server: phonedir directory delete KEY)");
+        }
+        e.allow = Some(allow);
+        e
     }
 
     pub fn with_details(mut self, details: Vec<Value>) -> Self {
@@ -70,17 +87,39 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut resp = HttpResponse::build(self.status);
+        // Also on answers that bypass the app's default headers (an error from a middleware).
+        resp.insert_header(("X-Content-Type-Options", "nosniff"));
         if self.status == StatusCode::UNAUTHORIZED {
             resp.insert_header(("WWW-Authenticate", "Bearer realm=\"phonedir\""));
         }
-        if let Some(s) = self.retry_after {
-            resp.insert_header(("Retry-After", s.to_string()));
+        match (self.retry_after, self.status) {
+            (Some(s), _) => {
+                resp.insert_header(("Retry-After", s.to_string()));
+            }
+            // A server-wide limit was reached (renders, uploads, syncs): it frees up soon.
+            (None, StatusCode::SERVICE_UNAVAILABLE) => {
+                resp.insert_header(("Retry-After", "5"));
+            }
+            _ => {}
+        }
+        if let Some(allow) = self.allow {
+            resp.insert_header((actix_web::http::header::ALLOW, allow));
         }
         resp.json(json!({
             "error": self.message,
             "details": self.details,
         }))
     }
+}
+
+/// A URL whose other methods answer 405 with `Allow: allow`, rather than the 404 of an
+/// unknown URL: the path is right, the method is not.
+pub fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    actix_web::web::resource(path).default_service(actix_web::web::to(
+        move |req: actix_web::HttpRequest| async move {
+            Err::<HttpResponse, _>(ApiError::method_not_allowed(req.method(), allow))
+        },
+    ))
 }
 
 impl From<KeyError> for ApiError {
@@ -102,6 +141,16 @@ impl From<StoreError> for ApiError {
             | StoreError::TooManyKeys => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             StoreError::DirectoryKey => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            StoreError::Quota(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+            StoreError::DiskFull { .. } => ApiError::new(StatusCode::INSUFFICIENT_STORAGE, e.to_string()),
+            StoreError::Sqlite(ref s)
+                if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+            {
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "the server's disk is full; nothing was stored. Phones can still read every book; the operator must free space",
+                )
             }
             other => ApiError::internal(&other),
         }
@@ -187,6 +236,7 @@ impl From<PushError> for ApiError {
             PushError::Ingest(e) => e.into(),
             PushError::Store(e) => e.into(),
             PushError::BadSourceName => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
+            PushError::Closed => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
             PushError::Shrink { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
             PushError::NoContacts { ref report } => {
                 let details = report
@@ -207,10 +257,68 @@ impl From<SourceError> for ApiError {
                 StatusCode::BAD_REQUEST
             }
             SourceError::UnknownSource => StatusCode::NOT_FOUND,
+            SourceError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             SourceError::Busy | SourceError::KindChange { .. } => StatusCode::CONFLICT,
             SourceError::NotPulled(_) | SourceError::Spec(_) => StatusCode::UNPROCESSABLE_ENTITY,
             SourceError::Store(s) => return s.into(),
         };
         ApiError::new(status, e.to_string())
+    }
+}
+
+/// The CardDAV front end answers in its own dialect: XML bodies naming the RFC
+/// precondition (`need-privileges`, `valid-sync-token`, …) and, for missing or wrong
+/// credentials, the Basic challenge Thunderbird, Evolution and Apple clients wait for.
+impl ResponseError for crate::dav::DavError {
+    fn status_code(&self) -> StatusCode {
+        use crate::dav::{DavError, Precondition};
+        match self {
+            DavError::Unauthorized => StatusCode::UNAUTHORIZED,
+            DavError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            DavError::NotFound => StatusCode::NOT_FOUND,
+            DavError::Forbidden {
+                precondition: Precondition::NumberOfMatchesWithinLimits,
+                ..
+            } => StatusCode::INSUFFICIENT_STORAGE,
+            DavError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            DavError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            DavError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            DavError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            DavError::Book(BookError::Changes(_)) => StatusCode::FORBIDDEN,
+            DavError::Book(BookError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
+            DavError::Book(BookError::Store(StoreError::UnknownDirectory)) => StatusCode::NOT_FOUND,
+            DavError::Book(BookError::Store(_)) | DavError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        use crate::dav::DavError;
+        let status = self.status_code();
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "CardDAV request failed");
+            "internal error; the server log has the details".to_owned()
+        } else {
+            self.to_string()
+        };
+        let mut resp = HttpResponse::build(status);
+        match self {
+            DavError::Unauthorized => {
+                resp.insert_header(("WWW-Authenticate", "Basic realm=\"phonedir\""));
+            }
+            DavError::Throttled(secs) => {
+                resp.insert_header(("Retry-After", secs.to_string()));
+            }
+            DavError::MethodNotAllowed(_) => {
+                resp.insert_header(("Allow", crate::dav::ALLOW));
+            }
+            DavError::Book(BookError::Busy) => {
+                resp.insert_header(("Retry-After", "5"));
+            }
+            _ => {}
+        }
+        resp.content_type(crate::dav::write::CONTENT_TYPE)
+            .body(crate::dav::write::error_body(self.precondition(), &message))
     }
 }

@@ -2,14 +2,16 @@
 //! and map its result; all error mapping lives in `error`.
 
 mod api;
-mod auth;
+pub(crate) mod auth;
 pub mod cache;
 mod conditional;
 pub mod error;
 mod keys;
 mod params;
 mod phonebook;
+pub mod process;
 mod receive;
+mod shield;
 mod sources;
 pub mod tls;
 mod upload;
@@ -18,14 +20,20 @@ use crate::access::{Gate, GateConfig};
 use crate::book::Books;
 use crate::domain::cidr::Cidr;
 use crate::domain::{mask_key, ApiKey};
+use crate::jobs::{Runner, RunnerConfig};
 use crate::push::{self, Limits, PushError, PushRequest};
-use crate::sources::{scheduler, secret, Syncer};
-use crate::store::{Store, StoreError};
-use actix_web::middleware::{from_fn, Condition, Logger, NormalizePath, TrailingSlash};
+use crate::sources::{scheduler, secret, SyncLimits, Syncer};
+use crate::store::{DiskFloor, Store, StoreError};
+use actix_web::middleware::{
+    from_fn, Condition, DefaultHeaders, Logger, NormalizePath, TrailingSlash,
+};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use error::ApiError;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+pub use upload::UploadLimits;
 
 /// What every request handler may read.
 pub struct AppState {
@@ -37,7 +45,9 @@ pub struct AppState {
     /// Runs and manages pulled sources (graph, carddav, rest).
     pub syncer: Arc<Syncer>,
     pub limits: Limits,
-    pub max_upload_bytes: usize,
+    pub upload: UploadLimits,
+    /// Uploads being received now, at most `--max-uploads`.
+    pub uploads: UploadSlots,
     /// One line per request (keys masked); off for benchmarks or when a proxy logs.
     pub access_log: bool,
     /// What a presented key opens, throttled per client address.
@@ -46,14 +56,80 @@ pub struct AppState {
     pub trusted_proxies: Vec<Cidr>,
 }
 
+/// A counter of concurrent uploads with a cap.
+pub struct UploadSlots {
+    taken: Arc<AtomicUsize>,
+    max: usize,
+}
+
+impl UploadSlots {
+    pub fn new(max: usize) -> UploadSlots {
+        UploadSlots {
+            taken: Arc::new(AtomicUsize::new(0)),
+            max: max.max(1),
+        }
+    }
+
+    /// A slot, or None when all are taken.
+    pub fn take(&self) -> Option<UploadSlot> {
+        let max = self.max;
+        self.taken
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| UploadSlot(self.taken.clone()))
+    }
+}
+
+/// Gives its slot back when dropped, however the upload ended.
+pub struct UploadSlot(Arc<AtomicUsize>);
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Bounds on connections, so idle or slow clients cannot exhaust file descriptors.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// Open connections over all workers (`--max-connections`).
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (`--client-request-timeout`).
+    pub request_timeout: Duration,
+    /// An idle keep-alive connection is closed after this long.
+    pub keep_alive: Duration,
+    /// Most uploads received at once (`--max-uploads`).
+    pub max_uploads: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: 4096,
+            request_timeout: Duration::from_secs(10),
+            keep_alive: Duration::from_secs(30),
+            max_uploads: 16,
+        }
+    }
+}
+
 pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub https: Option<String>,
     pub http: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// What a generated certificate must be and name (without `tls_cert`).
+    pub self_signed: tls::SelfSigned,
     pub limits: Limits,
-    pub max_upload_bytes: usize,
+    pub upload: UploadLimits,
+    pub connections: ConnectionLimits,
+    pub runner: RunnerConfig,
+    pub sync: SyncLimits,
+    /// Writes are refused (507) when the data directory's disk has less free space.
+    pub min_free_disk: DiskFloor,
     pub demo: bool,
     /// Bound of the rendered-book cache, in bytes.
     pub cache_bytes: usize,
@@ -90,6 +166,8 @@ pub enum ServeError {
     Demo(#[from] PushError),
     #[error("source secrets: {0}")]
     Secret(#[from] secret::SecretError),
+    #[error(transparent)]
+    Process(#[from] process::ProcessError),
     #[error("the server stopped: {0}")]
     Run(std::io::Error),
 }
@@ -102,14 +180,61 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     if cfg.https.is_none() && cfg.http.is_none() && !cfg.ldap.enabled() {
         return Err(ServeError::NoListener);
     }
-    let store = Arc::new(Store::open(&cfg.data_dir)?);
+    std::fs::create_dir_all(&cfg.data_dir).map_err(|source| StoreError::Io {
+        path: cfg.data_dir.display().to_string(),
+        source,
+    })?;
+    // Before anything touches the database or the certificates: a second server must not
+    // reset our syncs.
+    let _lock = process::lock_data_dir(&cfg.data_dir)?;
+    if let Some(n) = process::raise_fd_limit() {
+        tracing::info!(open_files = n, "open-files limit");
+    }
+    // Before the database is made: a mistyped --tls-cert path ends the start cleanly.
+    // One certificate for HTTPS, LDAPS and StartTLS.
+    let tls = if cfg.https.is_some() || cfg.ldap.enabled() {
+        let want = tls::SelfSigned {
+            listen: [&cfg.https, &cfg.ldap.plain, &cfg.ldap.tls]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            ..cfg.self_signed.clone()
+        };
+        let tls = tls::load(
+            &cfg.data_dir,
+            cfg.tls_cert.as_deref(),
+            cfg.tls_key.as_deref(),
+            &want,
+        )?;
+        if let Some(why) = &tls.generated {
+            tracing::info!(
+                certificate = %tls.cert_path.display(),
+                "generated a self-signed certificate, since {why}"
+            );
+        }
+        tracing::info!(
+            certificate = %tls.cert_path.display(),
+            expires = tls.expires.as_deref().unwrap_or("(yours)"),
+            "TLS certificate SHA-256 fingerprint {}",
+            tls.fingerprint
+        );
+        Some(tls.config)
+    } else {
+        None
+    };
+    let store =
+        Arc::new(Store::open(&cfg.data_dir)?.with_guards(cfg.limits.quota, cfg.min_free_disk)?);
     tracing::info!(database = %store.path().display(), "store open");
     if cfg.demo {
         load_demo(&store, &cfg.limits)?;
     }
     let sealer = secret::Sealer::load(&cfg.data_dir)?;
-    let syncer =
-        Arc::new(Syncer::new(store.clone(), sealer, cfg.limits).allowing(cfg.source_allow.clone()));
+    let runner = Runner::start(cfg.runner).map_err(ServeError::Run)?;
+    let syncer = Arc::new(
+        Syncer::new(store.clone(), sealer, cfg.limits, runner, cfg.sync)
+            .allowing(cfg.source_allow.clone()),
+    );
     scheduler::start(syncer.clone()).map_err(ServeError::Run)?;
     let books = Arc::new(Books::new(
         store.clone(),
@@ -124,23 +249,6 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
             open_registration: cfg.limits.open_registration,
         },
     ));
-    // One certificate for HTTPS, LDAPS and StartTLS.
-    let tls = if cfg.https.is_some() || cfg.ldap.enabled() {
-        let tls = tls::load(
-            &cfg.data_dir,
-            cfg.tls_cert.as_deref(),
-            cfg.tls_key.as_deref(),
-        )?;
-        tracing::info!(
-            certificate = %tls.cert_path.display(),
-            generated = tls.generated,
-            "TLS certificate SHA-256 fingerprint {}",
-            tls.fingerprint
-        );
-        Some(tls.config)
-    } else {
-        None
-    };
     if let Some(tls) = tls.as_ref().filter(|_| cfg.ldap.enabled()) {
         start_ldap(
             &cfg,
@@ -157,12 +265,23 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         cache: cache::BookCache::new(cfg.cache_bytes),
         syncer,
         limits: cfg.limits,
-        max_upload_bytes: cfg.max_upload_bytes,
+        upload: cfg.upload,
+        uploads: UploadSlots::new(cfg.connections.max_uploads),
         access_log: cfg.access_log,
         gate,
         trusted_proxies: cfg.trusted_proxies.clone(),
     });
-    let mut server = HttpServer::new(move || app(state.clone())).shutdown_timeout(5);
+    let conn = cfg.connections;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut server = HttpServer::new(move || app(state.clone()))
+        .workers(workers)
+        // actix counts connections per worker.
+        .max_connections((conn.max_connections / workers).max(1))
+        .max_connection_rate((conn.max_connections / workers).clamp(16, 256))
+        .client_request_timeout(conn.request_timeout)
+        .client_disconnect_timeout(Duration::from_secs(2))
+        .keep_alive(conn.keep_alive)
+        .shutdown_timeout(5);
     if let Some(addr) = &cfg.http {
         server = server.bind(addr).map_err(|source| ServeError::Bind {
             addr: addr.clone(),
@@ -247,6 +366,15 @@ fn load_demo(store: &Store, limits: &Limits) -> Result<(), ServeError> {
             dry_run: false,
         },
     )?;
+    // The sample numbers are German: with the region set, `numbers=national` and `auto`
+    // work on the demo as they would on a real directory.
+    store.set_settings(
+        &key,
+        &crate::domain::DirectorySettings {
+            region: "DE".parse().ok(),
+            ..Default::default()
+        },
+    )?;
     tracing::info!(
         contacts = result.contacts,
         "demo directory loaded: try /contacts/{DEMO_KEY}/yealink/v1"
@@ -293,10 +421,16 @@ pub fn app(
                 }),
         ))
         .wrap(NormalizePath::new(TrailingSlash::Trim))
+        // A panic in a handler answers 500; the worker and every other request go on.
+        .wrap(shield::CatchPanic)
+        // Browsers must take every answer, errors included, for what its Content-Type
+        // says, never sniff a pushed CSV into HTML.
+        .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
         .route("/healthz", web::get().to(healthz))
         .configure(keys::directory_routes)
         .configure(phonebook::routes)
         .configure(api::routes)
+        .configure(crate::dav::routes)
         .default_service(web::to(not_found))
 }
 

@@ -102,6 +102,33 @@ impl Params {
     }
 }
 
+/// The management API's query: besides its own parameters, every URL takes `apikey` (the
+/// directory key, which `auth` reads).
+pub fn api(query: &str) -> Result<Params, ApiError> {
+    let mut p = Params::parse(query)?;
+    p.accept(&[API_KEY]);
+    Ok(p)
+}
+
+pub const API_KEY: &str = "apikey";
+
+/// A management URL that takes no parameter but `apikey`: anything else is refused, as on
+/// every other URL (`?dryrun=1` on a settings change must not pass unnoticed).
+pub struct KeyOnly;
+
+impl actix_web::FromRequest for KeyOnly {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(
+            api(req.query_string())
+                .and_then(|p| p.finish(&[API_KEY]))
+                .map(|()| KeyOnly),
+        )
+    }
+}
+
 pub fn unknown(name: &str, accepted: &[&str]) -> ApiError {
     let name: String = name.chars().take(40).collect();
     let list = if accepted.is_empty() {

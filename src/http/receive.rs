@@ -2,8 +2,9 @@
 
 use super::error::ApiError;
 use super::params::Params;
-use super::{auth, upload, AppState};
-use crate::access::PushTarget;
+use super::{auth, upload, AppState, UploadSlot};
+use crate::access::{PushTarget, Registration};
+use crate::domain::ApiKey;
 use crate::ingest::Mapping;
 use crate::phone::Region;
 use crate::push::{self, PushRequest};
@@ -43,19 +44,57 @@ fn bad_request(e: impl ToString) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
 }
 
+/// A push allowed to send its body.
+struct Admitted {
+    /// The directory key, whichever key the push came with.
+    key: ApiKey,
+    /// For a push that creates its directory: counted against `--registration-limit` only
+    /// if the directory is made (see `Registration::made`).
+    registration: Option<Registration>,
+    /// One of the `--max-uploads` slots, given back when the push ends.
+    _slot: UploadSlot,
+}
+
+/// Everything decided before a byte of the body is read, in one place: the key (a push key
+/// or the directory key; an unknown one is a new directory under open registration, within
+/// the address's registration limit), the free-disk floor, and a slot among the concurrent
+/// uploads. A refused push costs its headers only.
+async fn admit(
+    req: &HttpRequest,
+    presented: &str,
+    state: &web::Data<AppState>,
+) -> Result<Admitted, ApiError> {
+    let (key, registration) = match auth::push_target(req, state, presented).await? {
+        PushTarget::Existing(access) => (access.directory, None),
+        PushTarget::New(key, registration) => (key, Some(registration)),
+    };
+    let st = state.clone();
+    web::block(move || st.store.check_free_space())
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    let slot = state.uploads.take().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is receiving as many uploads as it takes at once (--max-uploads); try again in a moment",
+        )
+    })?;
+    Ok(Admitted {
+        key,
+        registration,
+        _slot: slot,
+    })
+}
+
 pub async fn push_file(
     req: HttpRequest,
     key: web::Path<String>,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    // A push key or the directory key; an unknown key is a new directory (open registration).
     let presented = key.into_inner();
-    let (key, registration) = match auth::push_target(&req, &state, &presented).await? {
-        PushTarget::Existing(access) => (access.directory, None),
-        PushTarget::New(key, registration) => (key, Some(registration)),
-    };
+    let mut admitted = admit(&req, &presented, &state).await?;
     let query = PushQuery::parse(req.query_string())?;
+    let key = admitted.key.clone();
     let region = query
         .region
         .as_deref()
@@ -69,10 +108,12 @@ pub async fn push_file(
         .map(str::parse::<Mapping>)
         .transpose()
         .map_err(bad_request)?;
-    let (body, format) = upload::read(&req, payload, state.max_upload_bytes).await?;
+    let (body, format) = upload::read(&req, payload, &state.upload).await?;
     let st = state.clone();
     let k = key.clone();
-    let mut result = web::block(move || {
+    // Reading a big file is seconds of CPU: on a thread of its own at a lower priority (one
+    // per upload slot, so bounded by --max-uploads), phones' reads go first.
+    let mut result = crate::jobs::in_background(move || {
         push::push(
             &st.store,
             &st.limits,
@@ -90,12 +131,13 @@ pub async fn push_file(
         )
     })
     .await
-    .map_err(|e| ApiError::internal(&e))??;
+    .ok_or_else(|| ApiError::internal(&"the push's thread ended without an answer"))??;
     // Counted against --registration-limit only if a directory was made; any other way out
     // of this function gives the registration back.
-    if let Some(r) = registration.filter(|_| !result.dry_run) {
+    if let Some(r) = admitted.registration.take().filter(|_| !result.dry_run) {
         r.made();
     }
+    drop(admitted);
     // The key the caller used; a push key's holder never learns the directory key.
     result.directory = presented;
     tracing::info!(

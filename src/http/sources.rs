@@ -3,11 +3,11 @@
 
 use super::auth::Authorized;
 use super::error::ApiError;
+use super::params::{self, KeyOnly, API_KEY};
 use super::AppState;
 use crate::sources::{status_json, SourceError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
 
@@ -32,7 +32,11 @@ async fn blocking<T: Send + 'static>(
     Ok(web::block(f).await.map_err(|e| ApiError::internal(&e))??)
 }
 
-async fn list(auth: Authorized, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn list(
+    auth: Authorized,
+    _: KeyOnly,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
     let rows = blocking(move || Ok(st.store.source_rows(&auth.0)?)).await?;
     let list: Vec<_> = rows.iter().map(status_json).collect();
@@ -41,6 +45,7 @@ async fn list(auth: Authorized, state: web::Data<AppState>) -> Result<HttpRespon
 
 async fn get(
     auth: Authorized,
+    _: KeyOnly,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -51,6 +56,7 @@ async fn get(
 
 async fn put(
     auth: Authorized,
+    _: KeyOnly,
     req: HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
@@ -71,11 +77,18 @@ async fn put(
 
 async fn delete(
     auth: Authorized,
+    _: KeyOnly,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (st, name) = (state.clone(), name_of(&req));
-    let gone = blocking(move || Ok(st.store.delete_source(&auth.0, &name)?)).await?;
+    let gone = blocking(move || {
+        let gone = st.store.delete_source(&auth.0, &name)?;
+        // A sync of it, queued or running, stops at its next request.
+        st.syncer.cancel(&auth.0, &name);
+        Ok(gone)
+    })
+    .await?;
     if gone {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -83,35 +96,53 @@ async fn delete(
     }
 }
 
-#[derive(Deserialize)]
-struct SyncQuery {
-    /// Seconds to wait for the result; afterwards the answer is 202 and the sync goes on.
-    wait: Option<u64>,
+/// `?wait=S`: seconds to wait for the result (0 to 600); afterwards the answer is 202 and
+/// the sync goes on.
+fn wait_of(req: &HttpRequest) -> Result<Duration, ApiError> {
+    let mut p = params::api(req.query_string())?;
+    let wait = p.take("wait")?;
+    p.finish(&["wait", API_KEY])?;
+    let secs = match wait.as_deref().map(str::trim) {
+        None | Some("") => DEFAULT_WAIT_S,
+        Some(w) => w.parse::<u64>().ok().filter(|s| *s <= 600).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("wait is `{w}`; use a number of seconds from 0 to 600"),
+            )
+        })?,
+    };
+    Ok(Duration::from_secs(secs))
 }
 
 async fn sync(
     auth: Authorized,
     req: HttpRequest,
-    query: web::Query<SyncQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let wait = wait_of(&req)?;
     let (st, name) = (state.clone(), name_of(&req));
     let status_url = format!("/api/v1/directories/{}/sources/{name}", auth.0.as_str());
-    let wait = Duration::from_secs(query.wait.unwrap_or(DEFAULT_WAIT_S).min(600));
-    // Begun before the wait starts, so the status says `syncing` as soon as we answer.
-    let (st2, k) = (st.clone(), auth.0.clone());
-    let ticket = blocking(move || st2.syncer.begin(&k, &name)).await?;
-    let run = blocking(move || st.syncer.run(ticket));
-    match actix_web::rt::time::timeout(wait, run).await {
-        Err(_) => Ok(HttpResponse::Accepted()
+    // Started (and marked `syncing`) before we answer; the sync itself runs on the job
+    // runner's threads, and waiting for it holds no thread at all.
+    let k = auth.0.clone();
+    let outcome = blocking(move || st.syncer.start(&k, &name)).await?;
+    let accepted = || {
+        HttpResponse::Accepted()
             .insert_header(("Location", status_url.clone()))
             .json(json!({
                 "status": "syncing",
                 "message": "the sync goes on; GET the status URL for its result",
                 "status_url": status_url,
-            }))),
-        Ok(Err(e)) => Err(e),
-        Ok(Ok(row)) if row.status == "error" => Err(ApiError::new(
+            }))
+    };
+    if wait.is_zero() {
+        return Ok(accepted());
+    }
+    match actix_web::rt::time::timeout(wait, outcome).await {
+        Err(_) => Ok(accepted()),
+        Ok(Err(closed)) => Err(ApiError::internal(&closed)),
+        Ok(Ok(Err(e))) => Err(e.into()),
+        Ok(Ok(Ok(row))) if row.status == "error" => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             format!(
                 "the sync failed, the contacts of the last good sync are kept: {}",
@@ -119,6 +150,6 @@ async fn sync(
             ),
         )
         .with_details(vec![status_json(&row)])),
-        Ok(Ok(row)) => Ok(HttpResponse::Ok().json(status_json(&row))),
+        Ok(Ok(Ok(row))) => Ok(HttpResponse::Ok().json(status_json(&row))),
     }
 }

@@ -1,25 +1,106 @@
 //! Reading a pushed file: `multipart/form-data` with a field `file` (what `curl -F` sends),
-//! or the file itself as the body (`text/csv`, `application/json`), never more than the
-//! configured limit.
+//! or the file itself as the body (`text/csv`, `application/json`).
+//!
+//! Every byte of the body counts, whatever part or header it is in: the whole body may be
+//! the file limit plus a small envelope for the form's boundaries and part headers, a form
+//! has at most `MAX_PARTS` parts, and the body must keep coming: after a grace period each
+//! second must have brought `min_rate` bytes on average, or the upload is cut off (408), so
+//! a client that stops sending holds neither its connection nor its buffer.
 
 use super::error::ApiError;
 use crate::push::InputFormat;
 use actix_multipart::Multipart;
+use actix_web::error::PayloadError;
 use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Room for a form's boundaries and part headers beyond the file itself.
+const ENVELOPE: u64 = 16 * 1024;
+/// Parts one form may have (`file` plus a few a client may add).
+const MAX_PARTS: usize = 16;
+
+#[derive(Clone, Copy, Debug)]
+pub struct UploadLimits {
+    /// The file (`--max-upload-bytes`).
+    pub max_bytes: usize,
+    /// Time every upload has before the rate counts (`--upload-timeout`).
+    pub grace: Duration,
+    /// Bytes per second an upload must average after that (`--upload-min-rate`).
+    pub min_rate: u64,
+}
+
+/// Why the guarded body stream ended early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cut {
+    TooLarge,
+    TooSlow,
+}
+
+/// The request body, cut off when it grows past `limit` bytes or falls behind the rate.
+fn guarded(
+    payload: web::Payload,
+    limit: u64,
+    limits: UploadLimits,
+    cut: Rc<Cell<Option<Cut>>>,
+) -> impl Stream<Item = Result<Bytes, PayloadError>> {
+    let start = Instant::now();
+    futures_util::stream::unfold(
+        (payload, 0u64, false),
+        move |(mut payload, received, done)| {
+            let cut = cut.clone();
+            async move {
+                if done {
+                    return None;
+                }
+                let earned =
+                    Duration::from_secs_f64(received as f64 / limits.min_rate.max(1) as f64);
+                let left =
+                    (start + limits.grace + earned).saturating_duration_since(Instant::now());
+                match actix_web::rt::time::timeout(left, payload.next()).await {
+                    Err(_) => {
+                        cut.set(Some(Cut::TooSlow));
+                        let e = std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "the upload is too slow",
+                        );
+                        Some((Err(PayloadError::Io(e)), (payload, received, true)))
+                    }
+                    Ok(None) => None,
+                    Ok(Some(Err(e))) => Some((Err(e), (payload, received, true))),
+                    Ok(Some(Ok(chunk))) => {
+                        let received = received + chunk.len() as u64;
+                        if received > limit {
+                            cut.set(Some(Cut::TooLarge));
+                            Some((Err(PayloadError::Overflow), (payload, received, true)))
+                        } else {
+                            Some((Ok(chunk), (payload, received, false)))
+                        }
+                    }
+                }
+            }
+        },
+    )
+    // The form reader may ask again after the end.
+    .fuse()
+}
 
 pub async fn read(
     req: &HttpRequest,
     payload: web::Payload,
-    limit: usize,
+    limits: &UploadLimits,
 ) -> Result<(Vec<u8>, InputFormat), ApiError> {
+    let limit = limits.max_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit + 64 * 1024) {
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64 + ENVELOPE) {
         return Err(too_large(limit));
     }
     let mime = req
@@ -29,17 +110,18 @@ pub async fn read(
         .unwrap_or("")
         .to_ascii_lowercase();
     let essence = mime.split(';').next().unwrap_or("").trim().to_owned();
-    match essence.as_str() {
-        "multipart/form-data" => {
-            let (bytes, filename) = read_form(req, payload, limit).await?;
+    let cut = Rc::new(Cell::new(None));
+    let body = guarded(payload, limit as u64 + ENVELOPE, *limits, cut.clone());
+    let result = match essence.as_str() {
+        "multipart/form-data" => read_form(req, body, limit).await.map(|(bytes, filename)| {
             let json = filename.to_ascii_lowercase().ends_with(".json");
-            Ok((bytes, if json { InputFormat::Json } else { InputFormat::Csv }))
-        }
+            (bytes, if json { InputFormat::Json } else { InputFormat::Csv })
+        }),
         "text/csv" | "text/plain" | "application/csv" | "application/octet-stream"
         | "text/comma-separated-values" | "application/vnd.ms-excel" => {
-            Ok((collect(payload, limit).await?, InputFormat::Csv))
+            collect(body, limit).await.map(|b| (b, InputFormat::Csv))
         }
-        "application/json" => Ok((collect(payload, limit).await?, InputFormat::Json)),
+        "application/json" => collect(body, limit).await.map(|b| (b, InputFormat::Json)),
         "" => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "the request has no Content-Type; push the file as a form (curl -F 'file=@contacts.csv' URL) or as text/csv",
@@ -48,23 +130,50 @@ pub async fn read(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("{other} is not a way to push a file; push it as a form (curl -F 'file=@contacts.csv' URL), as text/csv or as application/json"),
         )),
+    };
+    // The guard's reason beats the reader's view of the broken stream.
+    match cut.get() {
+        Some(Cut::TooLarge) => Err(too_large(limit)),
+        Some(Cut::TooSlow) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the upload came too slowly (less than {} bytes per second after {} s, --upload-min-rate); nothing was changed",
+                limits.min_rate,
+                limits.grace.as_secs()
+            ),
+        )),
+        None => result,
     }
 }
 
-/// The `file` field's bytes and file name.
+/// The `file` field's bytes and file name. Other fields are read (a cut-off form is refused
+/// whole) but not kept; their bytes count against the body limit all the same.
 async fn read_form(
     req: &HttpRequest,
-    payload: web::Payload,
+    body: impl Stream<Item = Result<Bytes, PayloadError>> + 'static,
     limit: usize,
 ) -> Result<(Vec<u8>, String), ApiError> {
-    let mut form = Multipart::new(req.headers(), payload);
+    let mut form = Multipart::new(req.headers(), body);
     let mut file = None;
     let mut others = Vec::new();
+    let mut parts = 0;
     // Every field is read to its end, so a cut-off upload is refused rather than half
     // stored. A field must be dropped before the form yields the next one.
     while let Some(field) = form.next().await {
         let mut field = field.map_err(bad_form)?;
-        let name = field.name().unwrap_or("").to_owned();
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("the form has more than {MAX_PARTS} fields; push the file as the field `file` alone"),
+            ));
+        }
+        let name = field
+            .name()
+            .unwrap_or("")
+            .chars()
+            .take(64)
+            .collect::<String>();
         let keep = name == "file" && file.is_none();
         let filename = field
             .content_disposition()
@@ -100,9 +209,13 @@ async fn read_form(
     ))
 }
 
-async fn collect(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+async fn collect(
+    body: impl Stream<Item = Result<Bytes, PayloadError>>,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let mut body = std::pin::pin!(body);
     let mut buf = Vec::new();
-    while let Some(chunk) = payload.next().await {
+    while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -127,6 +240,6 @@ fn bad_form(e: actix_multipart::MultipartError) -> ApiError {
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        format!("the file is larger than this server accepts ({limit} bytes, --max-upload-bytes); nothing was changed"),
+        format!("the upload is larger than this server accepts ({limit} bytes for the file, --max-upload-bytes, every part of a form counted); nothing was changed"),
     )
 }

@@ -4,9 +4,10 @@
 //! becomes a warning with its line.
 
 use super::columns::Role;
-use super::Warning;
-use crate::domain::{composed_name, Contact, NumberType, PhoneNumber};
-use crate::phone::{NumberError, NumberRules};
+use super::field::{self, Field};
+use super::{IngestOptions, Warning};
+use crate::domain::{composed_name, Contact, NumberSet, NumberType, PhoneNumber};
+use crate::phone::NumberError;
 use std::collections::HashMap;
 
 /// One input row (a CSV record, a JSON array item) on its way to a contact.
@@ -18,30 +19,60 @@ pub struct Row {
     labels: Vec<(u8, String)>,
     /// (slot, value, column) of Google's `Phone N - Value` cells.
     slot_values: Vec<(u8, String, String)>,
+    numbers: NumberSet,
 }
 
 impl Row {
-    pub fn new(line: u64) -> Row {
+    pub fn new(line: u64, opts: &IngestOptions) -> Row {
         Row {
             line,
             contact: Contact::default(),
             middle_name: String::new(),
             labels: Vec::new(),
             slot_values: Vec::new(),
+            numbers: NumberSet::new(opts.max_numbers),
         }
     }
 
-    /// Takes one non-empty cell of a column with `role`.
+    /// Takes one non-empty cell of a column with `role`, under the field rules
+    /// (`field::clean`): a cell too long is left out, characters no output can carry are
+    /// removed, each with a warning.
     pub fn cell(
         &mut self,
         role: Role,
         column: &str,
         value: &str,
-        rules: &NumberRules,
+        opts: &IngestOptions,
         warnings: &mut Vec<Warning>,
     ) {
+        let value = match field::clean(value, opts.max_field_chars) {
+            Field::TooLong { chars } => {
+                warnings.push(Warning {
+                    line: self.line,
+                    column: column.trim().to_owned(),
+                    value: field::excerpt(value),
+                    message: field::too_long_message(chars, opts.max_field_chars),
+                });
+                return;
+            }
+            Field::Kept { value, removed } => {
+                if removed > 0 {
+                    warnings.push(Warning {
+                        line: self.line,
+                        column: column.trim().to_owned(),
+                        value: field::excerpt(&value),
+                        message: field::removed_message(removed),
+                    });
+                }
+                value
+            }
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
         match role {
-            Role::Phone(kind) => self.numbers(value, kind, column, rules, warnings),
+            Role::Phone(kind) => self.numbers(value, kind, column, opts, warnings),
             Role::PhoneLabel(slot) => self.labels.push((slot, value.to_owned())),
             Role::PhoneValue(slot) => {
                 self.slot_values
@@ -68,17 +99,24 @@ impl Row {
     }
 
     /// Reads every number of a cell (`;`, `,`, line breaks or ` ::: ` between them).
-    pub fn numbers(
+    fn numbers(
         &mut self,
         cell: &str,
         kind: NumberType,
         column: &str,
-        rules: &NumberRules,
+        opts: &IngestOptions,
         warnings: &mut Vec<Warning>,
     ) {
         for piece in split_numbers(cell) {
-            match rules.parse_typed(piece, kind) {
-                Ok(n) => self.contact.add_number(n),
+            if self.numbers.over_cap > 0 {
+                // Past the cap nothing more is read: the rest costs no parsing.
+                self.numbers.over_cap += 1;
+                continue;
+            }
+            match opts.rules.parse_typed(piece, kind) {
+                Ok(n) => {
+                    self.numbers.add(&mut self.contact.numbers, n);
+                }
                 Err(NumberError::Empty) => {}
                 Err(e) => warnings.push(Warning {
                     line: self.line,
@@ -91,7 +129,7 @@ impl Row {
     }
 
     /// Reads the label/value pairs once the whole row is known.
-    fn resolve_slots(&mut self, rules: &NumberRules, warnings: &mut Vec<Warning>) {
+    fn resolve_slots(&mut self, opts: &IngestOptions, warnings: &mut Vec<Warning>) {
         for (slot, value, column) in std::mem::take(&mut self.slot_values) {
             let label = self
                 .labels
@@ -104,7 +142,7 @@ impl Row {
             } else {
                 NumberType::from_alias(&label).unwrap_or(NumberType::Other)
             };
-            self.numbers(&value, kind, &column, rules, warnings);
+            self.numbers(&value, kind, &column, opts, warnings);
         }
     }
 }
@@ -140,29 +178,30 @@ pub fn split_numbers(cell: &str) -> impl Iterator<Item = &str> {
 
 /// Folds rows that share an `internal_id` into one contact, in first-seen order.
 pub struct Assembler<'a> {
-    rules: &'a NumberRules,
+    opts: &'a IngestOptions<'a>,
     rows: Vec<Row>,
     by_id: HashMap<String, usize>,
 }
 
 impl<'a> Assembler<'a> {
-    pub fn new(rules: &'a NumberRules) -> Self {
+    pub fn new(opts: &'a IngestOptions<'a>) -> Self {
         Assembler {
-            rules,
+            opts,
             rows: Vec::new(),
             by_id: HashMap::new(),
         }
     }
 
     pub fn add(&mut self, mut row: Row, warnings: &mut Vec<Warning>) {
-        row.resolve_slots(self.rules, warnings);
+        row.resolve_slots(self.opts, warnings);
         let id = row.contact.external_id.clone();
         if !id.is_empty() {
             if let Some(&i) = self.by_id.get(&id) {
                 let into = &mut self.rows[i];
                 let from = row.contact;
+                into.numbers.over_cap += row.numbers.over_cap;
                 for n in from.numbers {
-                    into.contact.add_number(n);
+                    into.numbers.add(&mut into.contact.numbers, n);
                 }
                 let c = &mut into.contact;
                 for (slot, v) in [
@@ -191,9 +230,21 @@ impl<'a> Assembler<'a> {
             line,
             mut contact,
             middle_name,
+            numbers,
             ..
         } in self.rows
         {
+            if numbers.over_cap > 0 {
+                warnings.push(Warning {
+                    line,
+                    column: String::new(),
+                    value: contact.display_name.clone(),
+                    message: field::too_many_numbers_message(
+                        self.opts.max_numbers,
+                        numbers.over_cap,
+                    ),
+                });
+            }
             if contact.display_name.is_empty() {
                 contact.display_name = composed_name(
                     &contact.given_name,

@@ -3,7 +3,7 @@
 use super::assemble::{Assembler, Row};
 use super::columns::{self, Mapping, Role};
 use super::text::{self, delimiter_name};
-use super::{IngestError, IngestOptions, Parsed, Report, Warning};
+use super::{IngestError, IngestOptions, Parsed, Report};
 
 /// How many records may stand before the header (export titles, blank lines).
 const HEADER_SEARCH_ROWS: usize = 10;
@@ -45,6 +45,11 @@ pub fn parse_csv_with_progress(
     };
     for (h, role) in headers.iter().zip(&mapping.roles) {
         let name = h.trim_start_matches('\u{feff}').trim().to_owned();
+        // A column without a name (a trailing `;` in every line) is nothing a person
+        // could look for in the report.
+        if name.is_empty() {
+            continue;
+        }
         match role {
             Some(Role::Known) | None => report.columns_ignored.push(name),
             Some(_) => report.columns_used.push(name),
@@ -53,7 +58,7 @@ pub fn parse_csv_with_progress(
 
     let total = decoded.text.len() as u64;
     let lines = LineIndex::new(&decoded.text);
-    let mut book = Assembler::new(&opts.rules);
+    let mut book = Assembler::new(opts);
     for rec in records {
         let rec = rec.map_err(|e| malformed(&e))?;
         let byte = rec.position().map_or(0, |p| p.byte());
@@ -68,7 +73,7 @@ pub fn parse_csv_with_progress(
         if report.rows % PROGRESS_EVERY == 0 {
             progress(byte, total);
         }
-        let mut row = Row::new(line);
+        let mut row = Row::new(line, opts);
         for (i, field) in rec.iter().enumerate() {
             let (Some(Some(role)), Some(header)) = (mapping.roles.get(i), headers.get(i)) else {
                 continue;
@@ -77,20 +82,7 @@ pub fn parse_csv_with_progress(
             if value.is_empty() || *role == Role::Known {
                 continue;
             }
-            let chars = value.chars().count();
-            if chars > opts.max_field_chars {
-                report.warnings.push(Warning {
-                    line,
-                    column: header.trim().to_owned(),
-                    value: value.chars().take(40).collect::<String>() + "…",
-                    message: format!(
-                        "the cell has {chars} characters, more than the limit of {}; it was left out",
-                        opts.max_field_chars
-                    ),
-                });
-                continue;
-            }
-            row.cell(*role, header, value, &opts.rules, &mut report.warnings);
+            row.cell(*role, header, value, opts, &mut report.warnings);
         }
         book.add(row, &mut report.warnings);
     }

@@ -49,15 +49,73 @@ struct Item {
     numbers: Vec<Number>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// One entry of `numbers`: `"MOBILE:+49…"` or `{"type": "MOBILE", "number": "+49…"}`.
+/// Read by hand rather than as an untagged enum, whose only error is "did not match any
+/// variant": a person needs to hear which key is missing or unknown.
 enum Number {
     Typed {
-        #[serde(rename = "type", default)]
         kind: Option<String>,
         number: String,
     },
     Text(String),
+}
+
+const NUMBER_SHAPE: &str =
+    r#"write a number as "MOBILE:+49…" or {"type": "MOBILE", "number": "+49…"}"#;
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NumberVisitor)
+    }
+}
+
+struct NumberVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NumberVisitor {
+    type Value = Number;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(NUMBER_SHAPE)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Number, E> {
+        Ok(Number::Text(v.to_owned()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Number, A::Error> {
+        use serde::de::Error;
+        let (mut kind, mut number) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            let slot = match key.as_str() {
+                "type" => &mut kind,
+                "number" => &mut number,
+                other => {
+                    return Err(A::Error::custom(format!(
+                        "a number has the keys \"type\" and \"number\", not \"{}\"; {NUMBER_SHAPE}",
+                        other.chars().take(40).collect::<String>()
+                    )))
+                }
+            };
+            if slot.is_some() {
+                return Err(A::Error::custom(format!(
+                    "a number gives \"{key}\" twice; {NUMBER_SHAPE}"
+                )));
+            }
+            *slot = Some(map.next_value::<Option<String>>()?.unwrap_or_default());
+        }
+        let Some(number) = number else {
+            return Err(A::Error::custom(format!(
+                "a number object has no \"number\"{}; {NUMBER_SHAPE}",
+                kind.as_deref()
+                    .map(|k| format!(" (its type is {k})"))
+                    .unwrap_or_default()
+            )));
+        };
+        Ok(Number::Typed {
+            kind: kind.filter(|k| !k.trim().is_empty()),
+            number,
+        })
+    }
 }
 
 pub fn parse_json(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestError> {
@@ -88,9 +146,9 @@ pub fn parse_json(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestEr
         rows: items.len(),
         ..Report::default()
     };
-    let mut book = Assembler::new(&opts.rules);
+    let mut book = Assembler::new(opts);
     for (i, item) in items.into_iter().enumerate() {
-        let mut row = Row::new(i as u64 + 1);
+        let mut row = Row::new(i as u64 + 1, opts);
         let texts = [
             (Role::InternalId, "internal_id", item.internal_id),
             (Role::DisplayName, "display_name", item.display_name),
@@ -105,7 +163,7 @@ pub fn parse_json(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestEr
         ];
         for (role, column, value) in texts {
             if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                row.cell(role, column, v, &opts.rules, &mut report.warnings);
+                row.cell(role, column, v, opts, &mut report.warnings);
             }
         }
         for (j, n) in item.numbers.into_iter().enumerate() {
@@ -129,7 +187,13 @@ pub fn parse_json(bytes: &[u8], opts: &IngestOptions) -> Result<Parsed, IngestEr
                     }
                 },
             };
-            row.numbers(&number, kind, &column, &opts.rules, &mut report.warnings);
+            row.cell(
+                Role::Phone(kind),
+                &column,
+                &number,
+                opts,
+                &mut report.warnings,
+            );
         }
         book.add(row, &mut report.warnings);
     }
@@ -182,6 +246,34 @@ mod tests {
         let w = &p.report.warnings;
         assert_eq!((w[0].line, w[0].column.as_str()), (3, "numbers[0]"));
         assert!(w[0].message.contains("`boat` is not a number type"));
+    }
+
+    #[test]
+    fn a_number_object_without_number_says_so() {
+        for (json, want) in [
+            (
+                r#"[{"display_name": "A", "numbers": [{"type": "WORK"}]}]"#,
+                r#"a number object has no "number" (its type is WORK)"#,
+            ),
+            (
+                r#"[{"display_name": "A", "numbers": [{"type": "WORK", "nummer": "1"}]}]"#,
+                r#"not "nummer""#,
+            ),
+            (
+                r#"[{"display_name": "A", "numbers": [42]}]"#,
+                r#"write a number as "MOBILE:+49…""#,
+            ),
+        ] {
+            match parse_json(json.as_bytes(), &opts()) {
+                Err(IngestError::Json {
+                    line: 1, message, ..
+                }) => {
+                    assert!(message.contains(want), "{json}: {message}");
+                    assert!(!message.contains("variant"), "{message}");
+                }
+                other => panic!("{json}: {other:?}"),
+            }
+        }
     }
 
     #[test]

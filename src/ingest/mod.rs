@@ -5,6 +5,7 @@
 mod assemble;
 mod columns;
 mod csv;
+pub mod field;
 mod json;
 mod mapping;
 mod text;
@@ -76,6 +77,8 @@ pub struct IngestOptions<'a> {
     pub max_rows: usize,
     /// Longer cells are left out with a warning.
     pub max_field_chars: usize,
+    /// Numbers kept per contact; more are left out with a warning.
+    pub max_numbers: usize,
     /// Columns named by the pusher (`?map=`), over the vocabularies.
     pub map: Option<&'a Mapping>,
 }
@@ -86,6 +89,7 @@ impl Default for IngestOptions<'_> {
             rules: NumberRules::default(),
             max_rows: 200_000,
             max_field_chars: 1_000,
+            max_numbers: 100,
             map: None,
         }
     }

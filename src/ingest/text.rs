@@ -27,7 +27,18 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, IngestError> {
     }
     let (text, _) = encoding.decode_without_bom_handling(body);
     let text = text.into_owned();
-    if let Some(offset) = text.find(|c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    // A stray control character in a text file is removed from its cell with a warning
+    // (`field::clean`); many of them mean a binary file renamed to .csv.
+    let controls = text
+        .char_indices()
+        .filter(|(_, c)| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    let mut first = None;
+    let mut count = 0usize;
+    for (offset, _) in controls {
+        first.get_or_insert(offset);
+        count += 1;
+    }
+    if let Some(offset) = first.filter(|_| count > (text.len() / 1000).max(8)) {
         return Err(IngestError::NotText { offset });
     }
     let name = match encoding.name() {
@@ -95,6 +106,13 @@ mod tests {
         );
         let d = decode(b"\xff\xfeN\x00\xfc\x00").unwrap();
         assert_eq!((d.encoding, d.text.as_str()), ("UTF-16LE", "Nü"));
+    }
+
+    #[test]
+    fn a_few_control_characters_are_text_many_are_binary() {
+        assert!(decode(b"Name\nAnna\x1b[31m\n").is_ok());
+        let binary: Vec<u8> = (0..100u8).map(|i| i % 31 + 1).collect();
+        assert!(matches!(decode(&binary), Err(IngestError::NotText { .. })));
     }
 
     #[test]

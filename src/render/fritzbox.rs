@@ -2,6 +2,7 @@
 //! box reads the first `phonebook` only.
 
 use super::{title, Presenter, RenderError, Rendered};
+use crate::domain::text::count;
 use crate::domain::{Contact, NumberType};
 use askama::Template;
 
@@ -77,13 +78,14 @@ pub fn book(
     let mut notes = Vec::new();
     if contacts.len() > MAX_CONTACTS {
         notes.push(format!(
-            "{} contacts left out: a Fritz!Box phone book holds {MAX_CONTACTS}",
-            contacts.len() - MAX_CONTACTS
+            "{} left out: a Fritz!Box phone book holds {MAX_CONTACTS}",
+            count(contacts.len() - MAX_CONTACTS, "contact", "contacts")
         ));
     }
     if numbers_cut > 0 {
         notes.push(format!(
-            "{numbers_cut} numbers left out: a Fritz!Box contact holds {MAX_NUMBERS} (fax last)"
+            "{} left out: a Fritz!Box contact holds {MAX_NUMBERS} (fax last)",
+            count(numbers_cut, "number", "numbers")
         ));
     }
     if !notes.is_empty() {

@@ -35,27 +35,71 @@ pub enum RenderError {
 }
 
 /// Escapes for XML with the five named entities only (`&amp;` and not `&#38;`): phone
-/// firmware parsers are known to handle these and little else.
+/// firmware parsers are known to handle these and little else. The CardDAV answers use it
+/// too.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct XmlEscaper;
 
 impl askama::filters::Escaper for XmlEscaper {
+    /// Escapes markup and drops what XML 1.0 cannot carry (C0 controls other than tab and
+    /// line breaks, DEL, C1 controls, U+FFFE/U+FFFF): ingest removes them already, this is
+    /// the second line of defence, so one stray character never makes a book unparseable.
     fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, s: &str) -> std::fmt::Result {
+        let b = s.as_bytes();
         let mut last = 0;
-        for (i, b) in s.bytes().enumerate() {
-            let entity = match b {
-                b'&' => "&amp;",
-                b'<' => "&lt;",
-                b'>' => "&gt;",
-                b'"' => "&quot;",
-                b'\'' => "&apos;",
-                _ => continue,
+        let mut i = 0;
+        while i < b.len() {
+            let (entity, len) = match b[i] {
+                b'&' => ("&amp;", 1),
+                b'<' => ("&lt;", 1),
+                b'>' => ("&gt;", 1),
+                b'"' => ("&quot;", 1),
+                b'\'' => ("&apos;", 1),
+                b'\t' | b'\n' | b'\r' => {
+                    i += 1;
+                    continue;
+                }
+                0..=0x1f | 0x7f => ("", 1),
+                // U+0080–U+009F in UTF-8.
+                0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => ("", 2),
+                // U+FFFE and U+FFFF.
+                0xef if b.get(i + 1) == Some(&0xbf)
+                    && matches!(b.get(i + 2), Some(0xbe | 0xbf)) =>
+                {
+                    ("", 3)
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
             };
             dest.write_str(&s[last..i])?;
             dest.write_str(entity)?;
-            last = i + 1;
+            i += len;
+            last = i;
         }
         dest.write_str(&s[last..])
+    }
+}
+
+#[cfg(test)]
+mod escaper_tests {
+    use askama::filters::Escaper;
+
+    #[test]
+    fn escapes_markup_and_drops_what_xml_cannot_carry() {
+        let mut out = String::new();
+        super::XmlEscaper
+            .write_escaped_str(
+                &mut out,
+                "A&B <x> \"q\" 'a'\t\u{1b}[2J\u{85}\u{fffe}\u{ffff}\u{7f}\u{0}Zoë\u{fffd}",
+            )
+            .unwrap();
+        assert_eq!(
+            out,
+            "A&amp;B &lt;x&gt; &quot;q&quot; &apos;a&apos;\t[2JZoë\u{fffd}"
+        );
+        assert!(roxmltree::Document::parse(&format!("<a>{out}</a>")).is_ok());
     }
 }
 
@@ -101,15 +145,32 @@ pub struct NamedNumber {
 }
 
 pub fn per_number(contacts: &[&Contact], p: &Presenter, max_name: usize) -> Vec<NamedNumber> {
+    per_number_counting(contacts, p, max_name).0
+}
+
+/// `per_number`, and how many entries' names were cut to fit `max_name`.
+pub fn per_number_counting(
+    contacts: &[&Contact],
+    p: &Presenter,
+    max_name: usize,
+) -> (Vec<NamedNumber>, usize) {
     let mut entries = Vec::new();
+    let mut names_cut = 0;
     for c in contacts {
         let nums = c.numbers_by_preference();
         let labelled = nums.len() > 1;
+        let name_chars = c.display_name.chars().count();
         for n in nums {
+            let room = if labelled {
+                max_name.saturating_sub(n.kind.label().chars().count() + 3)
+            } else {
+                max_name
+            };
+            if name_chars > room {
+                names_cut += 1;
+            }
             let name = if labelled {
-                let label = n.kind.label();
-                let room = max_name.saturating_sub(label.chars().count() + 3);
-                format!("{} ({label})", cut(&c.display_name, room))
+                format!("{} ({})", cut(&c.display_name, room), n.kind.label())
             } else {
                 cut(&c.display_name, max_name)
             };
@@ -119,7 +180,7 @@ pub fn per_number(contacts: &[&Contact], p: &Presenter, max_name: usize) -> Vec<
             });
         }
     }
-    entries
+    (entries, names_cut)
 }
 
 /// Given and family name for formats that want them apart; a contact known only by its
@@ -235,7 +296,7 @@ pub struct DeviceWarning {
 /// code that cuts is the code that reports, so the status cannot disagree with the phones.
 pub fn device_warnings(book_title: &str, contacts: &[&Contact]) -> Vec<DeviceWarning> {
     let p = Presenter::default();
-    Format::NAMES
+    let mut warnings: Vec<DeviceWarning> = Format::NAMES
         .iter()
         .filter_map(|n| Format::from_name(n))
         .filter_map(|f| {
@@ -245,7 +306,18 @@ pub fn device_warnings(book_title: &str, contacts: &[&Contact]) -> Vec<DeviceWar
                 notice,
             })
         })
-        .collect()
+        .collect();
+    // Gigaset's online directory and Cisco's screens answer queries rather than being one
+    // file; their notices come from the same code their answers are made of.
+    for (format, notice) in [
+        ("gigaset", gigaset::online_notice_for(contacts)),
+        ("cisco", cisco::notice_for(contacts)),
+    ] {
+        if let Some(notice) = notice {
+            warnings.push(DeviceWarning { format, notice });
+        }
+    }
+    warnings
 }
 
 #[cfg(test)]
@@ -270,18 +342,26 @@ mod tests {
         let formats: Vec<&str> = w.iter().map(|w| w.format).collect();
         assert_eq!(
             formats,
-            vec!["yealink", "snom-dect", "gigaset-central", "fritzbox"]
+            vec![
+                "yealink",
+                "snom-dect",
+                "gigaset-central",
+                "fritzbox",
+                "gigaset"
+            ]
+        );
+        assert!(
+            w[4].notice
+                .starts_with("9 numbers shown as entries of their own"),
+            "{}",
+            w[4].notice
         );
         assert!(
             w[2].notice.contains("8 numbers left out"),
             "{}",
             w[2].notice
         );
-        assert!(
-            w[3].notice.contains("1 numbers left out"),
-            "{}",
-            w[2].notice
-        );
+        assert!(w[3].notice.contains("1 number left out"), "{}", w[2].notice);
         assert!(device_warnings("", &[]).is_empty());
     }
 

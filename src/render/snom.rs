@@ -3,6 +3,7 @@
 
 use super::paging::{paginate, PageRequest};
 use super::{per_number, split_name, title, NamedNumber, Presenter, RenderError, Rendered};
+use crate::domain::text::count;
 use crate::domain::{Contact, NumberType};
 use askama::Template;
 
@@ -33,7 +34,8 @@ pub fn directory(
     let entries = per_number(contacts, p, usize::MAX);
     let body = Directory {
         title: title(book_title),
-        prompt: "Prompt".to_owned(),
+        // Shown under the list: how much there is to scroll through.
+        prompt: count(entries.len(), "entry", "entries"),
         entries: &entries,
         keys: Vec::new(),
     }
@@ -123,39 +125,53 @@ struct TBook {
     contacts: Vec<TContact>,
 }
 
-/// tbook number types: business, extension, fixed, home, mobile, sip.
-fn tbook_type(t: NumberType) -> &'static str {
-    match t {
+/// tbook number types: business, extension, fixed, home, mobile, sip — every one of them
+/// dialled when picked. There is none for fax, and a fax is nothing to call: faxes stay out.
+fn tbook_type(t: NumberType) -> Option<&'static str> {
+    Some(match t {
         NumberType::Work => "business",
         NumberType::Extension => "extension",
         NumberType::Mobile | NumberType::Pager => "mobile",
         NumberType::Home => "home",
-        NumberType::Fax | NumberType::Other => "fixed",
-    }
+        NumberType::Other => "fixed",
+        NumberType::Fax => return None,
+    })
 }
 
 pub fn tbook(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderError> {
-    let contacts = contacts
+    let mut faxes = 0;
+    let contacts: Vec<TContact> = contacts
         .iter()
-        .map(|c| {
+        .filter_map(|c| {
             let (first, last) = split_name(c);
-            TContact {
+            let mut numbers = Vec::new();
+            for n in c.numbers_by_preference() {
+                match tbook_type(n.kind) {
+                    Some(label) => numbers.push(TNumber {
+                        number: p.show(n),
+                        label,
+                    }),
+                    None => faxes += 1,
+                }
+            }
+            // A contact with nothing to dial (only a fax) is no directory entry.
+            (!numbers.is_empty()).then(|| TContact {
                 first_name: first.to_owned(),
                 last_name: last.to_owned(),
                 organization: c.company.clone(),
                 email: c.email.clone(),
-                numbers: c
-                    .numbers_by_preference()
-                    .into_iter()
-                    .map(|n| TNumber {
-                        number: p.show(n),
-                        label: tbook_type(n.kind),
-                    })
-                    .collect(),
-            }
+                numbers,
+            })
         })
         .collect();
-    Ok(Rendered::xml(TBook { contacts }.render()?))
+    let mut r = Rendered::xml(TBook { contacts }.render()?);
+    if faxes > 0 {
+        r.notice = Some(format!(
+            "{} left out: snom's local directory dials every number it holds and has no fax type",
+            count(faxes, "fax number", "fax numbers")
+        ));
+    }
+    Ok(r)
 }
 
 struct DectEntry {
@@ -207,7 +223,8 @@ pub fn dect(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, RenderErro
     let mut r = Rendered::xml(DectDirectory { entries }.render()?);
     if left_out > 0 {
         r.notice = Some(format!(
-            "{left_out} numbers left out: a snom DECT entry holds one home, one office and one mobile number"
+            "{} left out: a snom DECT entry holds one home, one office and one mobile number",
+            count(left_out, "number", "numbers")
         ));
     }
     Ok(r)

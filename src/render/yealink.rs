@@ -2,6 +2,7 @@
 //! `YealinkIPPhoneDirectory` (labelled numbers, desk phones).
 
 use super::{title, Presenter, RenderError, Rendered};
+use crate::domain::text::count;
 use crate::domain::text::fold;
 use crate::domain::Contact;
 use askama::Template;
@@ -122,7 +123,8 @@ pub fn grouped(
     let mut r = Rendered::xml(body);
     if cut > 0 {
         r.notice = Some(format!(
-            "{cut} numbers left out: a Yealink Unit holds {PHONES_PER_UNIT} numbers (WORK, EXTENSION, MOBILE, HOME, OTHER, PAGER, FAX in that order); ?style=directory shows all"
+            "{} left out: a Yealink Unit holds {PHONES_PER_UNIT} numbers (WORK, EXTENSION, MOBILE, HOME, OTHER, PAGER, FAX in that order); ?style=directory shows all",
+            count(cut, "number", "numbers")
         ));
     }
     Ok(r)

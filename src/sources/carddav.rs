@@ -2,12 +2,13 @@
 //! only new or changed cards are fetched, by `addressbook-multiget`. The state keeps each
 //! card's ETag and contact, so an unchanged book costs one request.
 
+use super::build::RecordRules;
 use super::build::{build, Tally};
 use super::net::{basic_auth, origin, Http};
 use super::spec::CarddavSpec;
+use super::xml::{self, XmlError};
 use super::{Fetched, SyncError};
 use crate::domain::Contact;
-use crate::phone::NumberRules;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -32,7 +33,7 @@ pub fn fetch(
     http: &Http,
     spec: &CarddavSpec,
     state: Option<&str>,
-    rules: &NumberRules,
+    rules: &RecordRules,
 ) -> Result<Fetched, SyncError> {
     let old: Option<State> = state.and_then(|s| serde_json::from_str(s).ok());
     let auth = basic_auth(&spec.username, &spec.password);
@@ -73,10 +74,9 @@ pub fn fetch(
     tracing::info!(
         cards = cards.len(),
         fetched = wanted.len(),
-        left_out = tally.no_name_or_number,
-        bad_numbers = tally.bad_numbers,
-        "carddav sync"
+        "carddav listing"
     );
+    tally.log("carddav", cards.len());
     let contacts = cards.values().filter_map(|c| c.contact.clone()).collect();
     let state = serde_json::to_string(&State { cards }).ok();
     Ok(Fetched::Contacts { contacts, state })
@@ -127,7 +127,12 @@ fn propfind(
         "listing the address book (PROPFIND)",
         &spec.url,
     )?;
-    let doc = parse_xml(&reply.body, &spec.url)?;
+    listing(&reply.body).map_err(|e| not_multistatus(&spec.url, &e))
+}
+
+/// (href, etag) of every non-collection response of a PROPFIND answer.
+pub fn listing(body: &str) -> Result<Vec<(String, String)>, XmlError> {
+    let doc = xml::parse(body)?;
     let mut out = Vec::new();
     for resp in doc
         .descendants()
@@ -183,7 +188,12 @@ fn multiget(
         "fetching cards (addressbook-multiget)",
         &spec.url,
     )?;
-    let doc = parse_xml(&reply.body, &spec.url)?;
+    cards(&reply.body).map_err(|e| not_multistatus(&spec.url, &e))
+}
+
+/// (href, etag, vCard text) of every card an `addressbook-multiget` answer delivers.
+pub fn cards(body: &str) -> Result<Vec<(String, String, String)>, XmlError> {
+    let doc = xml::parse(body)?;
     let mut out = Vec::new();
     for resp in doc
         .descendants()
@@ -212,13 +222,11 @@ fn multiget(
     Ok(out)
 }
 
-fn parse_xml<'a>(body: &'a str, url: &str) -> Result<roxmltree::Document<'a>, SyncError> {
-    roxmltree::Document::parse(body).map_err(|e| {
-        SyncError::new(format!(
-            "{} answered something that is not a WebDAV multistatus ({e})",
-            origin(url)
-        ))
-    })
+fn not_multistatus(url: &str, e: &XmlError) -> SyncError {
+    SyncError::new(format!(
+        "{} answered something that is not a WebDAV multistatus ({e})",
+        origin(url)
+    ))
 }
 
 /// The `prop` elements of a response's propstats with a 2xx status.

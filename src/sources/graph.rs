@@ -5,16 +5,17 @@
 //! round). `contacts`: every user's mailbox contacts, one mailbox after the other.
 //! `org_contacts`: the organizational contacts (`/contacts`).
 
+use super::build::RecordRules;
 use super::build::{build, Raw, Tally};
 use super::net::{encode_query, origin, same_origin, Http};
 use super::spec::{GraphMode, GraphSpec};
+use super::stream::{Pointer, Records};
 use super::{Fetched, SyncError};
 use crate::domain::{Contact, NumberType};
-use crate::phone::NumberRules;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{LazyLock, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 const GRAPH: &str = "https://graph.microsoft.com/v1.0";
@@ -26,6 +27,9 @@ const ORG_CONTACT_FIELDS: &str =
     "id,displayName,givenName,surname,companyName,department,jobTitle,mail,phones";
 /// Pages followed at most in one listing.
 const MAX_PAGES: usize = 100_000;
+static VALUE: LazyLock<Pointer> = LazyLock::new(|| Pointer::parse("/value"));
+static NEXT_LINK: LazyLock<Pointer> = LazyLock::new(|| Pointer::parse("/@odata.nextLink"));
+static DELTA_LINK: LazyLock<Pointer> = LazyLock::new(|| Pointer::parse("/@odata.deltaLink"));
 /// A cached token is renewed this long before it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(300);
 
@@ -47,7 +51,7 @@ pub fn fetch(
     http: &Http,
     spec: &GraphSpec,
     state: Option<&str>,
-    rules: &NumberRules,
+    rules: &RecordRules,
 ) -> Result<Fetched, SyncError> {
     let mut s = Session {
         http,
@@ -64,7 +68,7 @@ pub fn fetch(
     let (contacts, state) = match spec.mode {
         GraphMode::Users => {
             let old = state.and_then(|s| serde_json::from_str::<DeltaState>(s).ok());
-            let st = users_delta(&mut s, old)?;
+            let st = users_delta(&mut s, old, rules)?;
             let contacts = st
                 .users
                 .values()
@@ -77,26 +81,25 @@ pub fn fetch(
         GraphMode::OrgContacts => {
             let url = format!("{}/contacts?$select={ORG_CONTACT_FIELDS}&$top=999", s.graph);
             let mut out = Vec::new();
-            s.pages(&url, "OrgContact.Read.All", |items| {
-                out.extend(
-                    items
-                        .iter()
-                        .filter_map(|c| build(org_contact_raw(c), rules, &mut tally)),
-                );
+            s.pages(&url, "OrgContact.Read.All", &mut |c| {
+                if let Some(c) = build(org_contact_raw(&c), rules, &mut tally) {
+                    rules.room_for(out.len() + 1)?;
+                    out.push(c);
+                }
+                Ok(())
             })?;
             (out, None)
         }
     };
-    tracing::info!(
-        contacts = contacts.len(),
-        left_out = tally.no_name_or_number,
-        bad_numbers = tally.bad_numbers,
-        "graph sync"
-    );
+    tally.log("graph", contacts.len());
     Ok(Fetched::Contacts { contacts, state })
 }
 
-fn users_delta(s: &mut Session, old: Option<DeltaState>) -> Result<DeltaState, SyncError> {
+fn users_delta(
+    s: &mut Session,
+    old: Option<DeltaState>,
+    rules: &RecordRules,
+) -> Result<DeltaState, SyncError> {
     let fresh = format!("{}/users/delta?$select={USER_FIELDS}", s.graph);
     let (mut users, start) = match old {
         Some(o) if !o.delta_link.is_empty() && same_origin(&o.delta_link, &s.graph) => {
@@ -105,11 +108,11 @@ fn users_delta(s: &mut Session, old: Option<DeltaState>) -> Result<DeltaState, S
         _ => (BTreeMap::new(), fresh.clone()),
     };
     let incremental = start != fresh;
-    let round = match s.delta_round(&start, &mut users) {
+    let round = match s.delta_round(&start, &mut users, rules) {
         Err(DeltaError::Lost) if incremental => {
             tracing::info!("graph delta state expired; starting a full round");
             users.clear();
-            s.delta_round(&fresh, &mut users)
+            s.delta_round(&fresh, &mut users, rules)
         }
         other => other,
     };
@@ -140,39 +143,37 @@ impl Session<'_> {
         &mut self,
         start: &str,
         users: &mut BTreeMap<String, Map<String, Value>>,
+        rules: &RecordRules,
     ) -> Result<String, DeltaError> {
         let mut url = start.to_owned();
         for _ in 0..MAX_PAGES {
-            let page = match self.get(&url, "User.Read.All") {
+            let page = self.get(&url, "User.Read.All", &mut |item| {
+                let Value::Object(obj) = item else {
+                    return Ok(());
+                };
+                let Some(id) = obj.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                    return Ok(());
+                };
+                if obj.contains_key("@removed") {
+                    users.remove(&id);
+                } else {
+                    // A delta page may carry only the changed properties.
+                    let entry = users.entry(id).or_default();
+                    for (k, v) in obj {
+                        entry.insert(k, v);
+                    }
+                    rules.room_for(users.len())?;
+                }
+                Ok(())
+            });
+            let page = match page {
                 Ok(p) => p,
                 Err(GetError::Gone) => return Err(DeltaError::Lost),
                 Err(GetError::Sync(e)) => return Err(e.into()),
             };
-            for item in page
-                .get("value")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let Some(obj) = item.as_object() else {
-                    continue;
-                };
-                let Some(id) = obj.get("id").and_then(Value::as_str) else {
-                    continue;
-                };
-                if obj.contains_key("@removed") {
-                    users.remove(id);
-                } else {
-                    // A delta page may carry only the changed properties.
-                    let entry = users.entry(id.to_owned()).or_default();
-                    for (k, v) in obj {
-                        entry.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            if let Some(next) = page.get("@odata.nextLink").and_then(Value::as_str) {
+            if let Some(next) = page.get(&NEXT_LINK).and_then(Value::as_str) {
                 url = self.follow(next)?;
-            } else if let Some(delta) = page.get("@odata.deltaLink").and_then(Value::as_str) {
+            } else if let Some(delta) = page.get(&DELTA_LINK).and_then(Value::as_str) {
                 return Ok(self.follow(delta)?);
             } else {
                 return Err(SyncError::new(
@@ -189,11 +190,11 @@ impl Session<'_> {
         &mut self,
         first: &str,
         permission: &str,
-        mut each: impl FnMut(&[Value]),
+        each: &mut dyn FnMut(Value) -> Result<(), String>,
     ) -> Result<(), SyncError> {
         let mut url = first.to_owned();
         for _ in 0..MAX_PAGES {
-            let page = match self.get(&url, permission) {
+            let page = match self.get(&url, permission, each) {
                 Ok(p) => p,
                 Err(GetError::Gone) => {
                     return Err(SyncError::new(format!(
@@ -203,13 +204,7 @@ impl Session<'_> {
                 }
                 Err(GetError::Sync(e)) => return Err(e),
             };
-            let items = page
-                .get("value")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            each(items);
-            match page.get("@odata.nextLink").and_then(Value::as_str) {
+            match page.get(&NEXT_LINK).and_then(Value::as_str) {
                 Some(next) => url = self.follow(next)?,
                 None => return Ok(()),
             }
@@ -230,27 +225,34 @@ impl Session<'_> {
         }
     }
 
-    fn get(&mut self, url: &str, permission: &str) -> Result<Value, GetError> {
+    /// One page: its items go to `each` as they are read; answers the paging links.
+    fn get(
+        &mut self,
+        url: &str,
+        permission: &str,
+        each: &mut dyn FnMut(Value) -> Result<(), String>,
+    ) -> Result<HashMap<Pointer, Value>, GetError> {
         for fresh_token in [false, true] {
             let token = self.token(fresh_token)?;
             let auth = format!("Bearer {token}");
-            let reply = self.http.send(
-                "GET",
+            let reply = self.http.send_json(
                 url,
                 &[
                     ("Authorization", &auth),
                     ("Accept", "application/json"),
                     ("Prefer", "odata.maxpagesize=999"),
                 ],
-                None,
+                Records::At(&VALUE),
+                &[NEXT_LINK.clone(), DELTA_LINK.clone()],
+                each,
             )?;
-            let body: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
-            let code = body
+            let code = reply
+                .error
                 .pointer("/error/code")
                 .and_then(Value::as_str)
                 .unwrap_or("");
             match reply.status {
-                200..=299 => return Ok(body),
+                200..=299 => return Ok(reply.kept.values),
                 // An expired or revoked token: one new token, one more try.
                 401 if !fresh_token => {
                     forget_token(self.spec);
@@ -362,7 +364,7 @@ impl From<GetError> for SyncError {
 
 fn mailbox_contacts(
     s: &mut Session,
-    rules: &NumberRules,
+    rules: &RecordRules,
     tally: &mut Tally,
 ) -> Result<Vec<Contact>, SyncError> {
     let mut ids = Vec::new();
@@ -370,15 +372,15 @@ fn mailbox_contacts(
         "{}/users?$select=id,userPrincipalName,accountEnabled&$top=999",
         s.graph
     );
-    s.pages(&url, "User.Read.All", |items| {
-        for u in items {
-            if u.get("accountEnabled") == Some(&Value::Bool(false)) {
-                continue;
-            }
-            if let Some(id) = u.get("id").and_then(Value::as_str) {
-                ids.push(id.to_owned());
-            }
+    s.pages(&url, "User.Read.All", &mut |u| {
+        if u.get("accountEnabled") == Some(&Value::Bool(false)) {
+            return Ok(());
         }
+        if let Some(id) = u.get("id").and_then(Value::as_str) {
+            rules.room_for(ids.len() + 1)?;
+            ids.push(id.to_owned());
+        }
+        Ok(())
     })?;
     let mut out = Vec::new();
     // One mailbox after the other: parallel requests to one mailbox fail
@@ -390,12 +392,13 @@ fn mailbox_contacts(
             encode_query(&id)
         );
         let mut mine = Vec::new();
-        match s.pages(&url, "Contacts.Read", |items| {
-            mine.extend(
-                items
-                    .iter()
-                    .filter_map(|c| build(contact_raw(c), rules, tally)),
-            )
+        let before = out.len();
+        match s.pages(&url, "Contacts.Read", &mut |c| {
+            if let Some(c) = build(contact_raw(&c), rules, tally) {
+                rules.room_for(before + mine.len() + 1)?;
+                mine.push(c);
+            }
+            Ok(())
         }) {
             Ok(()) => out.extend(mine),
             // A user without a mailbox has no contacts folder.

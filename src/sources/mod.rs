@@ -3,22 +3,27 @@
 //!
 //! A sync fetches everything first and stores it in one transaction only when the fetch was
 //! complete; a failure is recorded as a sentence in the source's status and leaves the last
-//! good contacts in place.
+//! good contacts in place. Every sync, scheduled or asked for through the API, runs as a job
+//! of the shared runner (`crate::jobs`), under its deadline and cancellation.
 
 pub mod build;
-mod carddav;
+pub mod carddav;
 mod graph;
 pub mod net;
 mod rest;
 pub mod scheduler;
 pub use crate::secret;
 pub mod spec;
+pub mod stream;
 pub mod vcard;
+pub mod xml;
 
 use crate::domain::{ApiKey, Contact};
+use crate::jobs::{Ctx, Job, Runner, SubmitError};
 use crate::phone::NumberRules;
 use crate::push::{valid_source_name, Limits};
 use crate::store::{SourceRow, SourceSettings, Store, StoreError, SyncResult};
+use build::RecordRules;
 use net::Http;
 use secret::Sealer;
 use serde_json::{json, Value};
@@ -56,6 +61,10 @@ pub enum SourceError {
     NotPulled(String),
     #[error("a sync of this source is running; its result shows in the status")]
     Busy,
+    #[error(
+        "the server is busy with other syncs; the sync was not started, try again in a minute"
+    )]
+    Overloaded,
     #[error("a source `{name}` of kind {kind} exists; delete it first to reuse the name for another kind")]
     KindChange { name: String, kind: String },
     #[error(transparent)]
@@ -70,13 +79,41 @@ pub struct Ticket {
     row: SourceRow,
 }
 
+/// How long a sync may take and how much one answer may weigh.
+#[derive(Clone, Copy, Debug)]
+pub struct SyncLimits {
+    /// Wall-clock time of one sync, all its requests and pages included (`--sync-timeout`).
+    pub timeout: Duration,
+    /// Largest answer of a remote system (`--max-response-bytes`).
+    pub max_response_bytes: u64,
+}
+
+impl Default for SyncLimits {
+    fn default() -> Self {
+        SyncLimits {
+            timeout: Duration::from_secs(900),
+            max_response_bytes: net::DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+/// The result of a started sync: the source's status once it ended.
+pub type Outcome = tokio::sync::oneshot::Receiver<Result<SourceRow, SourceError>>;
+
 /// Runs syncs; shared by the API and the scheduler.
 pub struct Syncer {
     pub store: Arc<Store>,
     sealer: Sealer,
     http: Http,
     limits: Limits,
+    runner: Runner,
+    timeout: Duration,
+    /// Requests waiting for a sync they did not start (one was running already), by
+    /// (directory key, source name).
+    waiters: std::sync::Mutex<std::collections::HashMap<(String, String), Vec<Waiter>>>,
 }
+
+type Waiter = tokio::sync::oneshot::Sender<Result<SourceRow, SourceError>>;
 
 pub fn now() -> i64 {
     SystemTime::now()
@@ -85,19 +122,29 @@ pub fn now() -> i64 {
 }
 
 impl Syncer {
-    pub fn new(store: Arc<Store>, sealer: Sealer, limits: Limits) -> Syncer {
+    pub fn new(
+        store: Arc<Store>,
+        sealer: Sealer,
+        limits: Limits,
+        runner: Runner,
+        sync: SyncLimits,
+    ) -> Syncer {
         Syncer {
             store,
             sealer,
-            http: Http::new(),
+            http: Http::new().with_max_body(sync.max_response_bytes),
             limits,
+            runner,
+            timeout: sync.timeout,
+            waiters: Default::default(),
         }
     }
 
     /// Lets pulled sources reach the private networks in `allow` (`--source-allow`); without
     /// it they reach public addresses only.
     pub fn allowing(mut self, allow: Vec<crate::domain::cidr::Cidr>) -> Syncer {
-        self.http = Http::with_policy(net::NetPolicy::allowing(allow));
+        let max_body = self.http.max_body();
+        self.http = Http::with_policy(net::NetPolicy::allowing(allow)).with_max_body(max_body);
         self
     }
 
@@ -165,14 +212,92 @@ impl Syncer {
         }))
     }
 
-    /// Runs one sync now and answers the source's status afterwards.
-    pub fn sync(&self, key: &ApiKey, name: &str) -> Result<SourceRow, SourceError> {
-        let ticket = self.begin(key, name)?;
-        self.run(ticket)
+    /// Starts a sync as a job of the runner; the receiver gets the source's status when it
+    /// ends. The source says `syncing` from now on, also while the job waits for a worker.
+    /// When a sync of the source runs already (the scheduler's, another request's), the
+    /// receiver gets that sync's result instead.
+    pub fn start(self: &Arc<Self>, key: &ApiKey, name: &str) -> Result<Outcome, SourceError> {
+        let ticket = match self.begin(key, name) {
+            Err(SourceError::Busy) => return self.join(key, name),
+            other => other?,
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let me = self.clone();
+        let (k, n) = (key.clone(), name.to_owned());
+        let job = Job {
+            directory: key.as_str().to_owned(),
+            name: job_name(name),
+            deadline: self.timeout,
+            work: Box::new(move |ctx: &Ctx| {
+                let run =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| me.run(ticket, ctx)));
+                let result = run.unwrap_or_else(|_| {
+                    // A bug, not the source: say so, and try again after a while, not now.
+                    tracing::error!(source = n, "a sync panicked");
+                    let why =
+                        "the sync stopped on an internal error; the server log has the details";
+                    me.store.fail_sync(&k, &n, why, Some(now() + 3600))?;
+                    Err(SourceError::Store(crate::store::StoreError::Corrupt(
+                        why.to_owned(),
+                    )))
+                });
+                me.notify_waiters(&k, &n);
+                let _ = tx.send(result);
+            }),
+        };
+        match self.runner.submit(job) {
+            Ok(()) => Ok(rx),
+            Err(e) => {
+                let why = match e {
+                    SubmitError::Duplicate => SourceError::Busy,
+                    SubmitError::QueueFull => SourceError::Overloaded,
+                };
+                let retry = now() + 60;
+                self.store
+                    .fail_sync(key, name, &why.to_string(), Some(retry))?;
+                Err(why)
+            }
+        }
+    }
+
+    /// A receiver for the result of the sync of the source that is running now.
+    fn join(&self, key: &ApiKey, name: &str) -> Result<Outcome, SourceError> {
+        let mut waiters = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.runner.is_active(key.as_str(), &job_name(name)) {
+            return Err(SourceError::Busy);
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        waiters
+            .entry((key.as_str().to_owned(), name.to_owned()))
+            .or_default()
+            .push(tx);
+        Ok(rx)
+    }
+
+    /// Tells the requests that joined a sync how it ended: the source's status now.
+    fn notify_waiters(&self, key: &ApiKey, name: &str) {
+        let taken = self
+            .waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(key.as_str().to_owned(), name.to_owned()));
+        for w in taken.into_iter().flatten() {
+            let row = self.store.source(key, name);
+            let _ = w.send(match row {
+                Ok(Some(r)) => Ok(r),
+                Ok(None) => Err(SourceError::UnknownSource),
+                Err(e) => Err(e.into()),
+            });
+        }
+    }
+
+    /// Stops a queued or running sync of the source (it was deleted).
+    pub fn cancel(&self, key: &ApiKey, name: &str) -> bool {
+        self.runner.cancel(key.as_str(), &job_name(name))
     }
 
     /// Marks the source as syncing (one sync at a time); `run` does the work.
-    pub fn begin(&self, key: &ApiKey, name: &str) -> Result<Ticket, SourceError> {
+    fn begin(&self, key: &ApiKey, name: &str) -> Result<Ticket, SourceError> {
         let row = self
             .store
             .source(key, name)?
@@ -189,7 +314,8 @@ impl Syncer {
         })
     }
 
-    pub fn run(&self, ticket: Ticket) -> Result<SourceRow, SourceError> {
+    /// Does the sync a `begin` marked, within the job's deadline and cancellation.
+    fn run(&self, ticket: Ticket, ctx: &Ctx) -> Result<SourceRow, SourceError> {
         let Ticket { key, row } = ticket;
         let (key, name) = (&key, row.name.as_str());
         let stored = row.config.clone().unwrap_or_default();
@@ -197,7 +323,7 @@ impl Syncer {
         let result = SourceConfig::unsealed(&stored, &self.sealer)
             .map_err(|e| SyncError::new(e.to_string()))
             .and_then(|cfg| {
-                let fetched = self.fetch(key, &cfg, row.sync_state.as_deref())?;
+                let fetched = self.fetch(key, &cfg, row.sync_state.as_deref(), ctx)?;
                 if let Fetched::Contacts { contacts, .. } = &fetched {
                     if contacts.is_empty() && row.contacts > 0 && !cfg.allow_empty {
                         return Err(SyncError::new(format!(
@@ -246,27 +372,39 @@ impl Syncer {
         key: &ApiKey,
         cfg: &SourceConfig,
         state: Option<&str>,
+        ctx: &Ctx,
     ) -> Result<Fetched, SyncError> {
+        let http = self.http.bounded(ctx);
         let dir_region = self
             .store
             .directory(key)
             .ok()
             .flatten()
             .and_then(|d| d.settings.region);
-        let rules = NumberRules {
-            region: cfg.region().or(dir_region).or(self.limits.default_region),
-            max_extension_digits: self.limits.max_extension_digits,
+        let rules = RecordRules {
+            numbers: NumberRules {
+                region: cfg.region().or(dir_region).or(self.limits.default_region),
+                max_extension_digits: self.limits.max_extension_digits,
+            },
+            max_field_chars: self.limits.max_field_chars,
+            max_numbers: self.limits.max_numbers,
+            max_contacts: self.limits.quota.contacts,
         };
         match &cfg.spec {
             Spec::Push {} => Err(SyncError::new("a push source is not synced")),
-            Spec::Carddav(c) => carddav::fetch(&self.http, c, state, &rules),
+            Spec::Carddav(c) => carddav::fetch(&http, c, state, &rules),
             Spec::Rest(r) => {
                 let r = r.resolved().map_err(|e| SyncError::new(e.to_string()))?;
-                rest::fetch(&self.http, &r, &rules)
+                rest::fetch(&http, &r, &rules)
             }
-            Spec::Graph(g) => graph::fetch(&self.http, g, state, &rules),
+            Spec::Graph(g) => graph::fetch(&http, g, state, &rules),
         }
     }
+}
+
+/// The runner's name for a source's sync job.
+fn job_name(source: &str) -> String {
+    format!("source:{source}")
 }
 
 fn secs(d: Duration) -> i64 {
@@ -289,7 +427,7 @@ fn with_jitter(interval_s: u64) -> Duration {
 }
 
 /// After `failures` failed syncs in a row: 1, 2, 4, … minutes, never later than the interval.
-fn backoff(interval_s: u64, failures: i64) -> Duration {
+pub fn backoff(interval_s: u64, failures: i64) -> Duration {
     let step = 60u64.saturating_mul(1u64 << failures.clamp(0, 16));
     Duration::from_secs(step.min(interval_s.max(60)))
 }

@@ -1,5 +1,7 @@
-//! Talking to remote systems: one blocking HTTP client with timeouts, a size limit, and
-//! bounded retries that honour `Retry-After` on 429/503 (exponential backoff without it).
+//! Talking to remote systems: one blocking HTTP client with timeouts, a size limit per
+//! answer, and bounded retries that honour `Retry-After` on 429/503 (exponential backoff
+//! without it). Within a job (`Http::bounded`) every request also obeys the job's deadline
+//! and cancellation: a request never outlives the sync that made it.
 //!
 //! Every connection, the first and each after a redirect, goes through `NetPolicy`: the host
 //! is resolved here and addresses outside the public internet (loopback, private,
@@ -9,28 +11,47 @@
 //! a name that resolves to 10.0.0.1) gets past it, and what is checked is what is connected to.
 //! Targets that write into PBXs use the same `Http` and get the same rule.
 
+use super::stream::{self, Kept, Pointer, Records};
 use super::SyncError;
 use crate::domain::cidr::{canonical, Cidr};
+use crate::jobs::{Ctx, Stop};
+use serde_json::Value;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Largest answer read (a multiget of a big address book is a few MB).
-const MAX_BODY: u64 = 64 * 1024 * 1024;
+/// Largest answer read by default (`--max-response-bytes`).
+pub const DEFAULT_MAX_BODY: u64 = 32 * 1024 * 1024;
+/// An error answer is read only this far: its sentence is in the first bytes.
+const MAX_ERROR_BODY: u64 = 64 * 1024;
 const ATTEMPTS: u32 = 5;
 /// A `Retry-After` longer than this ends the sync instead; the scheduler retries later.
 const MAX_WAIT: Duration = Duration::from_secs(120);
+/// One request's time limit, also within a job with more time left.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
+#[derive(Clone)]
 pub struct Http {
     agent: ureq::Agent,
     /// First backoff step when a 429/503 carries no `Retry-After`.
     pub backoff: Duration,
+    max_body: u64,
+    job: Option<Ctx>,
 }
 
 pub struct Reply {
     pub status: u16,
     pub body: String,
+}
+
+/// A JSON answer read as a stream (`Http::send_json`).
+pub struct JsonReply {
+    pub status: u16,
+    /// For a 2xx answer: the values kept besides the records.
+    pub kept: Kept,
+    /// For any other status: the answer, if it was JSON.
+    pub error: Value,
 }
 
 /// Which addresses outside the public internet pulled sources may reach.
@@ -163,7 +184,7 @@ impl Http {
         Http {
             agent: ureq::AgentBuilder::new()
                 .timeout_connect(Duration::from_secs(10))
-                .timeout(Duration::from_secs(120))
+                .timeout(REQUEST_TIMEOUT)
                 .user_agent(concat!("phonedir/", env!("CARGO_PKG_VERSION")))
                 .redirects(5)
                 // Never an Authorization header to where a redirect points (ureq's default;
@@ -172,11 +193,53 @@ impl Http {
                 .resolver(move |netloc: &str| policy.resolve(netloc))
                 .build(),
             backoff: Duration::from_secs(1),
+            max_body: DEFAULT_MAX_BODY,
+            job: None,
         }
     }
 
-    /// Sends a request built by `make` (again on each retry); any HTTP status is a reply,
-    /// only 429/503 are retried.
+    /// The limit on the size of one answer.
+    pub fn max_body(&self) -> u64 {
+        self.max_body
+    }
+
+    /// The same client with another limit on the size of one answer.
+    pub fn with_max_body(mut self, bytes: u64) -> Http {
+        self.max_body = bytes.max(1);
+        self
+    }
+
+    /// The client as one job uses it: every request checks the job's deadline and
+    /// cancellation first and is given no more time than the job has left.
+    pub fn bounded(&self, ctx: &Ctx) -> Http {
+        Http {
+            job: Some(ctx.clone()),
+            ..self.clone()
+        }
+    }
+
+    fn check(&self) -> Result<Duration, SyncError> {
+        match &self.job {
+            None => Ok(REQUEST_TIMEOUT),
+            Some(ctx) => ctx
+                .check()
+                .map(|()| ctx.remaining().min(REQUEST_TIMEOUT))
+                .map_err(|s| stopped(s, ctx)),
+        }
+    }
+
+    fn wait(&self, d: Duration) -> Result<(), SyncError> {
+        match &self.job {
+            None => {
+                std::thread::sleep(d);
+                Ok(())
+            }
+            Some(ctx) => ctx.sleep(d).map_err(|s| stopped(s, ctx)),
+        }
+    }
+
+    /// Sends a request (again on each retry); any HTTP status is a reply, only 429/503 are
+    /// retried. The answer is read whole, up to the size limit.
     pub fn send(
         &self,
         method: &str,
@@ -184,9 +247,92 @@ impl Http {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Result<Reply, SyncError> {
+        let resp = self.open(method, url, headers, body)?;
+        let status = resp.status();
+        let limit = if (200..300).contains(&status) {
+            self.max_body
+        } else {
+            MAX_ERROR_BODY
+        };
+        let mut bytes = Vec::new();
+        let n = resp
+            .into_reader()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| read_failed(url, &e))?;
+        if n as u64 > limit {
+            if limit == MAX_ERROR_BODY {
+                bytes.truncate(MAX_ERROR_BODY as usize);
+            } else {
+                return Err(too_large(url, limit));
+            }
+        }
+        Ok(Reply {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
+    }
+
+    /// A GET whose JSON answer is read as a stream: `each` gets the records one by one (see
+    /// `stream`), the values at `keep` are kept; memory follows the largest record.
+    pub fn send_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        records: Records,
+        keep: &[Pointer],
+        each: &mut dyn FnMut(Value) -> Result<(), String>,
+    ) -> Result<JsonReply, SyncError> {
+        let resp = self.open("GET", url, headers, None)?;
+        let status = resp.status();
+        if !(200..300).contains(&status) {
+            let mut bytes = Vec::new();
+            let _ = resp
+                .into_reader()
+                .take(MAX_ERROR_BODY)
+                .read_to_end(&mut bytes);
+            return Ok(JsonReply {
+                status,
+                kept: Kept::default(),
+                error: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            });
+        }
+        let mut reader = Capped {
+            inner: resp.into_reader(),
+            left: self.max_body,
+        };
+        // A record's own refusal (too many contacts) is the sentence, not a JSON error.
+        let mut refused = None;
+        let mut each = |v: Value| each(v).inspect_err(|why| refused = Some(why.clone()));
+        let kept = stream::read(&mut reader, records, keep, &mut each).map_err(|e| {
+            if let Some(why) = refused.take() {
+                SyncError::new(why)
+            } else if reader.left == 0 {
+                too_large(url, self.max_body)
+            } else if e.is_io() {
+                read_failed(url, &e)
+            } else {
+                SyncError::new(format!("the answer of {} is not JSON: {e}", origin(url)))
+            }
+        })?;
+        Ok(JsonReply {
+            status,
+            kept,
+            error: Value::Null,
+        })
+    }
+
+    fn open(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<ureq::Response, SyncError> {
         let mut wait = self.backoff;
         for attempt in 1..=ATTEMPTS {
-            let mut req = self.agent.request(method, url);
+            let timeout = self.check()?;
+            let mut req = self.agent.request(method, url).timeout(timeout);
             for (k, v) in headers {
                 req = req.set(k, v);
             }
@@ -197,7 +343,11 @@ impl Http {
             let resp = match result {
                 Ok(r) => r,
                 Err(ureq::Error::Status(_, r)) => r,
-                Err(ureq::Error::Transport(t)) => return Err(transport_error(url, &t)),
+                Err(ureq::Error::Transport(t)) => {
+                    // A deadline or cancellation is the reason if there is one.
+                    self.check()?;
+                    return Err(transport_error(url, &t));
+                }
             };
             let status = resp.status();
             if (status == 429 || status == 503) && attempt < ATTEMPTS {
@@ -214,22 +364,11 @@ impl Http {
                     )));
                 }
                 tracing::info!(status, wait_s = delay.as_secs_f32(), "throttled; waiting");
-                std::thread::sleep(delay);
+                self.wait(delay)?;
                 wait = (wait * 2).min(MAX_WAIT);
                 continue;
             }
-            let mut text = String::new();
-            resp.into_reader()
-                .take(MAX_BODY)
-                .read_to_string(&mut text)
-                .map_err(|e| {
-                    tracing::warn!(origin = %origin(url), error = %e, "reading an answer failed");
-                    SyncError::new(format!(
-                        "the answer of {} broke off; the next sync will try again",
-                        origin(url)
-                    ))
-                })?;
-            return Ok(Reply { status, body: text });
+            return Ok(resp);
         }
         Err(SyncError::new(format!(
             "{} kept answering 429/503 (too many requests) after {ATTEMPTS} attempts",
@@ -283,6 +422,50 @@ impl Default for Http {
     fn default() -> Self {
         Http::new()
     }
+}
+
+/// A reader that fails once more than `left` bytes were asked of it.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            self.left = 0;
+            return Err(std::io::Error::other("the answer is too large"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn stopped(s: Stop, ctx: &Ctx) -> SyncError {
+    match s {
+        Stop::Cancelled => SyncError::new("the sync was stopped: its source was deleted or changed"),
+        Stop::Deadline => SyncError::new(format!(
+            "the sync took longer than the limit of {} s (--sync-timeout) and was stopped; nothing was changed",
+            ctx.limit().as_secs()
+        )),
+    }
+}
+
+fn too_large(url: &str, limit: u64) -> SyncError {
+    SyncError::new(format!(
+        "the answer of {} is larger than {limit} bytes (--max-response-bytes); nothing was changed",
+        origin(url)
+    ))
+}
+
+fn read_failed(url: &str, e: &dyn std::fmt::Display) -> SyncError {
+    // How it broke off is for the operator's log: the sentence tells no network detail.
+    tracing::warn!(origin = %origin(url), error = %e, "reading an answer failed");
+    SyncError::new(format!(
+        "the answer of {} broke off; the next sync will try again",
+        origin(url)
+    ))
 }
 
 /// `https://host:port` of a URL, for messages: never the path or query (they may hold keys).
@@ -366,6 +549,10 @@ mod tests {
             "https://dav.example:8443"
         );
         assert_eq!(encode_query("a b&c"), "a%20b%26c");
+    }
+
+    #[test]
+    fn credentials_stay_at_their_origin() {
         assert!(same_origin(
             "https://a.example/x?p=1",
             "https://A.example:443/y"

@@ -2,22 +2,33 @@
 //! name or pointer, follow a next-page link. The `easyconnect` preset fills the mapping for
 //! innovaphone's EasyConnect.
 
+use super::build::RecordRules;
 use super::build::{build, Raw, Tally};
 use super::net::{basic_auth, encode_query, origin, same_origin, Http};
 use super::spec::{RestAuth, RestSpec};
+use super::stream::{Kept, Pointer, Records};
 use super::{Fetched, SyncError};
 use crate::domain::NumberType;
-use crate::phone::NumberRules;
 use serde_json::Value;
 
 /// Pages followed at most; a server that links in a circle must not hold a sync forever.
 const MAX_PAGES: usize = 10_000;
 
-pub fn fetch(http: &Http, spec: &RestSpec, rules: &NumberRules) -> Result<Fetched, SyncError> {
+/// Top-level keys that hold the records when the settings name none.
+const GUESS: &[&str] = &["value", "items", "data", "contacts", "records", "results"];
+
+pub fn fetch(http: &Http, spec: &RestSpec, rules: &RecordRules) -> Result<Fetched, SyncError> {
     let mut url = with_apikey(spec, &spec.url);
     let mut contacts = Vec::new();
     let mut tally = Tally::default();
     let mut seen = std::collections::HashSet::new();
+    let records_at = Pointer::parse(&spec.records);
+    let next_at = Pointer::parse(&spec.next);
+    let keep = if spec.next.is_empty() {
+        Vec::new()
+    } else {
+        vec![next_at.clone()]
+    };
     for _ in 0..MAX_PAGES {
         if !seen.insert(url.clone()) {
             return Err(SyncError::new(format!(
@@ -25,9 +36,20 @@ pub fn fetch(http: &Http, spec: &RestSpec, rules: &NumberRules) -> Result<Fetche
                 origin(&spec.url)
             )));
         }
-        let page = get_json(http, spec, &url)?;
-        let records = records(&page, &spec.records).ok_or_else(|| {
-            SyncError::new(format!(
+        let records = if spec.records.is_empty() {
+            Records::Guess(GUESS)
+        } else {
+            Records::At(&records_at)
+        };
+        let kept = get_json(http, spec, &url, records, &keep, &mut |r| {
+            if let Some(c) = build(raw(&r, spec), rules, &mut tally) {
+                rules.room_for(contacts.len() + 1)?;
+                contacts.push(c);
+            }
+            Ok(())
+        })?;
+        if !kept.found_records {
+            return Err(SyncError::new(format!(
                 "the answer of {} has no array of records{}",
                 origin(&spec.url),
                 if spec.records.is_empty() {
@@ -35,16 +57,12 @@ pub fn fetch(http: &Http, spec: &RestSpec, rules: &NumberRules) -> Result<Fetche
                 } else {
                     format!(" at `{}`", spec.records)
                 }
-            ))
-        })?;
-        for r in records {
-            if let Some(c) = build(raw(r, spec), rules, &mut tally) {
-                contacts.push(c);
-            }
+            )));
         }
-        let next = (!spec.next.is_empty())
-            .then(|| page.pointer(&spec.next).and_then(Value::as_str))
-            .flatten()
+        let next = kept
+            .values
+            .get(&next_at)
+            .and_then(Value::as_str)
             .filter(|s| !s.is_empty());
         match next {
             Some(n) => {
@@ -62,12 +80,7 @@ pub fn fetch(http: &Http, spec: &RestSpec, rules: &NumberRules) -> Result<Fetche
                 url = with_apikey(spec, &next)
             }
             None => {
-                tracing::info!(
-                    contacts = contacts.len(),
-                    left_out = tally.no_name_or_number,
-                    bad_numbers = tally.bad_numbers,
-                    "rest sync"
-                );
+                tally.log("rest", contacts.len());
                 return Ok(Fetched::Contacts {
                     contacts,
                     state: None,
@@ -81,7 +94,14 @@ pub fn fetch(http: &Http, spec: &RestSpec, rules: &NumberRules) -> Result<Fetche
     )))
 }
 
-fn get_json(http: &Http, spec: &RestSpec, url: &str) -> Result<Value, SyncError> {
+fn get_json(
+    http: &Http,
+    spec: &RestSpec,
+    url: &str,
+    records: Records,
+    keep: &[Pointer],
+    each: &mut dyn FnMut(Value) -> Result<(), String>,
+) -> Result<Kept, SyncError> {
     let auth = match spec.auth {
         RestAuth::Bearer => Some(format!("Bearer {}", spec.secret)),
         RestAuth::Basic => Some(basic_auth(&spec.username, &spec.secret)),
@@ -91,25 +111,16 @@ fn get_json(http: &Http, spec: &RestSpec, url: &str) -> Result<Value, SyncError>
     if let Some(a) = &auth {
         headers.push(("Authorization", a));
     }
-    let reply = http.send("GET", url, &headers, None)?;
+    let reply = http.send_json(url, &headers, records, keep, each)?;
     match reply.status {
-        200..=299 => {}
-        401 | 403 => {
-            return Err(SyncError::new(format!(
-                "{} refused the credentials (HTTP {}); check the key or password in the source settings",
-                origin(url),
-                reply.status
-            )))
-        }
-        s => {
-            return Err(SyncError::new(format!(
-                "{} answered HTTP {s}",
-                origin(url)
-            )))
-        }
+        200..=299 => Ok(reply.kept),
+        401 | 403 => Err(SyncError::new(format!(
+            "{} refused the credentials (HTTP {}); check the key or password in the source settings",
+            origin(url),
+            reply.status
+        ))),
+        s => Err(SyncError::new(format!("{} answered HTTP {s}", origin(url)))),
     }
-    serde_json::from_str(&reply.body)
-        .map_err(|e| SyncError::new(format!("the answer of {} is not JSON: {e}", origin(url))))
 }
 
 fn with_apikey(spec: &RestSpec, url: &str) -> String {
@@ -138,19 +149,6 @@ fn resolve(base: &str, next: &str) -> String {
         format!("{}{next}", base.split('?').next().unwrap_or(base))
     } else {
         next.to_owned()
-    }
-}
-
-fn records<'a>(page: &'a Value, pointer: &str) -> Option<&'a Vec<Value>> {
-    if !pointer.is_empty() {
-        return page.pointer(pointer)?.as_array();
-    }
-    match page {
-        Value::Array(a) => Some(a),
-        Value::Object(m) => ["value", "items", "data", "contacts", "records", "results"]
-            .iter()
-            .find_map(|k| m.get(*k).and_then(Value::as_array)),
-        _ => None,
     }
 }
 

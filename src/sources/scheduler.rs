@@ -1,26 +1,22 @@
-//! Runs due syncs in the background: one thread looks for sources whose next run has come
-//! and starts each on its own thread, a few at a time. Next runs (interval plus jitter,
-//! backoff after failures) are set by `Syncer::sync`.
+//! Starts due syncs: once a second, every source whose next run has come is handed to the
+//! runner (`crate::jobs`), which decides when it runs. Next runs (interval plus jitter,
+//! backoff after failures) are set by `Syncer::run`.
 
-use super::{now, Syncer};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use super::{now, SourceError, Syncer};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Syncs running at once; more wait for the next tick.
-const MAX_RUNNING: usize = 4;
 const TICK: Duration = Duration::from_secs(1);
 
 pub fn start(syncer: Arc<Syncer>) -> std::io::Result<()> {
-    match syncer.store.reset_interrupted_syncs() {
+    match syncer.store.back_off_interrupted_syncs(now()) {
         Ok(0) => {}
         Ok(n) => tracing::warn!(
             sources = n,
-            "syncs interrupted by the last stop will be retried"
+            "syncs interrupted by the last stop are backed off, not rerun at start"
         ),
-        Err(e) => tracing::error!(error = %e, "cannot reset interrupted syncs"),
+        Err(e) => tracing::error!(error = %e, "cannot back off interrupted syncs"),
     }
-    let running = Arc::new(AtomicUsize::new(0));
     std::thread::Builder::new()
         .name("scheduler".into())
         .spawn(move || loop {
@@ -33,21 +29,11 @@ pub fn start(syncer: Arc<Syncer>) -> std::io::Result<()> {
                 }
             };
             for (key, name) in due {
-                if running.load(Ordering::SeqCst) >= MAX_RUNNING {
-                    break;
-                }
-                running.fetch_add(1, Ordering::SeqCst);
-                let (s, r) = (syncer.clone(), running.clone());
-                let spawned = std::thread::Builder::new()
-                    .name("sync".into())
-                    .spawn(move || {
-                        if let Err(e) = s.sync(&key, &name) {
-                            tracing::debug!(source = name, error = %e, "scheduled sync not run");
-                        }
-                        r.fetch_sub(1, Ordering::SeqCst);
-                    });
-                if spawned.is_err() {
-                    running.fetch_sub(1, Ordering::SeqCst);
+                match syncer.start(&key, &name) {
+                    Ok(_) | Err(SourceError::Busy | SourceError::UnknownSource) => {}
+                    Err(e) => {
+                        tracing::debug!(source = name, error = %e, "scheduled sync not started")
+                    }
                 }
             }
         })

@@ -195,6 +195,24 @@ impl RestSpec {
     }
 }
 
+/// serde's message without the values it quotes: a secret sent in the wrong field or with
+/// the wrong type (`"password": 1234`) must not come back in an error or a log line. Field
+/// names and the names of kinds, modes and auth schemes (`unknown variant`) stay: they are
+/// ours or the caller's choice of a word, never a secret's slot.
+fn redacted(e: &serde_json::Error) -> String {
+    static VALUE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(invalid (?:type|value|length): [a-z ]*?)(?:"(?:[^"\\]|\\.)*"|`[^`]*`)"#,
+        )
+        .ok()
+    });
+    let msg = e.to_string();
+    match VALUE.as_ref() {
+        Some(re) => re.replace_all(&msg, "${1}(value not shown)").into_owned(),
+        None => "the settings do not have the expected shape".to_owned(),
+    }
+}
+
 impl Spec {
     pub fn kind(&self) -> &'static str {
         match self {
@@ -245,7 +263,7 @@ impl SourceConfig {
     /// Reads and checks settings sent to the API.
     pub fn parse(body: &[u8]) -> Result<SourceConfig, SpecError> {
         let value: Value =
-            serde_json::from_slice(body).map_err(|e| SpecError::Shape(e.to_string()))?;
+            serde_json::from_slice(body).map_err(|e| SpecError::Shape(redacted(&e)))?;
         let cfg = SourceConfig::from_value(value)?;
         cfg.validate()?;
         Ok(cfg)
@@ -292,7 +310,7 @@ impl SourceConfig {
             ));
         }
         let spec: Spec = serde_json::from_value(Value::Object(map))
-            .map_err(|e| SpecError::Shape(e.to_string()))?;
+            .map_err(|e| SpecError::Shape(redacted(&e)))?;
         Ok(SourceConfig {
             interval_s,
             priority,
@@ -455,6 +473,25 @@ impl SourceConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_never_echo_values() {
+        for body in [
+            r#"{"kind":"carddav","url":"https://x","password":98765432}"#,
+            r#"{"kind":"rest","url":"https://x","secret":{"a":"hunter2secret"}}"#,
+            r#"{"kind":"graph","tenant_id":"t","client_id":"c","client_secret":["hunter2secret"]}"#,
+            r#"{"kind":"carddav","url":"https://x","username":"u","password":false}"#,
+        ] {
+            let e = SourceConfig::parse(body.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(!e.contains("hunter2") && !e.contains("98765432"), "{e}");
+            assert!(
+                e.contains("(value not shown)") || e.contains("expected"),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn parses_masks_seals_and_keeps_secrets() {

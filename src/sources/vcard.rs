@@ -11,21 +11,26 @@ type Params = Vec<(String, String)>;
 /// Every card in `text` (one vCard object or several in a row).
 pub fn parse(text: &str) -> Vec<Raw> {
     let mut cards = Vec::new();
-    let mut current: Option<Raw> = None;
+    // The card being read, and its preferred numbers (they go first when it ends).
+    let mut current: Option<(Raw, Vec<(NumberType, String)>)> = None;
     for line in unfold(text) {
         let Some((name, params, value)) = split_line(&line) else {
             continue;
         };
         match name.as_str() {
-            "BEGIN" if value.eq_ignore_ascii_case("VCARD") => current = Some(Raw::default()),
+            "BEGIN" if value.eq_ignore_ascii_case("VCARD") => {
+                current = Some((Raw::default(), Vec::new()))
+            }
             "END" if value.eq_ignore_ascii_case("VCARD") => {
-                if let Some(c) = current.take() {
+                if let Some((mut c, mut pref)) = current.take() {
+                    pref.append(&mut c.numbers);
+                    c.numbers = pref;
                     cards.push(c);
                 }
             }
             _ => {
-                if let Some(c) = current.as_mut() {
-                    apply(c, &name, &params, value);
+                if let Some((c, pref)) = current.as_mut() {
+                    apply(c, pref, &name, &params, value);
                 }
             }
         }
@@ -33,7 +38,13 @@ pub fn parse(text: &str) -> Vec<Raw> {
     cards
 }
 
-fn apply(c: &mut Raw, name: &str, params: &[(String, String)], value: &str) {
+fn apply(
+    c: &mut Raw,
+    pref: &mut Vec<(NumberType, String)>,
+    name: &str,
+    params: &[(String, String)],
+    value: &str,
+) {
     match name {
         "FN" => c.display_name = unescape(value),
         "N" => {
@@ -56,7 +67,7 @@ fn apply(c: &mut Raw, name: &str, params: &[(String, String)], value: &str) {
             let v = v.strip_prefix("tel:").unwrap_or(&v).to_owned();
             let kind = tel_type(params);
             if is_pref(params) {
-                c.numbers.insert(0, (kind, v));
+                pref.push((kind, v));
             } else {
                 c.numbers.push((kind, v));
             }

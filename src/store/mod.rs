@@ -7,17 +7,21 @@
 mod changes;
 mod keys;
 mod pool;
+mod replace;
 mod sources;
+mod space;
 mod versions;
 
 use crate::domain::merge::Sourced;
-use crate::domain::{text::sort_key, ApiKey, Contact, DirectorySettings, NumberType, PhoneNumber};
+use crate::domain::{ApiKey, Contact, DirectorySettings, NumberType, PhoneNumber};
 use crate::secret::{Keyring, SecretError};
 pub use changes::{LogRead, LogRow, Retention};
 pub use keys::{KeyInfo, KeyRef, MAX_KEYS};
 use pool::Pool;
+pub use replace::Quota;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 pub use sources::{SourceRow, SourceSettings, SyncResult};
+pub use space::DiskFloor;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -26,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_pull_sources.sql"),
     include_str!("migrations/003_book.sql"),
     include_str!("migrations/004_keys.sql"),
+    include_str!("migrations/005_isolation.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +64,11 @@ pub enum StoreError {
     TooManyKeys,
     #[error("the directory key cannot be revoked, only the read and push keys made with it; delete the directory to end it")]
     DirectoryKey,
+    /// A per-directory limit; the sentence names it.
+    #[error("{0}")]
+    Quota(String),
+    #[error("the server's disk is almost full ({free} free, it keeps {floor}); nothing was stored. Phones can still read every book; the operator must free space")]
+    DiskFull { free: String, floor: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -128,6 +138,10 @@ pub struct Store {
     versions: versions::Versions,
     keys: Keyring,
     uses: keys::Uses,
+    quota: Quota,
+    floor: DiskFloor,
+    /// Writers waiting for the writer connection.
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// A transaction, with the keyring that finding a directory by its key needs (directories
@@ -174,7 +188,43 @@ impl Store {
             writer: Mutex::new(writer),
             keys,
             uses: keys::Uses::default(),
+            quota: Quota::NONE,
+            floor: DiskFloor::Bytes(0),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         })
+    }
+
+    /// The store as the server runs it: directories within `quota`, writes refused under
+    /// the free-disk `floor`, the WAL checkpointed by a thread of its own (not by the
+    /// writer, inside its lock), and what a stopped replacement left behind cleared.
+    pub fn with_guards(mut self, quota: Quota, floor: DiskFloor) -> Result<Store> {
+        self.quota = quota;
+        self.floor = floor;
+        self.writer
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .pragma_update(None, "wal_autocheckpoint", 0)?;
+        space::start_checkpointer(self.path.clone());
+        let n = self.delete_orphans()?;
+        if n > 0 {
+            tracing::info!(
+                contacts = n,
+                "removed contacts an interrupted push left behind"
+            );
+        }
+        Ok(self)
+    }
+
+    /// Refuses (507) when the disk has less free space than the floor.
+    pub fn check_free_space(&self) -> Result<()> {
+        let dir = self.path.parent().unwrap_or(&self.path);
+        space::check(dir, self.floor)
+    }
+
+    /// A write that adds data: refused under the free-disk floor.
+    fn write_growing<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        self.check_free_space()?;
+        self.write(f)
     }
 
     pub fn path(&self) -> &Path {
@@ -186,7 +236,7 @@ impl Store {
     }
 
     fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.lock_writer();
         let tx = Tx {
             tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
             keys: &self.keys,
@@ -201,10 +251,31 @@ impl Store {
         Ok(out)
     }
 
+    /// The writer connection, counted among the waiting until it is ours.
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let conn = self.writer.lock();
+        self.waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        conn.unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Between two chunks of a long write: lets writers that wait go first. The lock is not
+    /// fair; without this the chunked writer takes it again before a waiting one wakes.
+    fn let_others_write(&self) {
+        for _ in 0..200 {
+            if self.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     /// A write of derived data (the change log) that changes no directory's contents, so
     /// the versions in memory stay.
     fn write_log<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.lock_writer();
         let tx = Tx {
             tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
             keys: &self.keys,
@@ -249,7 +320,7 @@ impl Store {
     }
 
     pub fn create_directory(&self, key: &ApiKey) -> Result<Directory> {
-        self.write(|tx| {
+        self.write_growing(|tx| {
             if directory_row(tx, key)?.is_some() {
                 return Err(StoreError::DirectoryExists);
             }
@@ -272,7 +343,7 @@ impl Store {
             let mut st = tx.prepare(
                 "SELECT d.id, d.key, d.settings, d.version,
                         (SELECT count(*) FROM sources s WHERE s.directory_id = d.id),
-                        (SELECT count(*) FROM contacts c JOIN sources s ON c.source_id = s.id
+                        (SELECT coalesce(sum(s.contact_count), 0) FROM sources s
                           WHERE s.directory_id = d.id)
                    FROM directories d ORDER BY d.key",
             )?;
@@ -301,7 +372,7 @@ impl Store {
     pub fn set_settings(&self, key: &ApiKey, settings: &DirectorySettings) -> Result<Directory> {
         let json =
             serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.write(|tx| {
+        self.write_growing(|tx| {
             let dir = directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)?;
             tx.execute(
                 "UPDATE directories SET settings = ?2 WHERE id = ?1",
@@ -318,8 +389,7 @@ impl Store {
             let dir = directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)?;
             let mut st = tx.prepare_cached(
                 "SELECT s.name, s.kind, s.last_success,
-                        (SELECT count(*) FROM contacts c WHERE c.source_id = s.id),
-                        s.status, s.last_error, s.priority,
+                        s.contact_count, s.status, s.last_error, s.priority,
                         strftime('%Y-%m-%dT%H:%M:%SZ', s.next_run, 'unixepoch')
                    FROM sources s WHERE s.directory_id = ?1 ORDER BY s.name",
             )?;
@@ -349,22 +419,30 @@ impl Store {
         contacts: &[Contact],
         create: bool,
     ) -> Result<PushOutcome> {
-        self.write(|tx| {
+        let (dir, source_id) = self.write_growing(|tx| {
             let dir = match directory_row(tx, key)? {
                 Some(d) => d,
                 None if create => insert_directory(tx, key)?,
                 None => return Err(StoreError::UnknownDirectory),
             };
-            tx.execute(
-                "INSERT INTO sources (directory_id, name, kind) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (directory_id, name) DO NOTHING",
-                params![dir.id, source, kind],
-            )?;
-            let (source_id, stored_kind): (i64, String) = tx.query_row(
-                "SELECT id, kind FROM sources WHERE directory_id = ?1 AND name = ?2",
-                params![dir.id, source],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            let existing: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT id, kind FROM sources WHERE directory_id = ?1 AND name = ?2",
+                    params![dir.id, source],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (source_id, stored_kind) = match existing {
+                Some(found) => found,
+                None => {
+                    replace::check_new_source(tx, &dir, &self.quota)?;
+                    tx.execute(
+                        "INSERT INTO sources (directory_id, name, kind) VALUES (?1, ?2, ?3)",
+                        params![dir.id, source, kind],
+                    )?;
+                    (tx.last_insert_rowid(), kind.to_owned())
+                }
+            };
             // A push must not overwrite what a pulled source synced (nor the reverse).
             if stored_kind != kind {
                 return Err(StoreError::SourceKind {
@@ -372,8 +450,9 @@ impl Store {
                     kind: stored_kind,
                 });
             }
-            store_contacts(tx, &dir, source_id, contacts)
-        })
+            Ok((dir, source_id))
+        })?;
+        self.replace_contacts(&dir, source_id, contacts, &|_| Ok(()))
     }
 
     /// The directory and every source's entries, read as one consistent snapshot.
@@ -392,50 +471,6 @@ impl Store {
         }
         Ok(snap)
     }
-}
-
-/// Stores a source's complete new contact list and marks the source synced. Unchanged
-/// contents (same hash) leave the contacts and the directory version alone.
-fn store_contacts(
-    tx: &Transaction,
-    dir: &Directory,
-    source_id: i64,
-    contacts: &[Contact],
-) -> Result<PushOutcome> {
-    let hash = content_hash(contacts);
-    let numbers = contacts.iter().map(|c| c.numbers.len()).sum();
-    let old_hash: String = tx.query_row(
-        "SELECT content_hash FROM sources WHERE id = ?1",
-        [source_id],
-        |r| r.get(0),
-    )?;
-    tx.execute(
-        "UPDATE sources SET last_success = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
-                            status = 'ok', last_error = NULL, failures = 0
-          WHERE id = ?1",
-        [source_id],
-    )?;
-    if old_hash == hash {
-        return Ok(PushOutcome {
-            version: dir.version,
-            contacts: contacts.len(),
-            numbers,
-            changed: false,
-        });
-    }
-    tx.execute("DELETE FROM contacts WHERE source_id = ?1", [source_id])?;
-    insert_contacts(tx, source_id, contacts)?;
-    tx.execute(
-        "UPDATE sources SET content_hash = ?2 WHERE id = ?1",
-        params![source_id, hash],
-    )?;
-    let version = bump_version(tx, dir.id)?;
-    Ok(PushOutcome {
-        version,
-        contacts: contacts.len(),
-        numbers,
-        changed: true,
-    })
 }
 
 /// Creates the database file readable by its owner only, before SQLite does: SQLite gives
@@ -477,12 +512,15 @@ fn connect(path: &Path) -> Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // FULL: a push that answered 200 survives a power cut; pushes are rare, reads are not
     // affected. Reads through a memory map: a book's first build reads the whole directory,
-    // and copying every page out of the OS cache cost more than the query itself.
+    // and copying every page out of the OS cache cost more than the query itself. The WAL
+    // file shrinks back to 64 MiB when it restarts after a checkpoint, so one big
+    // replacement does not keep its size on disk.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA mmap_size = 268435456;",
+         PRAGMA mmap_size = 268435456;
+         PRAGMA journal_size_limit = 67108864;",
     )?;
     Ok(conn)
 }
@@ -590,43 +628,12 @@ fn bump_version(tx: &Transaction, directory_id: i64) -> Result<i64> {
     )?)
 }
 
-fn insert_contacts(tx: &Transaction, source_id: i64, contacts: &[Contact]) -> Result<()> {
-    let mut c_st = tx.prepare_cached(
-        "INSERT INTO contacts (source_id, external_id, display_name, given_name, family_name,
-                               company, department, position, email, group_name, sort_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?;
-    let mut n_st = tx.prepare_cached(
-        "INSERT INTO numbers (contact_id, position, type, value) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for c in contacts {
-        c_st.execute(params![
-            source_id,
-            c.external_id,
-            c.display_name,
-            c.given_name,
-            c.family_name,
-            c.company,
-            c.department,
-            c.position,
-            c.email,
-            c.group,
-            sort_key(&c.display_name),
-        ])?;
-        let id = tx.last_insert_rowid();
-        for (pos, n) in c.numbers.iter().enumerate() {
-            n_st.execute(params![id, pos as i64, n.kind.as_str(), n.value])?;
-        }
-    }
-    Ok(())
-}
-
 fn load_entries(tx: &Transaction, directory_id: i64) -> Result<Vec<Sourced>> {
     let mut st = tx.prepare_cached(
         "SELECT c.id, c.external_id, c.display_name, c.given_name, c.family_name, c.company,
                 c.department, c.position, c.email, c.group_name, s.name, s.priority
            FROM contacts c JOIN sources s ON c.source_id = s.id
-          WHERE s.directory_id = ?1
+          WHERE s.directory_id = ?1 AND c.generation = s.generation
           ORDER BY s.name, c.sort_key, c.display_name, c.id",
     )?;
     let mut ids = Vec::new();
@@ -663,23 +670,46 @@ fn load_entries(tx: &Transaction, directory_id: i64) -> Result<Vec<Sourced>> {
     }
     let index: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut st = tx.prepare_cached(
-        "SELECT n.contact_id, n.type, n.value
-           FROM numbers n JOIN contacts c ON n.contact_id = c.id
-                          JOIN sources s ON c.source_id = s.id
-          WHERE s.directory_id = ?1
-          ORDER BY n.contact_id, n.position",
-    )?;
-    let mut rows = st.query([directory_id])?;
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let kind: String = r.get(1)?;
-        let kind = NumberType::from_alias(&kind).ok_or(StoreError::Corrupt(kind))?;
-        if let Some(&i) = index.get(&id) {
-            contacts[i].contact.numbers.push(PhoneNumber {
-                kind,
-                value: r.get(2)?,
-            });
+    // Without ORDER BY first: SQLite visits each contact's numbers by the primary key
+    // (contact, position), and sorting all numbers of a big directory in a temporary B-tree
+    // cost more than the query. Positions are read along; should they ever come out of
+    // order, the numbers are read again, sorted by SQL.
+    for sorted in [false, true] {
+        let sql = if sorted {
+            "SELECT n.contact_id, n.position, n.type, n.value
+               FROM numbers n JOIN contacts c ON n.contact_id = c.id
+                              JOIN sources s ON c.source_id = s.id
+              WHERE s.directory_id = ?1 AND c.generation = s.generation
+              ORDER BY n.contact_id, n.position"
+        } else {
+            "SELECT n.contact_id, n.position, n.type, n.value
+               FROM numbers n JOIN contacts c ON n.contact_id = c.id
+                              JOIN sources s ON c.source_id = s.id
+              WHERE s.directory_id = ?1 AND c.generation = s.generation"
+        };
+        let mut st = tx.prepare_cached(sql)?;
+        let mut last = vec![-1i64; contacts.len()];
+        let mut in_order = true;
+        let mut rows = st.query([directory_id])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let kind: String = r.get(2)?;
+            let kind = NumberType::from_alias(&kind).ok_or(StoreError::Corrupt(kind))?;
+            if let Some(&i) = index.get(&id) {
+                let position: i64 = r.get(1)?;
+                in_order &= position > last[i];
+                last[i] = position;
+                contacts[i].contact.numbers.push(PhoneNumber {
+                    kind,
+                    value: r.get(3)?,
+                });
+            }
+        }
+        if in_order {
+            break;
+        }
+        for c in &mut contacts {
+            c.contact.numbers.clear();
         }
     }
     Ok(contacts)

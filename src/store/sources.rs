@@ -3,7 +3,7 @@
 //! A sync writes its contacts only through `finish_sync`, after a complete fetch, in one
 //! transaction with its state; a failed sync only records why, so the last good contacts stay.
 
-use super::{directory_row, store_contacts, Directory, PushOutcome, Result, Store, StoreError, Tx};
+use super::{directory_row, replace, Directory, PushOutcome, Result, Store, StoreError, Tx};
 use crate::domain::{ApiKey, Contact};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -35,7 +35,7 @@ pub enum SyncResult<'a> {
 
 const COLUMNS: &str = "s.name, s.kind, s.priority, s.interval_s, s.config, s.status,
     s.last_success, s.last_error, s.next_run, s.failures, s.sync_state,
-    (SELECT count(*) FROM contacts c WHERE c.source_id = s.id)";
+    s.contact_count";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<SourceRow> {
     Ok(SourceRow {
@@ -104,9 +104,12 @@ impl Store {
     /// Creates or replaces a pulled source's settings. Its contacts stay until the next
     /// successful sync; the incremental state is dropped, so that sync is a full one.
     pub fn put_source(&self, key: &ApiKey, name: &str, s: &SourceSettings) -> Result<bool> {
-        self.write(|tx| {
+        self.write_growing(|tx| {
             let dir = known_dir(tx, key)?;
             let existed = source_id(tx, &dir, name)?.is_some();
+            if !existed {
+                replace::check_new_source(tx, &dir, &self.quota)?;
+            }
             tx.execute(
                 "INSERT INTO sources (directory_id, name, kind, priority, interval_s, config,
                                       next_run, status)
@@ -192,7 +195,7 @@ impl Store {
         result: SyncResult,
         next_run: Option<i64>,
     ) -> Result<Option<PushOutcome>> {
-        self.write(|tx| {
+        let found = self.write(|tx| {
             let dir = known_dir(tx, key)?;
             let Some(id) = source_id(tx, &dir, name)? else {
                 // Deleted while it synced: nothing to store.
@@ -202,26 +205,28 @@ impl Store {
                 "UPDATE sources SET next_run = ?2 WHERE id = ?1",
                 params![id, next_run],
             )?;
-            match result {
-                SyncResult::Contacts(contacts, state) => {
-                    let outcome = store_contacts(tx, &dir, id, contacts)?;
-                    tx.execute(
-                        "UPDATE sources SET sync_state = ?2 WHERE id = ?1",
-                        params![id, state],
-                    )?;
-                    Ok(Some(outcome))
-                }
-                SyncResult::Unchanged => {
-                    tx.execute(
-                        "UPDATE sources SET status = 'ok', last_error = NULL, failures = 0,
-                                last_success = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-                          WHERE id = ?1",
-                        [id],
-                    )?;
-                    Ok(None)
-                }
+            if let SyncResult::Unchanged = result {
+                tx.execute(
+                    "UPDATE sources SET status = 'ok', last_error = NULL, failures = 0,
+                            last_success = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+                      WHERE id = ?1",
+                    [id],
+                )?;
             }
-        })
+            Ok(Some((dir, id)))
+        })?;
+        let (Some((dir, id)), SyncResult::Contacts(contacts, state)) = (found, result) else {
+            return Ok(None);
+        };
+        // The state goes in the same transaction as the contacts it describes.
+        let outcome = self.replace_contacts(&dir, id, contacts, &|tx| {
+            tx.execute(
+                "UPDATE sources SET sync_state = ?2 WHERE id = ?1",
+                params![id, state],
+            )?;
+            Ok(())
+        })?;
+        Ok(Some(outcome))
     }
 
     /// Records a failed sync; the contacts of the last good sync stay untouched.
@@ -244,16 +249,33 @@ impl Store {
         })
     }
 
-    /// After a restart no sync is running: a `syncing` left by a crash becomes an error
-    /// so the scheduler picks the source up again.
-    pub fn reset_interrupted_syncs(&self) -> Result<usize> {
+    /// After a restart no sync is running: a `syncing` left by a stop or a crash becomes an
+    /// error and is backed off like a failure, never rerun at start (if the sync itself
+    /// brought the process down, rerunning it at once would do so again on every start).
+    pub fn back_off_interrupted_syncs(&self, now: i64) -> Result<usize> {
         self.write(|tx| {
-            Ok(tx.execute(
-                "UPDATE sources SET status = 'error',
-                        last_error = 'the server stopped during this sync; it will be retried'
-                  WHERE status = 'syncing'",
-                [],
-            )?)
+            let mut st = tx.prepare(
+                "SELECT id, interval_s, failures FROM sources WHERE status = 'syncing'",
+            )?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for (id, interval, failures) in &rows {
+                let wait = crate::sources::backoff(u64::try_from(*interval).unwrap_or(0), failures + 1)
+                    .as_secs()
+                    .max(INTERRUPTED_MIN_WAIT_S);
+                let next = (*interval > 0).then(|| now + i64::try_from(wait).unwrap_or(i64::MAX / 2));
+                tx.execute(
+                    "UPDATE sources SET status = 'error', failures = failures + 1, next_run = ?2,
+                            last_error = 'the server stopped during this sync (it may have been the cause); it is retried later, not at start'
+                      WHERE id = ?1",
+                    params![id, next],
+                )?;
+            }
+            Ok(rows.len())
         })
     }
 }
+
+/// The least wait before an interrupted sync runs again.
+const INTERRUPTED_MIN_WAIT_S: u64 = 300;

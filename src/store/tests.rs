@@ -155,3 +155,139 @@ fn versions_follow_writes_of_this_and_other_processes() {
         "other writers within 250 ms"
     );
 }
+
+#[test]
+fn a_big_replacement_lets_other_directories_write_and_readers_see_old_or_new() {
+    let dir = tempdir();
+    let store = std::sync::Arc::new(
+        Store::open(dir.path())
+            .unwrap()
+            .with_guards(Quota::NONE, DiskFloor::Bytes(0))
+            .unwrap(),
+    );
+    let big = key("BIGB0123456789");
+    let small = key("SMAL0123456789");
+    let old: Vec<Contact> = (0..30_000)
+        .map(|i| contact(&format!("old {i}"), &format!("+4930{i:07}")))
+        .collect();
+    let new: Vec<Contact> = (0..30_000)
+        .map(|i| contact(&format!("new {i}"), &format!("+4931{i:07}")))
+        .collect();
+    store
+        .replace_source(&big, "push", "push", &old, true)
+        .unwrap();
+    store
+        .replace_source(&small, "push", "push", &[contact("s", "+491")], true)
+        .unwrap();
+    // Keys are stored hashed: readers below find the directory by its id.
+    let big_id = store.directory(&big).unwrap().unwrap().id;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (s, d) = (store.clone(), done.clone());
+    let writer = std::thread::spawn(move || {
+        let t = std::time::Instant::now();
+        s.replace_source(&big, "push", "push", &new, true).unwrap();
+        d.store(true, std::sync::atomic::Ordering::SeqCst);
+        t.elapsed()
+    });
+    // Another directory's writes meanwhile, and reads of the big one.
+    let mut slowest = std::time::Duration::ZERO;
+    let mut i = 0;
+    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+        let t = std::time::Instant::now();
+        store
+            .replace_source(
+                &small,
+                "push",
+                "push",
+                &[contact("s", &format!("+49{i}"))],
+                true,
+            )
+            .unwrap();
+        slowest = slowest.max(t.elapsed());
+        i += 1;
+        // What readers see (the filter of `load_entries`), counted in SQL: building the
+        // whole book each round would leave no time for rounds.
+        let (rows, kinds): (i64, i64) = store
+            .read(|tx| {
+                Ok(tx.query_row(
+                    "SELECT count(*), count(DISTINCT substr(c.display_name, 1, 3))
+                       FROM contacts c JOIN sources s ON c.source_id = s.id
+                      WHERE s.directory_id = ?1 AND c.generation = s.generation",
+                    [big_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!((rows, kinds), (30_000, 1), "never half a push, never a mix");
+    }
+    let whole = writer.join().unwrap();
+    assert!(
+        i > 1,
+        "other writes went on during the replacement ({whole:?})"
+    );
+    assert!(
+        slowest < whole / 2 + std::time::Duration::from_millis(200),
+        "a small write waited {slowest:?} while the replacement took {whole:?}"
+    );
+    let book = merged(&store, &key("BIGB0123456789")).unwrap();
+    assert!(book
+        .contacts
+        .iter()
+        .all(|c| c.display_name.starts_with("new")));
+    // The old generation is gone from the table, not only hidden.
+    let rows: i64 = store
+        .read(|tx| Ok(tx.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(rows, 30_001);
+}
+
+#[test]
+fn quotas_and_the_disk_floor_refuse_with_a_sentence() {
+    let dir = tempdir();
+    let quota = Quota {
+        sources: 2,
+        contacts: 3,
+        bytes: 10_000,
+    };
+    let store = Store::open(dir.path())
+        .unwrap()
+        .with_guards(quota, DiskFloor::Bytes(0))
+        .unwrap();
+    let k = key("ACME0123456789");
+    let four: Vec<Contact> = (0..4)
+        .map(|i| contact(&format!("x{i}"), &format!("+49{i}")))
+        .collect();
+    let e = store
+        .replace_source(&k, "a", "push", &four, true)
+        .unwrap_err();
+    assert!(e.to_string().contains("more than the 3"), "{e}");
+    store
+        .replace_source(&k, "a", "push", &four[..2], true)
+        .unwrap();
+    store
+        .replace_source(&k, "b", "push", &four[2..3], true)
+        .unwrap();
+    let e = store
+        .replace_source(&k, "c", "push", &four[..1], true)
+        .unwrap_err();
+    assert!(e.to_string().contains("--max-sources"), "{e}");
+    let e = store
+        .replace_source(&k, "b", "push", &four[..2], true)
+        .unwrap_err();
+    assert!(e.to_string().contains("--max-contacts"), "{e}");
+    let huge = vec![contact(&"x".repeat(20_000), "+491")];
+    let e = store
+        .replace_source(&k, "b", "push", &huge, true)
+        .unwrap_err();
+    assert!(e.to_string().contains("--max-directory-bytes"), "{e}");
+
+    let full = Store::open(dir.path())
+        .unwrap()
+        .with_guards(quota, DiskFloor::Bytes(u64::MAX))
+        .unwrap();
+    let e = full
+        .replace_source(&k, "a", "push", &four[..1], true)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::DiskFull { .. }), "{e}");
+    assert_eq!(merged(&full, &k).unwrap().contacts.len(), 3, "reads go on");
+}

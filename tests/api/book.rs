@@ -135,6 +135,29 @@ fn status_counts_what_phones_see_and_parameters_are_never_ignored() {
         .sum();
     assert_eq!(per_source, 6);
     assert_eq!(st["numbers"], 3);
+    // The CLI counts the same way, with the sources' sum beside it.
+    let (ok, out, err) = crate::helpers::cli(&[
+        "directory",
+        "list",
+        "--data-dir",
+        s.data_dir().to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with(crate::helpers::KEY))
+        .unwrap_or_else(|| panic!("{out}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row[1..4],
+        ["3", "6", "2"],
+        "contacts, in sources, sources: {out}"
+    );
+    assert!(
+        out.starts_with("key") && out.contains("in sources"),
+        "{out}"
+    );
 
     for (url, name) in [
         ("yealink/v1?qq=anna", "qq"),

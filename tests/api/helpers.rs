@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The test directory's key: random-looking, as open registration wants (no runs, 8+ characters).
@@ -71,8 +71,34 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// A certificate made once (and kept in target/tmp across runs) and copied into each
+/// test server's data directory, as a server restarted on its data directory finds it: an
+/// RSA key takes a second or more to make, and almost every test starts a server. The
+/// tests of making certificates start without it (`start_fresh`).
+fn seed_certificate(data: &Path) {
+    static MADE: OnceLock<PathBuf> = OnceLock::new();
+    let made = MADE.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("seed-certificate");
+        // Made anew by the same rules as a server's, when it nears its end.
+        phonedir::http::tls::load(&dir, None, None, &Default::default()).expect("seed certificate");
+        dir.join("certs")
+    });
+    let to = data.join("certs");
+    std::fs::create_dir_all(&to).expect("certs dir");
+    for f in ["selfsigned.pem", "selfsigned.key.pem", "selfsigned.json"] {
+        std::fs::copy(made.join(f), to.join(f)).expect("copy seed certificate");
+    }
+}
+
 impl Server {
     pub fn start(extra: &[&str]) -> Server {
+        let data = tempfile::tempdir().expect("tempdir");
+        seed_certificate(data.path());
+        Server::start_in(Arc::new(data), extra)
+    }
+
+    /// Starts on an empty data directory: the server makes its certificate itself.
+    pub fn start_fresh(extra: &[&str]) -> Server {
         Server::start_in(Arc::new(tempfile::tempdir().expect("tempdir")), extra)
     }
 
@@ -107,7 +133,8 @@ impl Server {
             }
         });
         let (mut http, mut https) = (None, None);
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Generous: a loaded CI machine builds and starts many servers at once.
+        let deadline = Instant::now() + Duration::from_secs(90);
         while http.is_none() || https.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
@@ -123,7 +150,7 @@ impl Server {
             https: https.unwrap(),
             log,
             agent: ureq::AgentBuilder::new()
-                .timeout(Duration::from_secs(30))
+                .timeout(Duration::from_secs(90))
                 .build(),
             tls_agent: tls_agent(&cert),
             data,
@@ -188,7 +215,20 @@ impl Server {
 
     /// Pushes `csv` as the default source, as `curl -F file=@…` does.
     pub fn push_csv(&self, csv: &str) -> Response {
-        self.push(&format!("/contacts/{KEY}"), csv.as_bytes())
+        self.push_file(csv.as_bytes())
+    }
+
+    /// Pushes a file with query parameters (`"?source=crm&region=DE"`, or `""`) and expects
+    /// it stored: answers the push report.
+    pub fn pushed(&self, query: &str, file: &[u8]) -> serde_json::Value {
+        let r = self.push(&format!("/contacts/{KEY}{query}"), file);
+        assert_eq!(r.status, 200, "push{query}: {}", r.body);
+        r.json()
+    }
+
+    /// Pushes a file's bytes (any encoding) as the default source.
+    pub fn push_file(&self, file: &[u8]) -> Response {
+        self.push(&format!("/contacts/{KEY}"), file)
     }
 
     /// Pushes `csv` as the source `source`, with further query parameters (`&region=DE`).
@@ -289,7 +329,8 @@ fn port_of(addr: &str) -> &str {
     addr.rsplit(':').next().unwrap_or(addr)
 }
 
-fn send(req: ureq::Request, body: Option<&[u8]>) -> Response {
+/// Sends `req` and reads the answer, whatever its status.
+pub fn send(req: ureq::Request, body: Option<&[u8]>) -> Response {
     let result = match body {
         Some(b) => req.send_bytes(b),
         None => req.call(),
@@ -340,7 +381,7 @@ fn tls_agent(cert: &PathBuf) -> ureq::Agent {
         .with_no_client_auth();
     ureq::AgentBuilder::new()
         .tls_config(Arc::new(config))
-        .timeout(Duration::from_secs(30))
+        .timeout(Duration::from_secs(90))
         .build()
 }
 

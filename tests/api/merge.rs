@@ -2,12 +2,9 @@
 
 use crate::helpers::{csv_rows, Server, KEY};
 
+/// Pushes `csv` as `source`, German national numbers allowed.
 fn push(s: &Server, source: &str, csv: &str) {
-    let r = s.push(
-        &format!("/contacts/{KEY}?source={source}&region=DE"),
-        csv.as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    s.pushed(&format!("?source={source}&region=DE"), csv.as_bytes());
 }
 
 #[test]
@@ -27,7 +24,7 @@ fn the_same_person_in_two_sources_is_one_entry_and_switchboards_do_not_fold() {
         "display_name,company,phone,phone_mobile,email\n\
          Jürgen Weiß,ACME,+49 2364 8873040,0171 2222222,jw@acme.example\n",
     );
-    let rows = csv_rows(&s.get(&format!("/contacts/{KEY}")).body);
+    let rows = csv_rows(&s.book("").body);
     assert_eq!(
         rows,
         vec![
@@ -46,7 +43,7 @@ fn the_same_person_in_two_sources_is_one_entry_and_switchboards_do_not_fold() {
     );
 
     // Yealink renders the same merged list.
-    let y = s.get(&format!("/contacts/{KEY}/yealink/v1"));
+    let y = s.book("yealink/v1");
     let doc = y.xml();
     let units: Vec<_> = doc
         .descendants()
@@ -74,4 +71,63 @@ fn the_same_person_in_two_sources_is_one_entry_and_switchboards_do_not_fold() {
     assert!(sources
         .iter()
         .all(|s| s["kind"] == "push" && s["status"] == "ok"));
+}
+
+/// A merged entry's names are one source's: the Yealink name and the Gigaset `ln`/`fn`
+/// never come from two different spellings.
+#[test]
+fn display_given_and_family_name_come_from_one_source() {
+    let s = Server::start(&[]);
+    push(
+        &s,
+        "push",
+        "display_name,phone\n\"Weiss, Juergen\",+4923648873040\n",
+    );
+    push(
+        &s,
+        "crm",
+        "given_name,family_name,phone\nJürgen,Weiß,+4923648873040\n",
+    );
+    let names = |s: &Server| {
+        let y = s.book("yealink/v1");
+        let y = y.xml();
+        let unit = y
+            .descendants()
+            .find(|n| n.has_tag_name("Unit"))
+            .and_then(|u| u.attribute("Name"))
+            .map(str::to_owned);
+        let g = s.book("gigaset/v1");
+        let g = g.xml();
+        let field = |tag: &str| {
+            g.descendants()
+                .find(|n| n.has_tag_name(tag))
+                .and_then(|n| n.text())
+                .map(str::to_owned)
+        };
+        (unit, field("ln"), field("fn"))
+    };
+    // Equal priorities: `crm` sorts before `push` and wins all three names.
+    assert_eq!(
+        names(&s),
+        (
+            Some("Jürgen Weiß".into()),
+            Some("Weiß".into()),
+            Some("Jürgen".into())
+        )
+    );
+    // The push's priority made better: its display name, and no `Jürgen`/`Weiß` mixed in.
+    let r = s.api().call(
+        "PUT",
+        "/sources/push",
+        Some(r#"{"kind":"push","priority":5}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        names(&s),
+        (
+            Some("Weiss, Juergen".into()),
+            Some("Weiss, Juergen".into()),
+            None
+        )
+    );
 }

@@ -1,7 +1,7 @@
-//! Cisco: `CiscoIPPhoneDirectory`, 32 entries per screen with Dial/Previous/Next/Exit soft
-//! keys, `?page=` and `?q=`.
+//! Cisco: `CiscoIPPhoneDirectory`, 32 entries per screen with Dial/Previous/Next/Search/Exit
+//! soft keys, `?page=` and `?q=` (the search page is in `search`).
 
-use super::{common, link_params, origin, searched, Ask, View, SHAPE_PARAMS};
+use super::{common, link_params, origin, searched, sibling, Ask, View, SHAPE_PARAMS};
 use crate::book::Book;
 use crate::domain::search::Query;
 use crate::http::conditional::respond;
@@ -64,6 +64,11 @@ impl Screen {
         let hits = searched(book, &self.q);
         let again = link_params(shape, self.q.as_ref());
         let link = |n: usize| format!("{}?{again}page={n}", self.here);
+        let search = format!(
+            "{}?{}",
+            sibling(&self.here, "search"),
+            link_params(shape, None)
+        );
         cisco::directory(
             book.title(),
             &hits,
@@ -72,6 +77,7 @@ impl Screen {
                 page: self.page,
                 link: &link,
             },
+            search.trim_end_matches(['&', '?']).to_owned(),
         )
     }
 }

@@ -1,25 +1,42 @@
 //! Gigaset's online-directory protocol (DECT bases N510, N720, C530 IP, …): `command=get_list`
 //! with `ln`/`fn` name search, `hm` (or `mb`, `fx`) caller lookup in any number shape,
-//! `first`/`count` paging, and the protocol's own error documents. Without parameters: the
-//! whole list.
+//! `first`/`count` paging, and the protocol's own error documents — for every error, an
+//! unknown key too, since a base shows nothing else. Without parameters: the whole list.
+//!
+//! Gigaset's convention is a server URL ending in `?`, to which the base appends its
+//! parameters; configured without the `?`, they arrive glued to the path
+//! (`…/gigaset/v1command=get_list&…`), and are read the same.
 
 use super::Ask as PhoneAsk;
 use super::{View, SHAPE_PARAMS};
 use crate::book::{index, Book};
-use crate::domain::Contact;
 use crate::http::conditional::respond;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::http::AppState;
 use crate::phone::NumberRules;
-use crate::render::gigaset::{self, FORMAT_NOT_AVAILABLE, INVALID, SYNTAX_ERROR};
+use crate::render::gigaset::{self, Entry, FORMAT_NOT_AVAILABLE, INVALID, SYNTAX_ERROR};
 use crate::render::{Presenter, RenderError, Rendered, ShapeParams};
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-/// What the protocol's requests carry; the ones not read here (address fields, the base's
-/// language, MAC address and request source) change nothing in the answer.
-const SENT_BY_BASES: [&str; 10] = [
-    "ct", "st", "nr", "zc", "sip", "em", "lang", "mac", "reqsrc", "limit",
+/// What the protocol's requests carry; the ones not read here (address fields, industry
+/// and business-phone search fields, the base's language, MAC address, handset and request
+/// source) change nothing in the answer.
+const SENT_BY_BASES: [&str; 13] = [
+    "ct",
+    "st",
+    "nr",
+    "zc",
+    "sip",
+    "em",
+    "in",
+    "bp",
+    "lang",
+    "mac",
+    "handsetid",
+    "reqsrc",
+    "limit",
 ];
 const READ: [&str; 8] = ["command", "type", "first", "count", "ln", "fn", "hm", "mb"];
 
@@ -39,18 +56,54 @@ pub struct Request {
     number: Option<(&'static str, String)>,
 }
 
-pub async fn online(
-    req: HttpRequest,
-    key: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let (ask, shape) = parse(req.query_string())?;
-    let view = View::Gigaset(ask);
-    respond(&req, &state, &key, PhoneAsk { view, shape }).await
+pub async fn online(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    // From the match info, not a `Path` extractor: the glued form's route has a second
+    // path parameter.
+    let key = req.match_info().get("key").unwrap_or("").to_owned();
+    let answer = match parse(&query_of(&req)) {
+        Ok((ask, shape)) => {
+            let view = View::Gigaset(ask);
+            respond(&req, &state, &key, PhoneAsk { view, shape }).await
+        }
+        Err(e) => Err(e),
+    };
+    answer.unwrap_or_else(protocol_error)
 }
 
-/// The number-shape parameters are ours, not the protocol's: a malformed one is an HTTP
-/// error like on every other URL. Everything else answers in the protocol.
+/// The parameters, wherever the base put them: in the query, or glued to the path when
+/// the configured URL lacked its `?` (and a doubled `?` from a URL that had one too).
+fn query_of(req: &HttpRequest) -> String {
+    let glued = req
+        .path()
+        .split_once("/gigaset/v1")
+        .map_or("", |(_, rest)| rest.trim_start_matches('?'));
+    let query = req.query_string().trim_start_matches('?');
+    match (glued.is_empty(), query.is_empty()) {
+        (true, _) => query.to_owned(),
+        (false, true) => glued.to_owned(),
+        (false, false) => format!("{glued}&{query}"),
+    }
+}
+
+/// Any error — an unknown key, a malformed number shape, a full server — as the protocol's
+/// error document: a base shows nothing of a JSON body. The HTTP status still says why.
+fn protocol_error(e: ApiError) -> HttpResponse {
+    let id = if e.status == StatusCode::BAD_REQUEST {
+        SYNTAX_ERROR
+    } else {
+        INVALID
+    };
+    match gigaset::error(id, &e.message) {
+        Ok(doc) => HttpResponse::build(e.status)
+            .content_type(doc.content_type)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(doc.body),
+        Err(_) => actix_web::ResponseError::error_response(&e),
+    }
+}
+
+/// The number-shape parameters are ours, not the protocol's, but a base shows only the
+/// protocol's answers: a malformed one is a syntax-error document with status 400.
 fn parse(query: &str) -> Result<(Ask, ShapeParams), ApiError> {
     let mut params = Params::parse(query)?;
     let shape = super::shape(&mut params)?;
@@ -143,22 +196,6 @@ fn prefixed(e: Ask, name: &str) -> Ask {
     }
 }
 
-/// Book positions that answer a request.
-enum Hits {
-    /// The whole book, in order.
-    All(usize),
-    Some(Vec<u32>),
-}
-
-impl Hits {
-    fn len(&self) -> usize {
-        match self {
-            Hits::All(n) => *n,
-            Hits::Some(v) => v.len(),
-        }
-    }
-}
-
 impl Ask {
     pub fn key(&self) -> String {
         match self {
@@ -186,49 +223,34 @@ impl Ask {
             Ask::Error { id, message } => return gigaset::error(*id, message),
             Ask::List(r) => r,
         };
-        // Positions in the book: number hits in the lookup's order (best first), name hits
-        // in book order. Only positions are handled until the page is cut, so a search in a
-        // big book costs what it finds, not the book's size.
-        let mut names: Vec<(&str, index::Fields)> =
-            [(&r.ln, index::SPLIT_FAMILY), (&r.fname, index::SPLIT_GIVEN)]
-                .into_iter()
-                .filter_map(|(typed, fields)| {
-                    typed
-                        .as_deref()
-                        .filter(|t| !t.trim_end_matches('*').is_empty())
-                        .map(|t| (t, fields))
-                })
-                .collect();
-        // The longest name typed is looked up in the index; the other is checked on the
-        // entries found.
-        names.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
-        let passes = |c: &Contact, names: &[(&str, index::Fields)]| {
-            names.iter().all(|(t, f)| index::matches(c, t, *f))
-        };
-        let hits: Hits = match &r.number {
+        let (entries, contacts) = match &r.number {
+            // Best hit first, each as the entry that shows the number that matched, so the
+            // handset shows the caller with the number they called from.
             Some((_, raw)) => {
-                let mut v: Vec<u32> = Vec::new();
+                let mut found: Vec<Entry> = Vec::new();
+                let mut contacts = 0;
                 for h in book.lookup(raw, rules, p.outside_prefix.as_str()) {
-                    let Some(i) = book.index_of(h.contact) else {
+                    let shown = found
+                        .iter()
+                        .any(|e| e.contact.id == h.contact.id && e.holds(h.number));
+                    if shown {
                         continue;
-                    };
-                    let i = i as u32;
-                    if !v.contains(&i) && passes(h.contact, &names) {
-                        v.push(i);
+                    }
+                    if !found.iter().any(|e| e.contact.id == h.contact.id) {
+                        contacts += 1;
+                    }
+                    if let Some(e) = gigaset::entries(h.contact)
+                        .into_iter()
+                        .find(|e| e.holds(h.number))
+                    {
+                        found.push(e);
                     }
                 }
-                Hits::Some(v)
+                (found, contacts)
             }
-            None => match names.split_first() {
-                None => Hits::All(book.contacts.len()),
-                Some(((typed, fields), rest)) => {
-                    let mut v = book.with_prefix(typed, *fields);
-                    v.retain(|i| passes(&book.contacts[*i as usize], rest));
-                    Hits::Some(v)
-                }
-            },
+            None => return list_by_name(book, r, p),
         };
-        let total = hits.len();
+        let total = entries.len();
         let notfound = match (&r.number, &r.ln, &r.fname) {
             (Some((field, _)), _, _) => field,
             (None, None, Some(_)) => "fn",
@@ -244,13 +266,86 @@ impl Ask {
         let end = r
             .count
             .map_or(total, |c| start.saturating_add(c).min(total));
-        let page: Vec<&Contact> = match &hits {
-            Hits::All(_) => book.contacts[start..end].iter().collect(),
-            Hits::Some(v) => v[start..end]
-                .iter()
-                .map(|i| &book.contacts[*i as usize])
-                .collect(),
-        };
-        gigaset::list(&page, total, r.first, notfound, p)
+        let mut out = gigaset::list(&entries[start..end], total, r.first, notfound, p)?;
+        out.notice = gigaset::online_notice(total, contacts);
+        Ok(out)
     }
+}
+
+/// A name search (or the whole list): the contacts in the order handsets show them
+/// (family name, then given name), each as one or more entries. Only positions are handled
+/// until the page is cut, so a search in a big book costs what it finds.
+fn list_by_name(book: &Book, r: &Request, p: &Presenter) -> Result<Rendered, RenderError> {
+    let mut names: Vec<(&str, index::Fields)> =
+        [(&r.ln, index::SPLIT_FAMILY), (&r.fname, index::SPLIT_GIVEN)]
+            .into_iter()
+            .filter_map(|(typed, fields)| {
+                typed
+                    .as_deref()
+                    .filter(|t| !t.trim_end_matches('*').is_empty())
+                    .map(|t| (t, fields))
+            })
+            .collect();
+    // The longest name typed comes from the index; the other is checked on its hits.
+    names.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
+    let Some(order) = book.by_family_name() else {
+        return gigaset::error(INVALID, "the book cannot be listed");
+    };
+    let (all, rank) = (&order.0, &order.1);
+    let found: Option<Vec<u32>> = names.split_first().map(|((typed, fields), rest)| {
+        let mut v = book.with_prefix(typed, *fields);
+        v.retain(|i| {
+            let c = &book.contacts[*i as usize];
+            rest.iter().all(|(t, f)| index::matches(c, t, *f))
+        });
+        v.sort_by_key(|i| rank[*i as usize]);
+        v
+    });
+    let positions: &[u32] = found.as_deref().unwrap_or(all);
+    let contact = |i: &u32| &book.contacts[*i as usize];
+    // Entries per contact are counted without building them; for the whole list the total
+    // is counted once per version.
+    let total = match &found {
+        Some(v) => v.iter().map(|i| gigaset::entry_count(contact(i))).sum(),
+        None => book
+            .derived("gigaset_entries", |b| {
+                b.contacts.iter().map(gigaset::entry_count).sum::<usize>()
+            })
+            .map_or(0, |n| *n),
+    };
+    let notfound = if r.ln.is_none() && r.fname.is_some() {
+        "fn"
+    } else {
+        "ln"
+    };
+    if total > 0 && r.first > total {
+        return gigaset::error(
+            INVALID,
+            &format!("first={} is past the last entry ({total})", r.first),
+        );
+    }
+    let start = r.first - 1;
+    let end = r
+        .count
+        .map_or(total, |c| start.saturating_add(c).min(total));
+    let mut page: Vec<Entry> = Vec::new();
+    let mut at = 0usize;
+    for i in positions {
+        if at >= end {
+            break;
+        }
+        let c = contact(i);
+        let n = gigaset::entry_count(c);
+        if at + n > start {
+            for (k, e) in gigaset::entries(c).into_iter().enumerate() {
+                if (start..end).contains(&(at + k)) {
+                    page.push(e);
+                }
+            }
+        }
+        at += n;
+    }
+    let mut out = gigaset::list(&page, total, r.first, notfound, p)?;
+    out.notice = gigaset::online_notice(total, positions.len());
+    Ok(out)
 }

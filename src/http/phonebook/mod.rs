@@ -7,10 +7,12 @@
 mod cisco;
 mod gigaset;
 mod lookup;
+mod search;
 mod snom;
 mod whole;
 mod yealink;
 
+use super::error::resource;
 use super::params::Params;
 use crate::book::Book;
 use crate::domain::search::Query;
@@ -18,34 +20,45 @@ use crate::domain::{Contact, DirectorySettings};
 use crate::phone::NumberRules;
 use crate::push::Limits;
 use crate::render::yealink::GroupBy;
-use crate::render::{Format, Presenter, RenderError, Rendered, ShapeParams};
+use crate::render::{Format, Presenter, RenderError, Rendered, ShapeError, ShapeParams};
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    const READ: &str = "GET, HEAD";
+    let push = super::receive::push_file;
     cfg.service(
         web::scope("/contacts/{key}")
-            .route("", read().to(whole::csv))
-            .route("", web::post().to(super::receive::push_file))
-            .route("", web::put().to(super::receive::push_file))
-            .route("/yealink/v1", read().to(yealink::book))
-            .route("/snom/v1", read().to(snom::book))
-            .route("/snom/tbook", read().to(whole::snom_tbook))
-            .route("/snom/tbook", web::post().to(whole::snom_tbook))
-            .route("/snom/dect", read().to(whole::snom_dect))
-            .route("/snom/search", read().to(snom::search))
-            .route("/gigaset/v1", read().to(gigaset::online))
-            .route("/gigaset/central", read().to(whole::gigaset_central))
-            .route("/cisco/v1", read().to(cisco::book))
-            .route("/grandstream/v1", read().to(whole::grandstream))
-            // Grandstream phones append `/phonebook.xml` to the configured server path.
-            .route(
-                "/grandstream/v1/phonebook.xml",
-                read().to(whole::grandstream),
+            .service(
+                resource("", "GET, HEAD, POST, PUT")
+                    .route(read().to(whole::csv))
+                    .route(web::post().to(push))
+                    .route(web::put().to(push)),
             )
-            .route("/fanvil/v1", read().to(whole::fanvil))
-            .route("/fritzbox/v1", read().to(whole::fritzbox))
-            .route("/vcard", read().to(whole::vcard))
-            .route("/lookup", read().to(lookup::lookup)),
+            .service(resource("/yealink/v1", READ).route(read().to(yealink::book)))
+            .service(resource("/snom/v1", READ).route(read().to(snom::book)))
+            .service(
+                resource("/snom/tbook", "GET, HEAD, POST")
+                    .route(read().to(whole::snom_tbook))
+                    .route(web::post().to(whole::snom_tbook)),
+            )
+            .service(resource("/snom/dect", READ).route(read().to(whole::snom_dect)))
+            .service(resource("/snom/search", READ).route(read().to(search::snom)))
+            .service(resource("/gigaset/v1", READ).route(read().to(gigaset::online)))
+            // The base's parameters glued to the path, when the URL was set without its `?`.
+            .service(resource("/gigaset/{glued:v1.+}", READ).route(read().to(gigaset::online)))
+            .service(resource("/gigaset/central", READ).route(read().to(whole::gigaset_central)))
+            .service(resource("/cisco/v1", READ).route(read().to(cisco::book)))
+            .service(resource("/cisco/search", READ).route(read().to(search::cisco)))
+            .service(resource("/grandstream/v1", READ).route(read().to(whole::grandstream)))
+            // Grandstream phones append `/phonebook.xml` to the configured server path.
+            .service(
+                resource("/grandstream/v1/phonebook.xml", READ)
+                    .route(read().to(whole::grandstream)),
+            )
+            .service(resource("/fanvil/v1", READ).route(read().to(whole::fanvil)))
+            .service(resource("/fritzbox/v1", READ).route(read().to(whole::fritzbox)))
+            .service(resource("/vcard", READ).route(read().to(whole::vcard)))
+            .service(resource("/lookup", READ).route(read().to(lookup::lookup))),
     );
 }
 
@@ -72,8 +85,8 @@ pub enum View {
     YealinkGrouped(GroupBy, Option<Query>),
     /// snom's minibrowser, one screen at a time with soft keys that link back here.
     SnomPage(snom::Screen),
-    /// snom's search page, which sends the typed term to the first screen.
-    SnomSearch(snom::SearchPage),
+    /// A search page (snom, Cisco), which sends the typed term to the first screen.
+    Search(search::SearchPage),
     /// Cisco's directory, one screen at a time with soft keys.
     Cisco(cisco::Screen),
     /// The Gigaset online-directory protocol, which answers its own queries.
@@ -98,7 +111,7 @@ impl Ask {
             View::Whole(f, _) => f.name(),
             View::YealinkGrouped(..) => "yealink-grouped",
             View::SnomPage(_) => "snom-page",
-            View::SnomSearch(_) => "snom-search",
+            View::Search(s) => s.tag(),
             View::Cisco(_) => "cisco",
             View::Gigaset(_) => "gigaset",
         }
@@ -111,7 +124,7 @@ impl Ask {
             View::Whole(_, q) => query_key(q),
             View::YealinkGrouped(by, q) => format!("{by:?}|{}", query_key(q)),
             View::SnomPage(s) => s.key(),
-            View::SnomSearch(s) => s.key(),
+            View::Search(s) => s.key(),
             View::Cisco(s) => s.key(),
             View::Gigaset(g) => g.key(),
         };
@@ -151,6 +164,18 @@ impl Ask {
         Presenter::resolve(&self.shape, Some(&applied), limits.default_region)
     }
 
+    /// A URL that asks for a national shape needs a country, from the URL, the directory or
+    /// the server: without one the numbers would silently stay E.164. (Settings are checked
+    /// when they are made.)
+    pub fn check(&self, settings: &DirectorySettings, limits: &Limits) -> Result<(), ShapeError> {
+        match self.shape.numbers.filter(|n| n.needs_region()) {
+            Some(n) if self.presenter(settings, limits).region.is_none() => {
+                Err(ShapeError::NeedsRegion(n.name()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub fn render(&self, book: &Book, limits: &Limits) -> Result<Rendered, RenderError> {
         let p = self.presenter(&book.directory.settings, limits);
         let title = book.title();
@@ -160,7 +185,7 @@ impl Ask {
                 crate::render::yealink::grouped(title, &searched(book, q), &p, Some(*by))
             }
             View::SnomPage(s) => s.render(book, &p, &self.shape),
-            View::SnomSearch(s) => s.render(book, &self.shape),
+            View::Search(s) => s.render(book, &self.shape),
             View::Cisco(s) => s.render(book, &p, &self.shape),
             View::Gigaset(g) => {
                 let rules = NumberRules {
@@ -223,6 +248,14 @@ fn link_params(shape: &ShapeParams, q: Option<&Query>) -> String {
         out.push('&');
     }
     out
+}
+
+/// `…/v1` ↔ `…/search`: the URL of a directory's other page (snom, Cisco).
+fn sibling(here: &str, last: &str) -> String {
+    match here.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{last}"),
+        None => here.to_owned(),
+    }
 }
 
 /// `scheme://host` of this request: soft-key links must be absolute, since phones follow

@@ -1,8 +1,7 @@
 //! snom: the minibrowser directory (`SnomIPPhoneDirectory`; the whole book, or screens of 20
-//! with `?page=` and Search/Previous/Next soft keys) and its search page
-//! (`SnomIPPhoneInput`, which sends the typed term to the first screen).
+//! with `?page=` and Search/Previous/Next soft keys; the search page is in `search`).
 
-use super::{common, link_params, origin, searched, shape, Ask, View, SHAPE_PARAMS};
+use super::{common, link_params, origin, searched, sibling, Ask, View, SHAPE_PARAMS};
 use crate::book::Book;
 use crate::domain::search::Query;
 use crate::http::conditional::respond;
@@ -39,20 +38,6 @@ pub async fn book(
             here: format!("{}{}", origin(&req), req.path()),
         }),
     };
-    respond(&req, &state, &key, Ask { view, shape }).await
-}
-
-pub async fn search(
-    req: HttpRequest,
-    key: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let mut params = Params::parse(req.query_string())?;
-    let shape = shape(&mut params)?;
-    params.finish(&SHAPE_PARAMS)?;
-    let view = View::SnomSearch(SearchPage {
-        here: format!("{}{}", origin(&req), req.path()),
-    });
     respond(&req, &state, &key, Ask { view, shape }).await
 }
 
@@ -99,34 +84,5 @@ impl Screen {
             },
             search,
         )
-    }
-}
-
-/// The search page; its form sends the term to the first screen of `/snom/v1`.
-pub struct SearchPage {
-    /// The absolute URL of `/snom/search` as the phone called it.
-    here: String,
-}
-
-impl SearchPage {
-    pub fn key(&self) -> String {
-        self.here.clone()
-    }
-
-    pub fn render(&self, book: &Book, shape: &ShapeParams) -> Result<Rendered, RenderError> {
-        let url = format!(
-            "{}?{}page=1&q=__Q__",
-            sibling(&self.here, "v1"),
-            link_params(shape, None)
-        );
-        snom::search_page(book.title(), &url)
-    }
-}
-
-/// `…/snom/v1` ↔ `…/snom/search`: the URL of the other snom page.
-fn sibling(here: &str, last: &str) -> String {
-    match here.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{last}"),
-        None => here.to_owned(),
     }
 }

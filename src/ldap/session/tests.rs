@@ -27,7 +27,15 @@ fn fixture() -> Fixture {
         let key = ApiKey::parse(key).unwrap();
         push::push(
             &store,
-            &Limits::default(),
+            &Limits {
+                default_region: None,
+                max_extension_digits: 6,
+                max_rows: 1000,
+                max_field_chars: 1000,
+                max_numbers: 100,
+                open_registration: true,
+                quota: crate::store::Quota::NONE,
+            },
             &PushRequest {
                 key: &key,
                 source: "push",

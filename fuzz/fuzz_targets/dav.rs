@@ -1,0 +1,27 @@
+//! Any bytes a CardDAV server may answer: the multistatus readers (PROPFIND listing and
+//! addressbook-multiget) and the vCard reader must answer or refuse, never panic, and never
+//! recurse with the input's nesting depth (that would overflow the stack).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use phonedir::sources::{carddav, vcard, xml};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let _ = carddav::listing(&text);
+    if let Ok(cards) = carddav::cards(&text) {
+        for (_, _, card) in cards {
+            let _ = vcard::parse(&card);
+        }
+    }
+    let _ = vcard::parse(&text);
+    // The pre-scan never under-counts: whatever parses is within the depth bound.
+    if let Ok(doc) = xml::parse(&text) {
+        let deepest = doc
+            .descendants()
+            .map(|n| n.ancestors().filter(|a| a.is_element()).count())
+            .max()
+            .unwrap_or(0);
+        assert!(deepest <= xml::MAX_DEPTH, "{deepest}");
+    }
+});
