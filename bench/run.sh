@@ -10,6 +10,8 @@
 #      fetching every book once
 #   5. CardDAV (bench/carddav.py): a full multiget of 100,000 cards vs their push, a
 #      current-token sync-collection vs the same on 1,000 cards, memory during the multiget
+#   6. LDAP searches/s of a Yealink search-as-you-type sequence on 100,000 contacts vs the
+#      same on 1,000 (bench/ldap.py, python ldap3 clients)
 # Writes the table to bench/results.md. Installs wrk, nginx and phonenumbers if missing.
 # Usage: bench/run.sh [--quick]   (--quick: 3 s wrk runs, 100 directories for the RSS run)
 set -euo pipefail
@@ -26,6 +28,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 python3 -c 'import phonenumbers' 2>/dev/null || pip install -q phonenumbers
+python3 -c 'import ldap3' 2>/dev/null || pip install -q ldap3
 
 cargo build --release --quiet
 BIN=target/release/phonedir
@@ -181,3 +184,6 @@ CPU=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; ex
 
 echo "CardDAV: full multiget, current-token sync ..." >&2
 python3 bench/carddav.py "$BIN" $QUICK | tee -a bench/results.md
+echo "LDAP search as you type, 100k vs 1k ..." >&2
+kill "$PHONEDIR_PID"; wait "$PHONEDIR_PID" 2>/dev/null || true
+{ echo; python3 bench/ldap.py "$BIN" $QUICK; } | tee -a bench/results.md

@@ -17,6 +17,7 @@ pub use domain::phone;
 pub mod http;
 pub mod ingest;
 pub mod jobs;
+pub mod ldap;
 mod lru;
 pub mod push;
 pub mod render;

@@ -143,6 +143,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<Cidr>,
     /// Private networks pulled sources may reach (`--source-allow`); none by default.
     pub source_allow: Vec<Cidr>,
+    /// The LDAP listeners for desk phones (off unless given).
+    pub ldap: crate::ldap::LdapConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,8 +158,10 @@ pub enum ServeError {
         addr: String,
         source: std::io::Error,
     },
-    #[error("neither --https nor --http gives an address to listen on")]
+    #[error("neither --https, --http, --ldap nor --ldaps gives an address to listen on")]
     NoListener,
+    #[error(transparent)]
+    Ldap(#[from] crate::ldap::LdapError),
     #[error("loading the demo directory failed: {0}")]
     Demo(#[from] PushError),
     #[error("source secrets: {0}")]
@@ -173,7 +177,7 @@ pub const DEMO_KEY: &str = "DEMOabcABC0123";
 const DEMO_CSV: &[u8] = include_bytes!("../../sample-data/contacts.csv");
 
 pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
-    if cfg.https.is_none() && cfg.http.is_none() {
+    if cfg.https.is_none() && cfg.http.is_none() && !cfg.ldap.enabled() {
         return Err(ServeError::NoListener);
     }
     std::fs::create_dir_all(&cfg.data_dir).map_err(|source| StoreError::Io {
@@ -187,20 +191,37 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         tracing::info!(open_files = n, "open-files limit");
     }
     // Before the database is made: a mistyped --tls-cert path ends the start cleanly.
-    let tls = match &cfg.https {
-        Some(addr) => {
-            let want = tls::SelfSigned {
-                listen: vec![addr.clone()],
-                ..cfg.self_signed.clone()
-            };
-            Some(tls::load(
-                &cfg.data_dir,
-                cfg.tls_cert.as_deref(),
-                cfg.tls_key.as_deref(),
-                &want,
-            )?)
+    // One certificate for HTTPS, LDAPS and StartTLS.
+    let tls = if cfg.https.is_some() || cfg.ldap.enabled() {
+        let want = tls::SelfSigned {
+            listen: [&cfg.https, &cfg.ldap.plain, &cfg.ldap.tls]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            ..cfg.self_signed.clone()
+        };
+        let tls = tls::load(
+            &cfg.data_dir,
+            cfg.tls_cert.as_deref(),
+            cfg.tls_key.as_deref(),
+            &want,
+        )?;
+        if let Some(why) = &tls.generated {
+            tracing::info!(
+                certificate = %tls.cert_path.display(),
+                "generated a self-signed certificate, since {why}"
+            );
         }
-        None => None,
+        tracing::info!(
+            certificate = %tls.cert_path.display(),
+            expires = tls.expires.as_deref().unwrap_or("(yours)"),
+            "TLS certificate SHA-256 fingerprint {}",
+            tls.fingerprint
+        );
+        Some(tls.config)
+    } else {
+        None
     };
     let store =
         Arc::new(Store::open(&cfg.data_dir)?.with_guards(cfg.limits.quota, cfg.min_free_disk)?);
@@ -228,6 +249,16 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
             open_registration: cfg.limits.open_registration,
         },
     ));
+    if let Some(tls) = tls.as_ref().filter(|_| cfg.ldap.enabled()) {
+        start_ldap(
+            &cfg,
+            store.clone(),
+            books.clone(),
+            gate.clone(),
+            tls.clone(),
+        )
+        .await?;
+    }
     let state = web::Data::new(AppState {
         store,
         books,
@@ -258,20 +289,8 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         })?;
     }
     if let (Some(addr), Some(tls)) = (&cfg.https, tls) {
-        if let Some(why) = &tls.generated {
-            tracing::info!(
-                certificate = %tls.cert_path.display(),
-                "generated a self-signed certificate, since {why}"
-            );
-        }
-        tracing::info!(
-            certificate = %tls.cert_path.display(),
-            expires = tls.expires.as_deref().unwrap_or("(yours)"),
-            "TLS certificate SHA-256 fingerprint {}",
-            tls.fingerprint
-        );
         server = server
-            .bind_rustls_0_23(addr, tls.config)
+            .bind_rustls_0_23(addr, tls)
             .map_err(|source| ServeError::Bind {
                 addr: addr.clone(),
                 source,
@@ -281,6 +300,40 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         tracing::info!("listening on {scheme}://{addr}");
     }
     server.run().await.map_err(ServeError::Run)
+}
+
+/// The LDAP listeners, on this runtime beside the HTTP server. The demo's fixed ports are
+/// a convenience: when they are taken, the demo runs without LDAP.
+async fn start_ldap(
+    cfg: &ServerConfig,
+    store: Arc<Store>,
+    books: Arc<Books>,
+    gate: Arc<Gate>,
+    tls: rustls::ServerConfig,
+) -> Result<(), ServeError> {
+    let ctx = Arc::new(crate::ldap::session::Ctx {
+        store,
+        books,
+        gate,
+        numbers: crate::ldap::search::NumberDefaults {
+            region: cfg.limits.default_region,
+            max_extension_digits: cfg.limits.max_extension_digits,
+        },
+        max_hits: cfg.ldap.max_hits,
+    });
+    match crate::ldap::start(&cfg.ldap, ctx, Arc::new(tls), busy_slots(), cfg.access_log).await {
+        Ok(listening) => {
+            for (scheme, addr) in listening {
+                tracing::info!("listening on {scheme}://{addr}");
+            }
+            Ok(())
+        }
+        Err(e) if cfg.ldap.best_effort => {
+            tracing::warn!("{e}; LDAP is off (give --ldap ADDR and --ldaps ADDR to choose ports)");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Book builds and whole-book renders at once: two per core keeps every core busy while a

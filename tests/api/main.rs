@@ -17,6 +17,7 @@ mod helpers;
 mod imports;
 mod isolation;
 mod keys;
+mod ldap;
 mod lifecycle;
 mod manage;
 mod merge;
