@@ -21,3 +21,4 @@ pub mod render;
 pub mod secret;
 pub mod sources;
 pub mod store;
+pub mod targets;
