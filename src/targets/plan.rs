@@ -35,6 +35,10 @@ pub struct Desired {
 pub enum Origin {
     Created,
     Adopted,
+    /// Not written: adoption found several candidates. Kept so later runs go on looking
+    /// (once the PBX is cleaned up, the one left is adopted) instead of creating a
+    /// duplicate because the first run is over.
+    Undecided,
 }
 
 impl Origin {
@@ -42,14 +46,15 @@ impl Origin {
         match self {
             Origin::Created => "created",
             Origin::Adopted => "adopted",
+            Origin::Undecided => "undecided",
         }
     }
 
     pub fn parse(s: &str) -> Origin {
-        if s == "adopted" {
-            Origin::Adopted
-        } else {
-            Origin::Created
+        match s {
+            "adopted" => Origin::Adopted,
+            "undecided" => Origin::Undecided,
+            _ => Origin::Created,
         }
     }
 }
@@ -171,6 +176,8 @@ pub struct Plan {
     pub link: Vec<Link>,
     /// Mapping rows to drop: their entry is gone, or their pending create is void.
     pub forget: Vec<ContactId>,
+    /// Contacts newly skipped as ambiguous, remembered as undecided.
+    pub undecided: Vec<ContactId>,
     pub warnings: Vec<(ContactId, String)>,
 }
 
@@ -230,6 +237,7 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
     let owned: HashSet<&str> = input
         .held
         .iter()
+        .filter(|h| h.origin != Origin::Undecided)
         .filter_map(|h| h.remote_id.as_deref())
         .collect();
     let (remote, complete): (&[RemoteEntry], bool) = match input.view {
@@ -263,11 +271,12 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
         plan.warnings
             .extend(d.warnings.iter().map(|w| (d.contact, w.clone())));
         let found = match held.get(&d.contact) {
+            Some(h) if h.origin == Origin::Undecided => Found::Nothing(true),
             Some(h) => match &h.remote_id {
                 Some(id) => Found::Held(h, id),
                 None => Found::Pending(h),
             },
-            None => Found::Nothing,
+            None => Found::Nothing(false),
         };
         match found {
             Found::Held(h, id) => match by_id.get(id.as_str()) {
@@ -317,7 +326,14 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
                     }),
                 }
             }
-            Found::Nothing => {
+            Found::Nothing(undecided) => {
+                if undecided && !readable {
+                    plan.skipped.push(Skipped {
+                        contact: d.contact,
+                        reason: "several entries in the PBX matched it before; the next complete run looks again".into(),
+                    });
+                    continue;
+                }
                 let marks = by_marker
                     .get(&d.contact)
                     .map(|v| v.iter().filter(|r| !claimed.contains(&r.id)).count())
@@ -336,17 +352,23 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
                     compare(&mut plan, d, &r.id, Origin::Created, &r.payload, None);
                     continue;
                 }
-                match adoption.get(&d.contact) {
+                let adopting = input.rules.first_run || undecided;
+                match adoption.get(&d.contact).filter(|_| adopting) {
                     Some(Adoption::Take(r)) if !claimed.contains(&r.id) => {
                         claimed.insert(r.id.clone());
                         compare(&mut plan, d, &r.id, Origin::Adopted, &r.payload, None);
                     }
-                    Some(Adoption::Ambiguous(n)) => plan.skipped.push(Skipped {
-                        contact: d.contact,
-                        reason: format!(
-                            "{n} entries in the PBX could be this contact (same number, e-mail or name), or the one that matches it matches other contacts too; none is taken over and none created, so nothing is duplicated — make them unique in the PBX, or set \"adopt\": false to create it anew"
-                        ),
-                    }),
+                    Some(Adoption::Ambiguous(n)) => {
+                        plan.skipped.push(Skipped {
+                            contact: d.contact,
+                            reason: format!(
+                                "{n} entries in the PBX could be this contact (same number, e-mail or name), or the one that matches it matches other contacts too; none is taken over and none created, so nothing is duplicated — make them unique in the PBX, or set \"adopt\": false to create it anew"
+                            ),
+                        });
+                        if !undecided {
+                            plan.undecided.push(d.contact);
+                        }
+                    }
                     _ => create(&mut plan, d),
                 }
             }
@@ -372,6 +394,10 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
         }
     };
     for h in gone {
+        if h.origin == Origin::Undecided {
+            plan.forget.push(h.contact);
+            continue;
+        }
         match &h.remote_id {
             Some(id) if complete && !by_id.contains_key(id.as_str()) => plan.forget.push(h.contact),
             Some(id) => {
@@ -383,6 +409,7 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
                 }
             }
             None if readable => {
+                // An interrupted create of a contact that left: its entry, if it arrived.
                 let like: Vec<&&RemoteEntry> = free
                     .iter()
                     .filter(|r| !claimed.contains(&r.id))
@@ -422,7 +449,8 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
 enum Found<'a> {
     Held(&'a Held, &'a String),
     Pending(&'a Held),
-    Nothing,
+    /// Not held; true if it was undecided before.
+    Nothing(bool),
 }
 
 /// The one unclaimed entry carrying the contact's marker.
@@ -442,7 +470,7 @@ fn marked<'a>(
 /// `adopt`, only exactly one entry for one contact and one contact for that entry.
 fn adoption<'a>(input: &Input, free: &[&'a RemoteEntry]) -> HashMap<ContactId, Adoption<'a>> {
     let mut out = HashMap::new();
-    if !(input.rules.first_run && input.rules.adopt) {
+    if !input.rules.adopt {
         return out;
     }
     let mut per_contact: HashMap<ContactId, Vec<&'a RemoteEntry>> = HashMap::new();

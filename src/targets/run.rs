@@ -281,7 +281,10 @@ impl Targets {
                 payload: serde_json::from_str(&e.payload).unwrap_or_default(),
             })
             .collect();
-        let pending = held.iter().any(|h| h.remote_id.is_none());
+        let pending = held
+            .iter()
+            .any(|h| h.remote_id.is_none() && h.origin != Origin::Undecided);
+        let undecided = held.iter().any(|h| h.origin == Origin::Undecided);
         let first_run = row.last_success.is_none();
         let url = cfg.spec.url().to_owned();
         let client = Client::new(&self.http, ctx, auth_of(&cfg.spec), hint_of(&cfg.spec));
@@ -352,7 +355,8 @@ impl Targets {
             (None, Reading::Search) => View::Partial(&remote),
         };
         let owned: HashSet<String> = held.iter().filter_map(|h| h.remote_id.clone()).collect();
-        let candidates = if first_run && cfg.adopt && !matches!(view, View::Trusted) {
+        let candidates = if (first_run || undecided) && cfg.adopt && !matches!(view, View::Trusted)
+        {
             let rules = NumberRules {
                 region: presenter.region,
                 max_extension_digits: self.limits.max_extension_digits,
@@ -611,6 +615,14 @@ impl Writer<'_> {
             .iter()
             .map(|l| entry_row(l.contact, Some(&l.remote_id), l.origin, &l.payload))
             .collect();
+        let mut links = links;
+        links.extend(plan.undecided.iter().map(|c| EntryRow {
+            contact: *c,
+            remote_id: None,
+            origin: Origin::Undecided.as_str().to_owned(),
+            fingerprint: String::new(),
+            payload: "{}".into(),
+        }));
         if !links.is_empty() || !plan.forget.is_empty() {
             self.record(&links, &plan.forget, 0)?;
             self.owned

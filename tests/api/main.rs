@@ -26,6 +26,7 @@ mod search;
 mod security;
 mod shapes;
 mod sources;
+mod targets;
 mod tools;
 mod vendors;
 mod words;

@@ -114,8 +114,47 @@ fn first_run_adopts_one_to_one_creates_the_rest_and_skips_what_is_ambiguous() {
         p.skipped[0].reason
     );
     assert!(p.delete.is_empty(), "foreign entries are never deleted");
+    assert_eq!(ids(p.undecided.iter().copied()), vec![2, 4, 5]);
     let json = p.to_json();
     assert_eq!(json["update"][0]["adopted"], true);
+
+    // Later runs go on looking for the undecided and never create them while ambiguous …
+    let undecided: Vec<Held> = [2, 4, 5]
+        .map(|n| Held {
+            contact: id(n),
+            remote_id: None,
+            origin: Origin::Undecided,
+            fingerprint: String::new(),
+            payload: Payload::default(),
+        })
+        .to_vec();
+    let later = run(
+        &want[1..2],
+        &undecided,
+        View::Complete(&pbx),
+        cands,
+        rules(false),
+    )
+    .unwrap();
+    assert_eq!((later.create.len(), later.skipped.len()), (0, 1));
+    assert!(later.undecided.is_empty(), "recorded once");
+    // … and adopt the one left once the PBX was cleaned up.
+    let cleaned = [remote("r2a", "Bernd", "+492")];
+    let later = run(
+        &want[1..2],
+        &undecided,
+        View::Complete(&cleaned),
+        &[("r2a", &[2])],
+        rules(false),
+    )
+    .unwrap();
+    assert_eq!((later.unchanged, later.link.len()), (1, 1));
+    assert_eq!(later.link[0].origin, Origin::Adopted);
+    assert_eq!(
+        ids(later.forget.iter().copied()),
+        vec![4, 5],
+        "left the book: forgotten"
+    );
     assert_eq!(json["skipped"].as_array().unwrap().len(), 3);
 
     // An exact match is adopted without a write: only the mapping is stored.
