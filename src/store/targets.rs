@@ -62,6 +62,8 @@ pub struct EntryRow {
     pub fingerprint: String,
     /// The entry as last written (JSON in the target's field names).
     pub payload: String,
+    /// Unix seconds of the write; for a pending create, when it was sent.
+    pub written_at: i64,
 }
 
 /// How a run ended, for `finish_run`.
@@ -278,7 +280,7 @@ impl Store {
     pub fn target_entries(&self, target_id: i64) -> Result<Vec<EntryRow>> {
         self.read(|tx| {
             let mut st = tx.prepare_cached(
-                "SELECT contact_id, remote_id, origin, fingerprint, payload
+                "SELECT contact_id, remote_id, origin, fingerprint, payload, written_at
                    FROM target_entries WHERE target_id = ?1 ORDER BY contact_id",
             )?;
             let rows = st.query_map([target_id], |r| {
@@ -288,6 +290,7 @@ impl Store {
                     origin: r.get(2)?,
                     fingerprint: r.get(3)?,
                     payload: r.get(4)?,
+                    written_at: r.get(5)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -316,18 +319,20 @@ impl Store {
             for e in put {
                 tx.execute(
                     "INSERT INTO target_entries
-                        (target_id, contact_id, remote_id, origin, fingerprint, payload)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                        (target_id, contact_id, remote_id, origin, fingerprint, payload, written_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (target_id, contact_id) DO UPDATE SET
                         remote_id = excluded.remote_id, origin = excluded.origin,
-                        fingerprint = excluded.fingerprint, payload = excluded.payload",
+                        fingerprint = excluded.fingerprint, payload = excluded.payload,
+                        written_at = excluded.written_at",
                     params![
                         target_id,
                         id_sql(e.contact),
                         e.remote_id,
                         e.origin,
                         e.fingerprint,
-                        e.payload
+                        e.payload,
+                        e.written_at
                     ],
                 )?;
             }

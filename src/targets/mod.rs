@@ -299,7 +299,7 @@ impl Targets {
                 let _ = tx.send(result);
             }),
         };
-        match self.runner.submit(job) {
+        match self.submit(job) {
             Ok(()) => Ok(rx),
             Err(e) => {
                 let why = match e {
@@ -322,6 +322,19 @@ impl Targets {
                 Err(why)
             }
         }
+    }
+
+    /// Submits a run. A run that just answered its waiter may still be leaving the runner
+    /// (its bookkeeping after the work): a duplicate is tried again for a moment before it
+    /// counts as a run going on.
+    fn submit(&self, job: Job) -> Result<(), SubmitError> {
+        for _ in 0..100 {
+            if !self.runner.is_active(&job.directory, &job.name) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.runner.submit(job)
     }
 
     /// A receiver for the result of the run going on now.

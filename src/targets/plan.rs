@@ -69,7 +69,13 @@ pub struct Held {
     pub fingerprint: String,
     /// What was last written (or, for a pending create, what was sent).
     pub payload: Payload,
+    /// Unix seconds of the write (of the create sent, for a pending one).
+    pub since: i64,
 }
+
+/// A create sent this recently and not found in the target may still be under way there
+/// (a slow PBX goes on after phonedir stopped waiting): it is not sent again yet.
+pub const PENDING_GRACE_S: i64 = 120;
 
 /// An entry as the target answered it.
 #[derive(Clone, Debug)]
@@ -116,6 +122,8 @@ pub struct Rules {
     pub book_len: usize,
     /// Write even though the book shrank more than `max_delete_percent` (asked for once).
     pub force: bool,
+    /// Unix seconds now.
+    pub now: i64,
 }
 
 pub struct Input<'a> {
@@ -311,7 +319,14 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
                             || h.payload.changes_from(&r.payload).is_empty()
                     })
                     .collect();
+                let age = input.rules.now.saturating_sub(h.since);
                 match like.as_slice() {
+                    [] if age < PENDING_GRACE_S => plan.skipped.push(Skipped {
+                        contact: d.contact,
+                        reason: format!(
+                            "its create was sent {age} s ago and is not in the PBX yet; it may still be under way there, so it is not sent again before {PENDING_GRACE_S} s have passed"
+                        ),
+                    }),
                     [] => create(&mut plan, d),
                     [r] => {
                         claimed.insert(r.id.clone());

@@ -113,6 +113,7 @@ fn entry_row(contact: ContactId, remote: Option<&str>, origin: Origin, p: &Paylo
             String::new()
         },
         payload: serde_json::to_string(p).unwrap_or_else(|_| "{}".into()),
+        written_at: now(),
     }
 }
 
@@ -279,6 +280,7 @@ impl Targets {
                 origin: Origin::parse(&e.origin),
                 fingerprint: e.fingerprint,
                 payload: serde_json::from_str(&e.payload).unwrap_or_default(),
+                since: e.written_at,
             })
             .collect();
         let pending = held
@@ -386,6 +388,7 @@ impl Targets {
                 last_book: row.book_contacts.and_then(|n| usize::try_from(n).ok()),
                 book_len: book.contacts.len(),
                 force: req.force,
+                now: now(),
             },
         });
         let plan = match planned {
@@ -622,6 +625,7 @@ impl Writer<'_> {
             origin: Origin::Undecided.as_str().to_owned(),
             fingerprint: String::new(),
             payload: "{}".into(),
+            written_at: now(),
         }));
         if !links.is_empty() || !plan.forget.is_empty() {
             self.record(&links, &plan.forget, 0)?;

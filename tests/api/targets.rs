@@ -74,6 +74,11 @@ fn people(n: usize) -> Vec<[String; 5]> {
         .collect()
 }
 
+/// The row of the person with this `internal_id`.
+fn row(book: &mut [[String; 5]], id: usize) -> &mut [String; 5] {
+    book.iter_mut().find(|r| r[0] == id.to_string()).unwrap()
+}
+
 fn csv(rows: &[[String; 5]]) -> String {
     let mut out = String::from("internal_id,display_name,given_name,family_name,phone\n");
     for r in rows {
@@ -177,9 +182,6 @@ fn threecx(state: Arc<Mutex<ThreeCx>>) -> Fake {
             );
         }
         let slow = state.lock().unwrap().slow_ms;
-        if req.method == "POST" && slow > 0 {
-            std::thread::sleep(Duration::from_millis(slow));
-        }
         let mut st = state.lock().unwrap();
         let token = req
             .header("authorization")
@@ -220,6 +222,9 @@ fn threecx(state: Arc<Mutex<ThreeCx>>) -> Fake {
                 let id = st.next;
                 c["Id"] = id.into();
                 st.contacts.insert(id, c.clone());
+                drop(st);
+                // A slow PBX: the entry exists before the answer is sent.
+                std::thread::sleep(Duration::from_millis(slow));
                 Reply::json(201, c)
             }
             ("PATCH", p) if id_of(p).is_some() => {
@@ -372,11 +377,12 @@ fn three_cx_holds_the_book_and_follows_renames_changes_and_removals_exactly() {
     assert_eq!(writes(&pbx).len(), before);
 
     // A push that renames Person3, changes Person4's number and removes Person5.
-    book[2][1] = "Carla Renamed".into();
-    book[2][2] = "Carla".into();
-    book[2][3] = "Renamed".into();
-    book[3][4] = "WORK:+4923199999904".into();
-    book.remove(4);
+    let p3 = row(&mut book, 3);
+    p3[1] = "Carla Renamed".into();
+    p3[2] = "Carla".into();
+    p3[3] = "Renamed".into();
+    row(&mut book, 4)[4] = "WORK:+4923199999904".into();
+    book.retain(|r| r[0] != "5");
     push(&s, &book);
     let r = sync(&s, "pbx", "");
     assert_eq!(r.status, 200, "{}", r.body);
@@ -430,7 +436,7 @@ fn three_cx_holds_the_book_and_follows_renames_changes_and_removals_exactly() {
             .map_or_else(|| Some(st.to_string()), |_| None)
     });
     let before = writes(&pbx).len();
-    book[5][4] = "WORK:+4923188888806".into();
+    row(&mut book, 6)[4] = "WORK:+4923188888806".into();
     push(&s, &book);
     let version = api(&s, "GET", "", None).json()["version"].as_i64().unwrap();
     wait_for("a run after the push", || {
@@ -452,7 +458,7 @@ fn three_cx_holds_the_book_and_follows_renames_changes_and_removals_exactly() {
     let stale = id_of("Person7");
     state.lock().unwrap().contacts.remove(&stale);
     let before = writes(&pbx).len();
-    book[6][4] = "WORK:+4923177777707".into();
+    row(&mut book, 7)[4] = "WORK:+4923177777707".into();
     push(&s, &book);
     let version = api(&s, "GET", "", None).json()["version"].as_i64().unwrap();
     wait_for("a run after the second push", || {
@@ -553,7 +559,24 @@ fn a_run_killed_midway_or_cancelled_leaves_no_duplicates() {
     let st = state.lock().unwrap();
     let ours = tagged(&st);
     assert_eq!(ours.len(), 12, "every contact once: {:?}", ours.keys());
-    assert_eq!(st.contacts.len(), 12, "no duplicates");
+    assert_eq!(
+        st.contacts.len(),
+        12,
+        "no duplicates: {:?}\n{:?}",
+        st.contacts
+            .values()
+            .map(|c| format!("{} {}", c["Id"], c["Tag"]))
+            .collect::<Vec<_>>(),
+        pbx.requests()
+            .iter()
+            .map(|r| format!(
+                "{} {} {}",
+                r.method,
+                r.target,
+                r.body.get(r.body.len().saturating_sub(40)..).unwrap_or("")
+            ))
+            .collect::<Vec<_>>()
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -52,5 +52,7 @@ CREATE TABLE target_entries (
     fingerprint  TEXT NOT NULL DEFAULT '',
     -- The entry as last written, in the target's field names (JSON).
     payload      TEXT NOT NULL DEFAULT '{}',
+    -- Unix seconds of the write (of the create sent, for a row without remote id).
+    written_at   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (target_id, contact_id)
 ) WITHOUT ROWID;

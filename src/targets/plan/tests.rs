@@ -27,6 +27,7 @@ fn held(n: u64, remote: Option<&str>, p: &Payload) -> Held {
         origin: Origin::Created,
         fingerprint: p.fingerprint(),
         payload: p.clone(),
+        since: 0,
     }
 }
 
@@ -47,6 +48,7 @@ fn rules(first_run: bool) -> Rules {
         last_book: None,
         book_len: 0,
         force: false,
+        now: 1_000_000,
     }
 }
 
@@ -126,6 +128,7 @@ fn first_run_adopts_one_to_one_creates_the_rest_and_skips_what_is_ambiguous() {
             origin: Origin::Undecided,
             fingerprint: String::new(),
             payload: Payload::default(),
+            since: 0,
         })
         .to_vec();
     let later = run(
@@ -307,9 +310,18 @@ fn an_interrupted_create_is_found_before_it_is_sent_again() {
     let pbx = [remote("r1", "Anna", "+491")];
     let p = run(&want, &pending, View::Complete(&pbx), &[], rules(false)).unwrap();
     assert_eq!((p.create.len(), p.link.len()), (0, 1));
-    // It did not: created.
+    // It did not: created — unless it was sent so recently that it may be under way.
     let p = run(&want, &pending, View::Complete(&[]), &[], rules(false)).unwrap();
     assert_eq!(p.create.len(), 1);
+    let mut recent = pending.clone();
+    recent[0].since = 1_000_000 - 5;
+    let p = run(&want, &recent, View::Complete(&[]), &[], rules(false)).unwrap();
+    assert_eq!((p.create.len(), p.skipped.len()), (0, 1));
+    assert!(
+        p.skipped[0].reason.contains("5 s ago"),
+        "{}",
+        p.skipped[0].reason
+    );
     // Two look like it: neither taken, nothing created.
     let two = [remote("a", "Anna", "+491"), remote("b", "Anna", "+491")];
     let p = run(&want, &pending, View::Complete(&two), &[], rules(false)).unwrap();
