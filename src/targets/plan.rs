@@ -193,7 +193,7 @@ pub struct Plan {
 #[derive(Clone, Debug)]
 pub struct Refused {
     pub reason: String,
-    pub plan: Plan,
+    pub plan: Box<Plan>,
 }
 
 impl Plan {
@@ -415,14 +415,13 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
         }
         match &h.remote_id {
             Some(id) if complete && !by_id.contains_key(id.as_str()) => plan.forget.push(h.contact),
-            Some(id) => {
-                if input.rules.delete == DeletePolicy::Own {
-                    plan.delete.push(Delete {
-                        contact: h.contact,
-                        remote_id: id.clone(),
-                    });
-                }
+            Some(id) if input.rules.delete == DeletePolicy::Own => {
+                plan.delete.push(Delete {
+                    contact: h.contact,
+                    remote_id: id.clone(),
+                });
             }
+            Some(_) => {}
             None if readable => {
                 // An interrupted create of a contact that left: its entry, if it arrived.
                 let like: Vec<&&RemoteEntry> = free
@@ -454,7 +453,7 @@ pub fn plan(input: &Input) -> Result<Plan, Refused> {
                     "the book shrank from {last} to {} contacts since the last run, more than max_delete_percent ({} %); taken for a fault, nothing is written — if the book is right, run once with ?force=true or raise max_delete_percent",
                     r.book_len, r.max_delete_percent
                 ),
-                plan,
+                plan: Box::new(plan),
             });
         }
     }
