@@ -268,7 +268,12 @@ impl Targets {
         let id = row.id;
         let job = Job {
             directory: key.as_str().to_owned(),
-            name: job_name(name),
+            // A dry run writes nothing: it never keeps a run of the target from starting.
+            name: if req.dry_run {
+                format!("target-plan:{name}")
+            } else {
+                job_name(name)
+            },
             deadline: self.timeout,
             work: Box::new(move |ctx: &Ctx| {
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
