@@ -250,13 +250,13 @@ fn threecx(state: Arc<Mutex<ThreeCx>>) -> Fake {
                     None => odata_error(404, "no such contact"),
                 }
             }
-            ("DELETE", p) if id_of(p).is_some() => match {
+            ("DELETE", p) if id_of(p).is_some() => {
                 st.applied.push(format!("DELETE {p}"));
-                st.contacts.remove(&id_of(p).unwrap())
-            } {
-                Some(_) => Reply::json(204, Value::Null),
-                None => odata_error(404, "no such contact"),
-            },
+                match st.contacts.remove(&id_of(p).unwrap()) {
+                    Some(_) => Reply::json(204, Value::Null),
+                    None => odata_error(404, "no such contact"),
+                }
+            }
             _ => odata_error(404, "no such URL"),
         }
     })
