@@ -51,6 +51,10 @@ pub struct Client {
     hint: &'static str,
     /// SOAP (TR-064): a 500 carrying a UPnP fault is an answer, not a server in trouble.
     pub soap: bool,
+    /// POST may be sent again after a 500/502/504 (a whole-file upload). Otherwise a POST
+    /// creates: the server may have done it before it failed, so it is not repeated; the
+    /// create stays pending and the next run looks for it first.
+    pub repeat_post: bool,
 }
 
 impl Client {
@@ -63,6 +67,7 @@ impl Client {
             trouble: 0,
             hint,
             soap: false,
+            repeat_post: false,
         }
     }
 
@@ -139,7 +144,7 @@ impl Client {
             }
             if matches!(reply.status, 500 | 502 | 504) {
                 tries += 1;
-                if tries < SERVER_ERROR_TRIES {
+                if tries < SERVER_ERROR_TRIES && (method != "POST" || self.repeat_post) {
                     let wait = reply
                         .header("retry-after")
                         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -154,9 +159,14 @@ impl Client {
                     continue;
                 }
                 let why = format!(
-                    "{} answered HTTP {} (a server error) {SERVER_ERROR_TRIES} times",
+                    "{} answered HTTP {} (a server error){}",
                     origin(url),
-                    reply.status
+                    reply.status,
+                    if tries > 1 {
+                        format!(" {tries} times")
+                    } else {
+                        String::new()
+                    }
                 );
                 return match self.troubled(why) {
                     RemoteError::Stop(s) => Err(RemoteError::Stop(s)),

@@ -48,7 +48,9 @@ pub struct Innovaphone {
 }
 
 impl Innovaphone {
-    pub fn new(s: &InnovaphoneSpec, client: Client) -> Innovaphone {
+    pub fn new(s: &InnovaphoneSpec, mut client: Client) -> Innovaphone {
+        // The upload replaces the whole phone book: sending it again does no harm.
+        client.repeat_post = true;
         Innovaphone {
             url: format!(
                 "{}/post/{}?op=csv",

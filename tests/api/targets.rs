@@ -154,6 +154,8 @@ struct ThreeCx {
     expired: u32,
     /// Writes carried out, as "METHOD path" (a request refused for its token is none).
     applied: Vec<String>,
+    /// The next PATCH answers 502 with Retry-After and changes nothing.
+    fail_next_patch: bool,
     /// Milliseconds each create takes.
     slow_ms: u64,
 }
@@ -239,6 +241,9 @@ fn threecx(state: Arc<Mutex<ThreeCx>>) -> Fake {
             ("PATCH", p) if id_of(p).is_some() => {
                 let id = id_of(p).unwrap();
                 let patch: Value = serde_json::from_str(&req.body).unwrap();
+                if std::mem::take(&mut st.fail_next_patch) {
+                    return odata_error(502, "upstream busy").with_header("Retry-After", "1");
+                }
                 st.applied.push(format!("PATCH {p}"));
                 match st.contacts.get_mut(&id) {
                     Some(c) => {
@@ -401,9 +406,15 @@ fn three_cx_holds_the_book_and_follows_renames_changes_and_removals_exactly() {
     row(&mut book, 4)[4] = "WORK:+4923199999904".into();
     book.retain(|r| r[0] != "5");
     push(&s, &book);
+    // The PBX stumbles once (502 with Retry-After): the write is made after the wait.
+    state.lock().unwrap().fail_next_patch = true;
     let r = sync(&s, "pbx", "");
     assert_eq!(r.status, 200, "{}", r.body);
     let w: Vec<String> = applied(&state)[before..].to_vec();
+    assert!(
+        !state.lock().unwrap().fail_next_patch,
+        "a PATCH met the 502, and was made after the wait (below)"
+    );
     let id_of = |first: &str| -> u64 {
         let st = state.lock().unwrap();
         st.contacts
