@@ -24,3 +24,4 @@ pub mod render;
 pub mod secret;
 pub mod sources;
 pub mod store;
+pub mod targets;

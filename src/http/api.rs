@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/changes", "GET").route(web::get().to(changes)))
             .configure(super::sources::routes)
+            .configure(super::targets::routes)
             .configure(super::keys::routes),
     );
 }
@@ -31,7 +32,7 @@ async fn status(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
-    let (book, sources) = web::block(move || -> Result<_, ApiError> {
+    let (book, sources, targets) = web::block(move || -> Result<_, ApiError> {
         let book = st
             .books
             .get(&auth.0)?
@@ -39,7 +40,13 @@ async fn status(
         // Computed once per version and kept with the book.
         book.device_warnings();
         let sources = st.store.sources(&auth.0)?;
-        Ok((book, sources))
+        let targets: Vec<_> = st
+            .store
+            .target_rows(&auth.0)?
+            .iter()
+            .map(crate::targets::status_json)
+            .collect();
+        Ok((book, sources, targets))
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
@@ -53,6 +60,7 @@ async fn status(
         "numbers": book.contacts.iter().map(|c| c.numbers.len()).sum::<usize>(),
         "settings": dir.settings,
         "sources": sources,
+        "targets": targets,
         "device_warnings": book.device_warnings(),
     })))
 }

@@ -13,6 +13,7 @@ pub mod process;
 mod receive;
 mod shield;
 mod sources;
+mod targets;
 pub mod tls;
 mod upload;
 
@@ -44,6 +45,8 @@ pub struct AppState {
     pub cache: cache::BookCache,
     /// Runs and manages pulled sources (graph, carddav, rest).
     pub syncer: Arc<Syncer>,
+    /// Runs and manages targets (PBXs the book is written into).
+    pub targets: Arc<crate::targets::Targets>,
     pub limits: Limits,
     pub upload: UploadLimits,
     /// Uploads being received now, at most `--max-uploads`.
@@ -232,7 +235,7 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     let sealer = secret::Sealer::load(&cfg.data_dir)?;
     let runner = Runner::start(cfg.runner).map_err(ServeError::Run)?;
     let syncer = Arc::new(
-        Syncer::new(store.clone(), sealer, cfg.limits, runner, cfg.sync)
+        Syncer::new(store.clone(), sealer, cfg.limits, runner.clone(), cfg.sync)
             .allowing(cfg.source_allow.clone()),
     );
     scheduler::start(syncer.clone()).map_err(ServeError::Run)?;
@@ -241,6 +244,16 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         cfg.book_cache_bytes,
         busy_slots(),
     ));
+    let targets = Arc::new(crate::targets::Targets::new(
+        store.clone(),
+        books.clone(),
+        secret::Sealer::load(&cfg.data_dir)?,
+        runner.clone(),
+        cfg.limits,
+        cfg.sync,
+        cfg.source_allow.clone(),
+    ));
+    crate::targets::scheduler::start(targets.clone()).map_err(ServeError::Run)?;
     let gate = Arc::new(Gate::new(
         store.clone(),
         &GateConfig {
@@ -264,6 +277,7 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         books,
         cache: cache::BookCache::new(cfg.cache_bytes),
         syncer,
+        targets,
         limits: cfg.limits,
         upload: cfg.upload,
         uploads: UploadSlots::new(cfg.connections.max_uploads),

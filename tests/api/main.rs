@@ -28,6 +28,7 @@ mod search;
 mod security;
 mod shapes;
 mod sources;
+mod targets;
 mod tools;
 mod vendors;
 mod words;
