@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/changes", "GET").route(web::get().to(changes)))
             .configure(super::sources::routes)
+            .configure(super::targets::routes)
             .configure(super::keys::routes),
     );
 }
@@ -45,6 +46,8 @@ pub struct DirectoryStatus {
     pub settings: DirectorySettings,
     /// Every source with its own count and sync status.
     pub sources: Vec<SourceSummary>,
+    /// Every target (a PBX the book is written into) with its run status.
+    pub targets: Vec<crate::targets::TargetStatus>,
     /// What each whole-book format's device limits cut from this book.
     pub device_warnings: Vec<DeviceWarning>,
 }
@@ -56,6 +59,12 @@ pub fn directory_status(state: &AppState, key: &ApiKey) -> Result<DirectoryStatu
         .get(key)?
         .ok_or_else(ApiError::unknown_directory)?;
     let sources = state.store.sources(key)?;
+    let targets = state
+        .store
+        .target_rows(key)?
+        .iter()
+        .map(crate::targets::target_status)
+        .collect();
     let dir = &book.directory;
     Ok(DirectoryStatus {
         directory: dir.key.as_str().to_owned(),
@@ -66,6 +75,7 @@ pub fn directory_status(state: &AppState, key: &ApiKey) -> Result<DirectoryStatu
         numbers: book.contacts.iter().map(|c| c.numbers.len()).sum::<usize>(),
         settings: dir.settings.clone(),
         sources,
+        targets,
         // Computed once per version and kept with the book.
         device_warnings: book.device_warnings().to_vec(),
     })

@@ -9,6 +9,7 @@ use crate::push::PushError;
 use crate::render::{RenderError, ShapeError};
 use crate::sources::SourceError;
 use crate::store::StoreError;
+use crate::targets::TargetError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
@@ -329,5 +330,32 @@ impl ResponseError for crate::dav::DavError {
         }
         resp.content_type(crate::dav::write::CONTENT_TYPE)
             .body(crate::dav::write::error_body(self.precondition(), &message))
+    }
+}
+
+impl From<TargetError> for ApiError {
+    fn from(e: TargetError) -> Self {
+        let status = match &e {
+            TargetError::BadName | TargetError::Spec(crate::sources::spec::SpecError::Shape(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            TargetError::Unknown => StatusCode::NOT_FOUND,
+            TargetError::Busy => StatusCode::CONFLICT,
+            TargetError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            TargetError::Invalid(_) | TargetError::Spec(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            TargetError::Failed(_) => StatusCode::BAD_GATEWAY,
+            TargetError::Refused { plan, .. } => {
+                return ApiError::new(StatusCode::CONFLICT, e.to_string())
+                    .with_details(vec![json!({ "plan": plan })])
+            }
+            TargetError::Store(_) | TargetError::Book(_) => {
+                return match e {
+                    TargetError::Store(s) => s.into(),
+                    TargetError::Book(b) => b.into(),
+                    _ => ApiError::internal(&e),
+                }
+            }
+        };
+        ApiError::new(status, e.to_string())
     }
 }

@@ -36,6 +36,11 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         super::sources::put,
         super::sources::delete,
         super::sources::sync,
+        super::targets::list,
+        super::targets::get,
+        super::targets::put,
+        super::targets::delete,
+        super::targets::sync,
         super::receive::push_file,
         super::phonebook::whole::csv,
         super::phonebook::yealink::book,
@@ -63,6 +68,7 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
         (name = "directories", description = "Status, settings and the change log (directory key)"),
         (name = "keys", description = "New directories; read and push keys (directory key)"),
         (name = "sources", description = "Pulled sources (directory key)"),
+        (name = "targets", description = "PBX contact stores the book is written into (directory key)"),
         (name = "operations", description = "Health, metrics, this document"),
     )
 )]

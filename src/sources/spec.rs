@@ -217,7 +217,7 @@ impl RestSpec {
 /// the wrong type (`"password": 1234`) must not come back in an error or a log line. Field
 /// names and the names of kinds, modes and auth schemes (`unknown variant`) stay: they are
 /// ours or the caller's choice of a word, never a secret's slot.
-fn redacted(e: &serde_json::Error) -> String {
+pub(crate) fn redacted(e: &serde_json::Error) -> String {
     static VALUE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
         regex::Regex::new(
             r#"(invalid (?:type|value|length): [a-z ]*?)(?:"(?:[^"\\]|\\.)*"|`[^`]*`)"#,
@@ -275,6 +275,48 @@ impl Spec {
             Spec::Rest(r) => vec![&mut r.secret],
         }
     }
+}
+
+/// The first field of a destination (URL, account) that differs between the settings sent
+/// and the stored ones: a kept secret must not follow it there.
+pub fn moved_field(
+    now: Vec<(&'static str, String)>,
+    before: Vec<(&'static str, String)>,
+) -> Option<&'static str> {
+    now.into_iter()
+        .zip(before)
+        .find(|(now, then)| now.1 != then.1)
+        .map(|(now, _)| now.0)
+}
+
+/// Fills secrets sent empty or masked (`new`, named `names`) from the stored ones (`old`,
+/// same order), unless the destination `moved`: then a masked or empty secret that had a
+/// stored value is refused, and a mask with nothing behind it is refused always. Shared by
+/// every kind of settings that holds secrets (sources, targets).
+pub fn keep_secrets(
+    names: &[&'static str],
+    new: Vec<&mut String>,
+    mut old: Vec<String>,
+    moved: Option<&'static str>,
+) -> Result<(), SpecError> {
+    old.resize(names.len(), String::new());
+    for ((new, old), name) in new.into_iter().zip(old).zip(names) {
+        if !(new.is_empty() || new == MASK) {
+            continue;
+        }
+        match (old.is_empty(), moved) {
+            (true, _) if new == MASK => return Err(SpecError::NothingToKeep(name)),
+            (true, _) => {}
+            (false, Some(changed)) => {
+                return Err(SpecError::SecretNotKept {
+                    secret: name,
+                    changed,
+                })
+            }
+            (false, None) => *new = old,
+        }
+    }
+    Ok(())
 }
 
 impl SourceConfig {
@@ -400,39 +442,15 @@ impl SourceConfig {
     /// receive a password they never knew).
     pub fn keep_secrets_from(&mut self, previous: Option<&SourceConfig>) -> Result<(), SpecError> {
         let previous = previous.filter(|p| p.spec.kind() == self.spec.kind());
-        let moved = previous.and_then(|p| {
-            let before = p.spec.destination();
-            self.spec
-                .destination()
-                .into_iter()
-                .zip(before)
-                .find(|(now, then)| now.1 != then.1)
-                .map(|(now, _)| now.0)
-        });
+        let moved =
+            previous.and_then(|p| moved_field(self.spec.destination(), p.spec.destination()));
         let mut prev = previous.map(|p| p.spec.clone());
-        let mut old: Vec<String> = prev
+        let old: Vec<String> = prev
             .as_mut()
             .map(|p| p.secrets_mut().into_iter().map(std::mem::take).collect())
             .unwrap_or_default();
-        old.resize(self.spec.secret_names().len(), String::new());
         let names = self.spec.secret_names();
-        for ((new, old), name) in self.spec.secrets_mut().into_iter().zip(old).zip(names) {
-            if !(new.is_empty() || new == MASK) {
-                continue;
-            }
-            match (old.is_empty(), moved) {
-                (true, _) if new == MASK => return Err(SpecError::NothingToKeep(name)),
-                (true, _) => {}
-                (false, Some(changed)) => {
-                    return Err(SpecError::SecretNotKept {
-                        secret: name,
-                        changed,
-                    })
-                }
-                (false, None) => *new = old,
-            }
-        }
-        Ok(())
+        keep_secrets(names, self.spec.secrets_mut(), old, moved)
     }
 
     fn to_value(&self) -> Value {

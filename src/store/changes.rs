@@ -36,11 +36,11 @@ pub struct Retention {
     pub min_seconds: i64,
 }
 
-fn id_sql(id: ContactId) -> i64 {
+pub(super) fn id_sql(id: ContactId) -> i64 {
     id.as_u64() as i64
 }
 
-fn id_from_sql(v: i64) -> ContactId {
+pub(super) fn id_from_sql(v: i64) -> ContactId {
     ContactId::from_u64(v as u64)
 }
 

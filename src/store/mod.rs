@@ -10,6 +10,7 @@ mod pool;
 mod replace;
 mod sources;
 mod space;
+mod targets;
 mod versions;
 
 use crate::domain::merge::Sourced;
@@ -24,6 +25,7 @@ pub use sources::{SourceRow, SourceSettings, SyncResult};
 pub use space::DiskFloor;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+pub use targets::{EntryRow, RunEnd, TargetRow, TargetSettings, Trigger, MAX_TARGETS};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
@@ -31,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_book.sql"),
     include_str!("migrations/004_keys.sql"),
     include_str!("migrations/005_isolation.sql"),
+    include_str!("migrations/006_targets.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -275,6 +275,13 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// Kills the server (SIGKILL: no chance to finish anything), keeping its data.
+    pub fn kill(mut self) -> Arc<tempfile::TempDir> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.data.clone()
+    }
+
     /// Stops the server the way an operator does (SIGTERM), and waits for it.
     pub fn stop(mut self) -> Arc<tempfile::TempDir> {
         terminate(&mut self.child);

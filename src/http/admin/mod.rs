@@ -59,7 +59,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sources/{name}", web::get().to(sources::edit))
             .route("/sources/{name}", web::post().to(sources::save))
             .route("/sources/{name}/delete", web::post().to(sources::delete))
-            .route("/sources/{name}/sync", web::post().to(sources::sync)),
+            .route("/sources/{name}/sync", web::post().to(sources::sync))
+            .route("/targets/{name}/sync", web::post().to(sources::sync_target)),
     );
 }
 

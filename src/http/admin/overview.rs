@@ -1,10 +1,11 @@
-//! The overview: the directory's name, version and counts, a light for every source (and,
-//! once they exist, every target: each is one `Light`), and the device warnings.
+//! The overview: the directory's name, version and counts, a light for every source and
+//! every target (each is one `Light`), and the device warnings.
 
 use super::{blocking, page, Nav, Rejected, Signed};
 use crate::http::api::{directory_status, DirectoryStatus};
 use crate::http::AppState;
 use crate::store::SourceSummary;
+use crate::targets::TargetStatus;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
@@ -17,11 +18,12 @@ pub struct Light {
     pub name: String,
     pub kind: String,
     pub status: String,
+    /// Contacts a source holds; for a target, the entries it wrote in its last run.
     pub contacts: usize,
     pub last_success: String,
     pub last_error: Option<String>,
     pub next_run: String,
-    /// Whether "sync now" applies (a pulled source).
+    /// Whether "sync now" applies (a pulled source, a target).
     pub syncable: bool,
 }
 
@@ -59,7 +61,36 @@ fn source_light(s: &SourceSummary) -> Light {
 
 /// Every light of the status, in the order the status lists them.
 pub fn lights(status: &DirectoryStatus) -> Vec<Light> {
-    status.sources.iter().map(source_light).collect()
+    let sources = status.sources.iter().map(source_light);
+    sources
+        .chain(status.targets.iter().map(target_light))
+        .collect()
+}
+
+fn target_light(t: &TargetStatus) -> Light {
+    let counts = t.counts.as_ref();
+    let count = |k: &str| {
+        counts
+            .and_then(|c| c.get(k))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    };
+    Light {
+        color: light(&t.status),
+        what: "target",
+        name: t.name.clone(),
+        kind: t.kind.clone(),
+        status: t.status.replace('_', " "),
+        contacts: usize::try_from(count("created") + count("updated") + count("unchanged"))
+            .unwrap_or(usize::MAX),
+        last_success: t.last_success.clone().unwrap_or_else(|| "never".into()),
+        last_error: t.last_error.clone(),
+        next_run: t
+            .next_run
+            .clone()
+            .unwrap_or_else(|| "after the next change".into()),
+        syncable: true,
+    }
 }
 
 #[derive(Template)]

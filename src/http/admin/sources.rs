@@ -328,3 +328,50 @@ pub async fn sync(
     }
     Ok(see_other(&back))
 }
+
+/// "Write now" for a target (a PBX the book is written into): starts a run on the job runner
+/// as the API's `POST …/targets/{name}/sync` does and waits up to `SYNC_WAIT` for it.
+pub async fn sync_target(
+    req: HttpRequest,
+    body: web::Bytes,
+    me: Signed,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Rejected> {
+    use crate::targets::{Request, Why};
+    me.need(Scope::Admin)?;
+    me.check(&Form::parse(&body))?;
+    let name = name_of(&req);
+    let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
+    let run = Request {
+        why: Why::Demand,
+        dry_run: false,
+        force: false,
+    };
+    let outcome = match web::block(move || st.targets.start(&key, &n, run)).await? {
+        Ok(o) => o,
+        Err(e) => {
+            me.flash(&state, false, ApiError::from(e).message, None);
+            return Ok(see_other("/admin"));
+        }
+    };
+    let (ok, message) = match actix_web::rt::time::timeout(SYNC_WAIT, outcome).await {
+        Err(_) => (
+            true,
+            format!("target `{name}` is being written; its light shows the result when it ends"),
+        ),
+        Ok(Err(_)) => (
+            false,
+            format!("the run of `{name}` ended without an answer; the server log has the details"),
+        ),
+        Ok(Ok(Err(e))) => (false, ApiError::from(e).message),
+        Ok(Ok(Ok(o))) => match o.stopped {
+            Some(why) => (
+                false,
+                format!("the run of `{name}` stopped; what was written is recorded: {why}"),
+            ),
+            None => (true, format!("target `{name}` written")),
+        },
+    };
+    me.flash(&state, ok, message, None);
+    Ok(see_other("/admin"))
+}
