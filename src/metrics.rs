@@ -184,11 +184,16 @@ impl Metrics {
     /// A target wrote (or failed to write) the book into a PBX; `kind` is the target's kind
     /// as the code names it, never anything a customer typed.
     pub fn target_write(&self, kind: &'static str, outcome: Outcome) {
+        self.target_writes(kind, outcome, 1);
+    }
+
+    /// `n` writes (creates, updates, deletes, uploads) the PBX confirmed or refused.
+    pub fn target_writes(&self, kind: &'static str, outcome: Outcome, n: u64) {
         *self
             .lock()
             .target_writes
             .entry((kind, outcome))
-            .or_default() += 1;
+            .or_default() += n;
     }
 
     /// Everything, in the Prometheus text format.

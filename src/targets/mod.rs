@@ -38,20 +38,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// What the metrics page counts: writes made into PBXs since the process started.
-pub mod metrics {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-
-    /// Creates, updates, deletes and uploads the PBXs confirmed, over all targets.
-    pub fn writes() -> u64 {
-        WRITES.load(Ordering::Relaxed)
-    }
-
-    pub(super) fn count(n: u64) {
-        WRITES.fetch_add(n, Ordering::Relaxed);
-    }
+/// Writes the PBX confirmed (creates, updates, deletes, uploads), counted on the metrics
+/// page by the target's kind.
+fn count_writes(kind: &'static str, n: u64) {
+    crate::metrics::global().target_writes(kind, crate::metrics::Outcome::Ok, n);
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -355,3 +355,46 @@ pub fn upload_form(csrf: &str, name: &str, file: &[u8], source: &str) -> (String
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+#[test]
+fn targets_have_a_light_and_write_now_on_the_overview() {
+    let s = with_book(&[]);
+    // A PBX on loopback, which this server may not reach: the run fails with a sentence.
+    let put = call(
+        &s,
+        KEY,
+        "PUT",
+        &format!("/api/v1/directories/{KEY}/targets/pbx"),
+        Some(
+            r#"{"kind":"easyconnect","url":"http://127.0.0.1:9/ACME","apikey":"k","debounce_s":3600}"#,
+        ),
+    );
+    assert_eq!(put.status, 201, "{}", put.body);
+    let mut b = Browser::http(&s);
+    assert_eq!(b.sign_in(KEY).status, 303);
+    let overview = b.get("/admin");
+    assert!(overview.body.contains(">pbx<"), "{}", overview.body);
+    assert!(
+        overview.body.contains("easyconnect target"),
+        "{}",
+        overview.body
+    );
+    let csrf = csrf_of(&overview.body);
+    let r = b.post("/admin/targets/pbx/sync", &format!("csrf={csrf}"));
+    assert_eq!(r.status, 303, "{}", r.body);
+    let after = b.get("/admin");
+    assert!(
+        after.body.contains("light red"),
+        "the failed run shows no red light: {}",
+        after.body
+    );
+    let status = s.api().status().json();
+    assert_eq!(status["targets"][0]["name"], "pbx", "{status}");
+    assert_eq!(status["targets"][0]["status"], "error", "{status}");
+    let e = status["targets"][0]["last_error"].as_str().unwrap_or("");
+    assert!(
+        after.body.contains(&e[..e.len().min(30)]),
+        "{e}: {}",
+        after.body
+    );
+}
