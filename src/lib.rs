@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod ldap;
 mod lru;
+pub mod metrics;
 pub mod push;
 pub mod render;
 pub mod secret;

@@ -147,6 +147,10 @@ struct ServeArgs {
     /// without it only public addresses.
     #[arg(long, env = "PHONEDIR_SOURCE_ALLOW", value_parser = cidrs)]
     source_allow: Option<CidrList>,
+    /// Serve Prometheus metrics on this address (plain HTTP, e.g. 127.0.0.1:9100) instead of
+    /// at /metrics on the public listeners.
+    #[arg(long, env = "PHONEDIR_METRICS")]
+    metrics: Option<String>,
     /// Sources one directory may have.
     #[arg(long, env = "PHONEDIR_MAX_SOURCES", default_value_t = 20)]
     max_sources: usize,
@@ -477,6 +481,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         registration_limit: args.registration_limit,
         trusted_proxies: args.trusted_proxy.map(|c| c.0).unwrap_or_default(),
         source_allow: args.source_allow.map(|c| c.0).unwrap_or_default(),
+        metrics: args.metrics,
         ldap,
     };
     actix_web::rt::System::new().block_on(http::serve(cfg))?;

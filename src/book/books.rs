@@ -114,6 +114,7 @@ impl Books {
         };
         let started = std::time::Instant::now();
         let book = Arc::new(Book::build(snap.directory, snap.entries));
+        crate::metrics::global().book_built(started.elapsed());
         tracing::info!(
             directory = %key.masked(),
             version = book.version(),

@@ -15,6 +15,15 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
 use std::fmt;
 
+/// The body of every error answer: one sentence to act on, and what it is about.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong and what to do, as a sentence.
+    pub error: String,
+    /// Where (lines, columns, fields), when the error is about the request's content.
+    pub details: Vec<Value>,
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -106,10 +115,10 @@ impl ResponseError for ApiError {
         if let Some(allow) = self.allow {
             resp.insert_header((actix_web::http::header::ALLOW, allow));
         }
-        resp.json(json!({
-            "error": self.message,
-            "details": self.details,
-        }))
+        resp.json(ErrorBody {
+            error: self.message.clone(),
+            details: self.details.clone(),
+        })
     }
 }
 

@@ -1,12 +1,16 @@
 //! The HTTP(S) face: routes, TLS, access log. Handlers parse a request, call one function
 //! and map its result; all error mapping lives in `error`.
 
-mod api;
+pub mod admin;
+pub(crate) mod api;
+mod assets;
 pub(crate) mod auth;
 pub mod cache;
 mod conditional;
 pub mod error;
 mod keys;
+pub mod metrics;
+pub mod openapi;
 mod params;
 mod phonebook;
 pub mod process;
@@ -57,6 +61,10 @@ pub struct AppState {
     pub gate: Arc<Gate>,
     /// Peers whose `Forwarded`/`X-Forwarded-*` headers are believed (`--trusted-proxy`).
     pub trusted_proxies: Vec<Cidr>,
+    /// `/metrics` has a listener of its own (`--metrics ADDR`), not the public one.
+    pub metrics_separate: bool,
+    /// Signed-in sessions of the admin pages (memory only).
+    pub admin: admin::Sessions,
 }
 
 /// A counter of concurrent uploads with a cap.
@@ -146,6 +154,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<Cidr>,
     /// Private networks pulled sources may reach (`--source-allow`); none by default.
     pub source_allow: Vec<Cidr>,
+    /// `--metrics ADDR`: serve `/metrics` there instead of on the public listeners.
+    pub metrics: Option<String>,
     /// The LDAP listeners for desk phones (off unless given).
     pub ldap: crate::ldap::LdapConfig,
 }
@@ -284,6 +294,8 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         access_log: cfg.access_log,
         gate,
         trusted_proxies: cfg.trusted_proxies.clone(),
+        metrics_separate: cfg.metrics.is_some(),
+        admin: admin::Sessions::default(),
     });
     let conn = cfg.connections;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -309,6 +321,15 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
                 addr: addr.clone(),
                 source,
             })?;
+    }
+    // Bound before the public listeners say they listen: whoever waits for that line finds
+    // the metrics listening too.
+    if let Some(addr) = &cfg.metrics {
+        let listener = metrics::listener(addr).map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        actix_web::rt::spawn(listener);
     }
     for (addr, scheme) in server.addrs_with_scheme() {
         tracing::info!("listening on {scheme}://{addr}");
@@ -409,6 +430,7 @@ pub fn app(
     >,
 > {
     let access_log = state.access_log;
+    let metrics_separate = state.metrics_separate;
     App::new()
         .app_data(state)
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
@@ -440,14 +462,28 @@ pub fn app(
         // Browsers must take every answer, errors included, for what its Content-Type
         // says, never sniff a pushed CSV into HTML.
         .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
-        .route("/healthz", web::get().to(healthz))
-        .configure(keys::directory_routes)
-        .configure(phonebook::routes)
-        .configure(api::routes)
-        .configure(crate::dav::routes)
+        // Outermost: counts every answer, a panic turned into a 500 included.
+        .wrap(from_fn(metrics::count))
+        .configure(|c| routes(c, metrics_separate))
         .default_service(web::to(not_found))
 }
 
+/// Every route the server answers, in one table (`app` mounts it; the OpenAPI document is
+/// checked against it).
+pub fn routes(cfg: &mut web::ServiceConfig, metrics_separate: bool) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .configure(keys::directory_routes)
+        .configure(phonebook::routes)
+        .configure(api::routes)
+        .configure(|c| metrics::routes(c, metrics_separate))
+        .configure(openapi::routes)
+        .configure(admin::routes)
+        .configure(crate::dav::routes);
+}
+
+/// `200 ok` once requests are served.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, body = String, content_type = "text/plain")))]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }

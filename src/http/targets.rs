@@ -2,10 +2,10 @@
 //! `Authorized`.
 
 use super::auth::Authorized;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::params::{self, KeyOnly, API_KEY};
 use super::AppState;
-use crate::targets::{status_json, Request, TargetError, Why};
+use crate::targets::{target_status, Request, TargetDetail, TargetError, TargetStatus, Why};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -22,6 +22,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/targets/{name}/sync", web::post().to(sync));
 }
 
+/// `GET …/targets`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TargetList {
+    pub targets: Vec<TargetStatus>,
+}
+
 fn name_of(req: &HttpRequest) -> String {
     req.match_info().get("name").unwrap_or("").to_owned()
 }
@@ -32,6 +38,11 @@ async fn blocking<T: Send + 'static>(
     Ok(web::block(f).await.map_err(|e| ApiError::internal(&e))??)
 }
 
+/// Every target of the directory with its status.
+#[utoipa::path(get, path = "/api/v1/directories/{key}/targets", operation_id = "list_targets", tag = "targets",
+    params(("key" = String, Path, description = "The directory key")),
+    security(("directory_key" = []), ("apikey" = [])),
+    responses((status = 200, body = TargetList), (status = 403, body = ErrorBody)))]
 async fn list(
     auth: Authorized,
     _: KeyOnly,
@@ -39,10 +50,16 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let st = state.clone();
     let rows = blocking(move || Ok(st.store.target_rows(&auth.0)?)).await?;
-    let list: Vec<_> = rows.iter().map(status_json).collect();
-    Ok(HttpResponse::Ok().json(json!({ "targets": list })))
+    let targets = rows.iter().map(target_status).collect();
+    Ok(HttpResponse::Ok().json(TargetList { targets }))
 }
 
+/// A target's settings (secrets masked), status and last dry run.
+#[utoipa::path(get, path = "/api/v1/directories/{key}/targets/{name}", operation_id = "get_target", tag = "targets",
+    params(("key" = String, Path, description = "The directory key"), ("name" = String, Path, description = "The target's name")),
+    security(("directory_key" = []), ("apikey" = [])),
+    responses((status = 200, body = TargetDetail), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No target of this name")))]
 async fn get(
     auth: Authorized,
     _: KeyOnly,
@@ -54,6 +71,18 @@ async fn get(
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// Creates or replaces a target: `{"kind", "url", …}` with the kind's credentials;
+/// `********` keeps a stored secret.
+#[utoipa::path(put, path = "/api/v1/directories/{key}/targets/{name}", operation_id = "put_target", tag = "targets",
+    params(("key" = String, Path, description = "The directory key"), ("name" = String, Path, description = "1 to 64 letters, digits, `-` and `_`")),
+    request_body(content = Object, description = "`kind` (innovaphone, easyconnect, 3cx, placetel, fritzbox), `url`, the kind's credentials, and optionally `interval_s`, `debounce_s`, `delete`, `adopt`, `max_delete_percent`, `numbers` (see docs/targets.md)"),
+    security(("directory_key" = []), ("apikey" = [])),
+    responses(
+        (status = 200, body = TargetDetail, description = "Replaced"),
+        (status = 201, body = TargetDetail, description = "Created"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "A value that is not acceptable"),
+    ))]
 async fn put(
     auth: Authorized,
     _: KeyOnly,
@@ -75,6 +104,12 @@ async fn put(
     Ok(HttpResponse::build(status).json(v))
 }
 
+/// Removes a target and stops its run; the PBX's entries stay as they are.
+#[utoipa::path(delete, path = "/api/v1/directories/{key}/targets/{name}", operation_id = "delete_target", tag = "targets",
+    params(("key" = String, Path, description = "The directory key"), ("name" = String, Path, description = "The target's name")),
+    security(("directory_key" = []), ("apikey" = [])),
+    responses((status = 204, description = "Removed"), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 async fn delete(
     auth: Authorized,
     _: KeyOnly,
@@ -91,6 +126,19 @@ async fn delete(
 
 /// `?dry_run=true` answers the plan and writes nothing; `?force=true` writes although the
 /// book shrank more than `max_delete_percent`; `?wait=S` (0 to 600) as for sources.
+#[utoipa::path(post, path = "/api/v1/directories/{key}/targets/{name}/sync", operation_id = "sync_target", tag = "targets",
+    params(("key" = String, Path, description = "The directory key"), ("name" = String, Path, description = "The target's name"),
+        ("wait" = Option<u64>, Query, description = "Seconds to wait for the result (default 60, at most 600)"),
+        ("dry_run" = Option<bool>, Query, description = "Answer the plan and write nothing"),
+        ("force" = Option<bool>, Query, description = "Write although the book shrank more than max_delete_percent")),
+    security(("directory_key" = []), ("apikey" = [])),
+    responses(
+        (status = 200, description = "The run ended (its status), or with dry_run the plan: create, update, delete, skipped, unchanged", content_type = "application/json"),
+        (status = 202, description = "The run goes on; its status URL is in `Location`"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "A run of this target is going on (dry run)"),
+        (status = 502, body = ErrorBody, description = "The run stopped; what was written is recorded"),
+    ))]
 async fn sync(
     auth: Authorized,
     req: HttpRequest,

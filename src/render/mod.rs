@@ -286,7 +286,7 @@ impl Format {
 }
 
 /// A device limit that cuts this book in one format, for the directory's status.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DeviceWarning {
     pub format: &'static str,
     pub notice: String,

@@ -42,7 +42,25 @@ pub struct SourceConfig {
     pub spec: Spec,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A source's settings as `PUT …/sources/{name}` takes them and `GET` shows them (secrets
+/// as `********`): the common fields beside the fields of its kind. `SourceConfig::parse`
+/// reads the common fields by hand (for sentences a person can act on); this type gives them
+/// their schema in the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SourceSettingsSchema {
+    /// Seconds between scheduled syncs (default 3600, minimum 60; 0 = only on demand).
+    pub interval_s: Option<u64>,
+    /// Lower wins merge conflicts (default 100).
+    pub priority: Option<i64>,
+    /// Country for national numbers (`DE`).
+    pub region: Option<String>,
+    /// Store an empty answer even when the source held contacts.
+    pub allow_empty: Option<bool>,
+    #[serde(flatten)]
+    pub spec: Spec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Spec {
     /// CSV pushes; only the common fields apply.
@@ -52,7 +70,7 @@ pub enum Spec {
     Rest(Box<RestSpec>),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GraphMode {
     #[default]
@@ -61,7 +79,7 @@ pub enum GraphMode {
     OrgContacts,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraphSpec {
     pub tenant_id: String,
@@ -78,7 +96,7 @@ pub struct GraphSpec {
     pub graph_url: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CarddavSpec {
     pub url: String,
@@ -88,7 +106,7 @@ pub struct CarddavSpec {
     pub password: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RestAuth {
     #[default]
@@ -98,7 +116,7 @@ pub enum RestAuth {
     Apikey,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestSpec {
     pub url: String,
@@ -131,7 +149,7 @@ fn apikey_param() -> String {
 }
 
 /// Which record field (a key, or a JSON pointer starting with `/`) holds what.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestFields {
     #[serde(default)]

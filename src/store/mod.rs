@@ -92,7 +92,7 @@ impl Directory {
 }
 
 /// One source of a directory, as the status view shows it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SourceSummary {
     pub name: String,
     pub kind: String,

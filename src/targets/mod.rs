@@ -38,20 +38,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// What the metrics page counts: writes made into PBXs since the process started.
-pub mod metrics {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-
-    /// Creates, updates, deletes and uploads the PBXs confirmed, over all targets.
-    pub fn writes() -> u64 {
-        WRITES.load(Ordering::Relaxed)
-    }
-
-    pub(super) fn count(n: u64) {
-        WRITES.fetch_add(n, Ordering::Relaxed);
-    }
+/// Writes the PBX confirmed (creates, updates, deletes, uploads), counted on the metrics
+/// page by the target's kind.
+fn count_writes(kind: &'static str, n: u64) {
+    crate::metrics::global().target_writes(kind, crate::metrics::Outcome::Ok, n);
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -221,7 +211,7 @@ impl Targets {
     }
 
     /// The target's settings (secrets masked), status and last dry run.
-    pub fn get(&self, key: &ApiKey, name: &str) -> Result<Value, TargetError> {
+    pub fn get(&self, key: &ApiKey, name: &str) -> Result<TargetDetail, TargetError> {
         let row = self.store.target(key, name)?.ok_or(TargetError::Unknown)?;
         let settings = TargetConfig::unsealed(&row.config, &self.sealer)
             .map(|c| c.masked())
@@ -231,12 +221,12 @@ impl Targets {
             .as_deref()
             .and_then(|d| serde_json::from_str(d).ok())
             .unwrap_or(Value::Null);
-        Ok(json!({
-            "name": row.name,
-            "settings": settings,
-            "status": status_json(&row),
-            "last_dry_run": dry,
-        }))
+        Ok(TargetDetail {
+            name: row.name.clone(),
+            settings,
+            status: target_status(&row),
+            last_dry_run: dry,
+        })
     }
 
     /// Removes the target and stops its run; the PBX's entries stay as they are.
@@ -372,24 +362,67 @@ impl Targets {
 }
 
 /// A target's status as the API shows it: how its last run went and what it did.
-pub fn status_json(row: &TargetRow) -> Value {
-    let last_run: Value = row
+/// A target's status as the API and the admin overview show it.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TargetStatus {
+    pub name: String,
+    /// `innovaphone`, `easyconnect`, `3cx`, `placetel` or `fritzbox`.
+    pub kind: String,
+    /// `ok`, `error`, `never_run` or `running`.
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub last_success: Option<String>,
+    /// Why the last run failed, as a sentence.
+    pub last_error: Option<String>,
+    /// When it runs next (RFC 3339, UTC).
+    pub next_run: Option<String>,
+    /// Seconds between full comparisons with the PBX.
+    pub interval_s: i64,
+    /// Seconds after a new directory version before the changes are written.
+    pub debounce_s: i64,
+    /// Writes sent to the PBX since the target was set up.
+    pub writes: i64,
+    /// The last run's counts: created, updated, deleted, skipped, unchanged.
+    #[schema(value_type = Option<Object>)]
+    pub counts: Option<Value>,
+    /// The last run: its counts, what it skipped and why, when it ended.
+    #[schema(value_type = Option<Object>)]
+    pub last_run: Option<Value>,
+}
+
+/// `GET …/targets/{name}`: the settings with secrets masked, the status, the last dry run.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TargetDetail {
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub settings: Value,
+    pub status: TargetStatus,
+    /// The plan of the last `?dry_run=true`, or null.
+    #[schema(value_type = Option<Object>)]
+    pub last_dry_run: Value,
+}
+
+pub fn target_status(row: &TargetRow) -> TargetStatus {
+    let last_run: Option<Value> = row
         .last_run
         .as_deref()
         .and_then(|r| serde_json::from_str(r).ok())
-        .filter(|v: &Value| v.as_object().is_some_and(|o| !o.is_empty()))
-        .unwrap_or(Value::Null);
-    json!({
-        "name": row.name,
-        "kind": row.kind,
-        "status": row.status,
-        "last_success": row.last_success,
-        "last_error": row.last_error,
-        "next_run": row.next_run.map(rfc3339),
-        "interval_s": row.interval_s,
-        "debounce_s": row.debounce_s,
-        "writes": row.writes,
-        "counts": last_run.get("counts").cloned().unwrap_or(Value::Null),
-        "last_run": last_run,
-    })
+        .filter(|v: &Value| v.as_object().is_some_and(|o| !o.is_empty()));
+    TargetStatus {
+        name: row.name.clone(),
+        kind: row.kind.clone(),
+        status: row.status.clone(),
+        last_success: row.last_success.clone(),
+        last_error: row.last_error.clone(),
+        next_run: row.next_run.map(rfc3339),
+        interval_s: row.interval_s,
+        debounce_s: row.debounce_s,
+        writes: row.writes,
+        counts: last_run.as_ref().and_then(|r| r.get("counts").cloned()),
+        last_run,
+    }
+}
+
+pub fn status_json(row: &TargetRow) -> Value {
+    serde_json::to_value(target_status(row)).unwrap_or(Value::Null)
 }

@@ -9,7 +9,7 @@ use super::entry::{Layout, Payload};
 use super::kind::{self, Kind, Reading};
 use super::plan::{self, Desired, Held, Input, Origin, Plan, RemoteEntry, Rules, Scope, View};
 use super::spec::{TargetConfig, TargetSpec};
-use super::{metrics, status_json, Outcome, Request, TargetError, Targets, Why};
+use super::{count_writes, status_json, Outcome, Request, TargetError, Targets, Why};
 use crate::book::{Book, BookError};
 use crate::domain::{ApiKey, ContactId};
 use crate::jobs::Ctx;
@@ -414,12 +414,21 @@ impl Targets {
             stopped: None,
         };
         if reading == Reading::Nothing {
-            self.upload(kind.as_mut(), row, &plan, &desired, &held, &mut ran)?;
+            self.upload(
+                kind.as_mut(),
+                cfg.spec.kind(),
+                row,
+                &plan,
+                &desired,
+                &held,
+                &mut ran,
+            )?;
         } else {
             let mut w = Writer {
                 targets: self,
                 target_id: row.id,
                 kind: kind.as_mut(),
+                kind_name: cfg.spec.kind(),
                 layout,
                 owned,
                 report: Report::default(),
@@ -434,9 +443,11 @@ impl Targets {
     /// Whole-file kinds: renders what the target should hold and sends it, unless it is the
     /// file the PBX accepted last. All or nothing: the mapping changes only with an upload
     /// the PBX confirmed.
+    #[allow(clippy::too_many_arguments)]
     fn upload(
         &self,
         kind: &mut dyn Kind,
+        kind_name: &'static str,
         row: &TargetRow,
         plan: &Plan,
         desired: &[Desired],
@@ -470,7 +481,7 @@ impl Targets {
                 });
                 return Ok(());
             }
-            metrics::count(1);
+            count_writes(kind_name, 1);
             ran.snapshot_hash = Some(hash);
         }
         let put: Vec<EntryRow> = plan
@@ -591,6 +602,8 @@ struct Writer<'a> {
     targets: &'a Targets,
     target_id: i64,
     kind: &'a mut dyn Kind,
+    /// The kind as the metrics page names it.
+    kind_name: &'static str,
     layout: &'a Layout,
     /// Remote ids phonedir holds, growing as entries are created.
     owned: HashSet<String>,
@@ -607,7 +620,7 @@ impl Writer<'_> {
         self.targets
             .store
             .record_entries(self.target_id, put, forget, writes)?;
-        metrics::count(u64::try_from(writes).unwrap_or(0));
+        count_writes(self.kind_name, u64::try_from(writes).unwrap_or(0));
         Ok(())
     }
 
@@ -691,7 +704,7 @@ impl Writer<'_> {
                 self.report.created += 1;
             }
             Ok(None) => {
-                metrics::count(1);
+                count_writes(self.kind_name, 1);
                 self.report.created += 1;
                 // The PBX did not say its id: the one new entry that looks exactly like it.
                 let found: Vec<RemoteEntry> = match self.kind.search(&self.layout.name_of(p)) {

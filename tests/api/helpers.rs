@@ -31,6 +31,15 @@ pub struct Response {
 }
 
 impl Response {
+    /// Every value of a header sent more than once (`Set-Cookie`).
+    pub fn headers_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -152,7 +161,7 @@ impl Server {
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(90))
                 .build(),
-            tls_agent: tls_agent(&cert),
+            tls_agent: tls_agent(&cert, 5),
             data,
         };
         server.wait_healthy();
@@ -348,10 +357,13 @@ pub fn send(req: ureq::Request, body: Option<&[u8]>) -> Response {
         Err(e) => panic!("request failed: {e}"),
     };
     let status = resp.status();
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_owned())))
+    // Every value of every header (a response may set several cookies).
+    let mut names = resp.headers_names();
+    names.sort();
+    names.dedup();
+    let headers = names
+        .iter()
+        .flat_map(|n| resp.all(n).into_iter().map(|v| (n.clone(), v.to_owned())))
         .collect();
     let body = resp.into_string().expect("body");
     Response {
@@ -372,8 +384,9 @@ pub fn multipart(field: &str, filename: &str, content: &[u8]) -> (String, Vec<u8
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-/// A client that trusts exactly the server's generated certificate.
-fn tls_agent(cert: &PathBuf) -> ureq::Agent {
+/// A client that trusts exactly the server's generated certificate and follows up to
+/// `redirects` redirects.
+pub fn tls_agent(cert: &PathBuf, redirects: u32) -> ureq::Agent {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
     let mut roots = rustls::RootCertStore::empty();
@@ -389,6 +402,7 @@ fn tls_agent(cert: &PathBuf) -> ureq::Agent {
     ureq::AgentBuilder::new()
         .tls_config(Arc::new(config))
         .timeout(Duration::from_secs(90))
+        .redirects(redirects)
         .build()
 }
 

@@ -1,7 +1,9 @@
 //! Black-box tests: the real server on free ports, a fresh SQLite file per test, real
 //! HTTP and HTTPS. One binary keeps the build cheap.
 
+mod admin;
 mod book;
+mod browser;
 mod caching;
 mod carddav;
 mod carddav_server;
@@ -21,6 +23,7 @@ mod ldap;
 mod lifecycle;
 mod manage;
 mod merge;
+mod openapi;
 mod params;
 mod radicale;
 mod rest;

@@ -363,6 +363,12 @@ fn three_cx_holds_the_book_and_follows_renames_changes_and_removals_exactly() {
     assert_eq!(run["counts"]["created"], 8);
     assert_eq!(run["counts"]["updated"], 1);
     assert_eq!(run["status"], "ok");
+    // The operator's metrics count the nine writes (8 creates, 1 update) by kind.
+    let metrics = s.get("/metrics").body;
+    assert!(
+        metrics.contains("phonedir_target_writes_total{kind=\"3cx\",outcome=\"ok\"} 9"),
+        "{metrics}"
+    );
     {
         let st = state.lock().unwrap();
         let ours = tagged(&st);
