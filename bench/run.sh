@@ -8,6 +8,14 @@
 #      `phonenumbers` (Google's libphonenumber) only parsing and formatting the same numbers
 #   4. peak RSS of the server after loading 1,000 directories of 1,000 contacts and
 #      fetching every book once
+#   5. CardDAV (bench/carddav.py): a full multiget of 100,000 cards vs their push, a
+#      current-token sync-collection vs the same on 1,000 cards, memory during the multiget
+#   6. LDAP searches/s of a Yealink search-as-you-type sequence on 100,000 contacts vs the
+#      same on 1,000 (bench/ldap.py, python ldap3 clients)
+#   7. the book (bench/book.py): caller-ID lookups/s and uncached Yealink/Gigaset searches/s
+#      on 100,000 contacts vs 1,000 (and lookups vs nginx serving 100 bytes), the first
+#      render of a 100,000-contact book in every format vs its push, peak RSS with 1,000
+#      directories × 1,000 contacts each fetched and looked up in
 # Writes the table to bench/results.md. Installs wrk, nginx and phonenumbers if missing.
 # Usage: bench/run.sh [--quick]   (--quick: 3 s wrk runs, 100 directories for the RSS run)
 set -euo pipefail
@@ -24,6 +32,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 python3 -c 'import phonenumbers' 2>/dev/null || pip install -q phonenumbers
+python3 -c 'import ldap3' 2>/dev/null || pip install -q ldap3
 
 cargo build --release --quiet
 BIN=target/release/phonedir
@@ -176,3 +185,11 @@ CPU=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; ex
   echo "| peak RSS after $DIRS directories × 1,000 contacts, every book fetched once | $((HWM / 1024)) MiB (now $((RSS / 1024)) MiB) | | (≤ 150 MiB) |"
   echo "| RSS across $REPEAT further pushes of a changing 1,000-contact book, each fetched | $((RSS_BEFORE / 1024)) → $((RSS_AFTER / 1024)) MiB | before | $(ratio "$RSS_AFTER" "$RSS_BEFORE")× (no growth: ≈ 1.0) |"
 } | tee bench/results.md
+
+echo "CardDAV: full multiget, current-token sync ..." >&2
+python3 bench/carddav.py "$BIN" $QUICK | tee -a bench/results.md
+echo "LDAP search as you type, 100k vs 1k ..." >&2
+kill "$PHONEDIR_PID"; wait "$PHONEDIR_PID" 2>/dev/null || true
+{ echo; python3 bench/ldap.py "$BIN" $QUICK; } | tee -a bench/results.md
+echo "The book: lookups, searches, first renders, memory ..." >&2
+{ echo; echo "## The book (bench/book.py, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD))"; echo; python3 bench/book.py "$BIN" "$NGINX" $QUICK; } | tee -a bench/results.md

@@ -1,6 +1,8 @@
 //! Micro-benchmarks of the hot paths: number normalization (canonical and messy input),
-//! CSV ingest, and each renderer for a 1,000-contact book. Run with `cargo bench`; the
-//! end-to-end comparisons against nginx and libphonenumber live in bench/run.sh.
+//! CSV ingest, each renderer for a 1,000-contact book, and a Yealink search-as-you-type
+//! sequence over LDAP filters on 1,000 and 100,000 contacts (the server's side of a search,
+//! without the network). Run with `cargo bench`; the end-to-end comparisons against nginx
+//! and libphonenumber, and LDAP over the network, live in bench/run.sh.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use phonedir::domain::{Contact, NumberType, PhoneNumber};
@@ -163,5 +165,110 @@ fn mixed_book(n: usize) -> Vec<Contact> {
         .collect()
 }
 
-criterion_group!(benches, normalization, ingest, render);
+/// A book of `n` people with family names from syllables (4,096 of them, as a large company
+/// has many), sorted by name as the store hands them over.
+fn people(n: usize) -> phonedir::book::Book {
+    use phonedir::domain::merge::Sourced;
+    use phonedir::domain::text::sort_key;
+    const SYL: [&str; 16] = [
+        "ba", "ker", "mül", "ler", "schm", "idt", "ro", "sa", "ti", "no", "we", "ber", "ko", "va",
+        "li", "na",
+    ];
+    const GIVEN: [&str; 8] = ["Anna", "Jörg", "Zoë", "Lars", "Mia", "Ben", "Lena", "Tom"];
+    let mut entries: Vec<Sourced> = (0..n)
+        .map(|i| {
+            let f = i % 4096;
+            let mut family: String = [SYL[f % 16], SYL[(f / 16) % 16], SYL[f / 256]].concat();
+            family[..1].make_ascii_uppercase();
+            let given = GIVEN[(i / 4096) % GIVEN.len()];
+            let mut c = book(1).remove(0);
+            c.external_id = i.to_string();
+            c.display_name = format!("{given} {family}");
+            c.given_name = given.into();
+            c.family_name = family;
+            c.numbers[0].value = format!("+49231{:07}", 1_000_000 + i);
+            c.numbers[1].value = format!("+49151{:08}", 10_000_000 + i);
+            Sourced {
+                contact: c,
+                source: "push".into(),
+                priority: 100,
+            }
+        })
+        .collect();
+    entries.sort_by_cached_key(|e| sort_key(&e.contact.display_name));
+    phonedir::book::Book::build(
+        phonedir::store::Directory {
+            id: 1,
+            key: phonedir::domain::ApiKey::parse("BENCH000000001").expect("key"),
+            settings: Default::default(),
+            version: 1,
+        },
+        entries,
+    )
+}
+
+fn ldap_search(c: &mut Criterion) {
+    use ldap3_proto::parse_ldap_filter_str;
+    use phonedir::ldap::attrs::Selection;
+    use phonedir::ldap::search::{search, Ask, NumberDefaults, Within};
+    // What a Yealink sends while its user types four letters of 20 family names: its
+    // default name filter, its attributes, its default max_hits (50).
+    let typed: Vec<String> = ["bakerba", "mülleridt", "rosati", "webervana", "kolili"]
+        .iter()
+        .cycle()
+        .take(20)
+        .enumerate()
+        .flat_map(|(i, name)| {
+            let name: String = name.chars().skip(i % 3).collect();
+            (1..=4)
+                .map(|n| name.chars().take(n).collect::<String>())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let filters: Vec<_> = typed
+        .iter()
+        .filter_map(|t| parse_ldap_filter_str(&format!("(|(cn={t}*)(sn={t}*))")).ok())
+        .collect();
+    let yealink_attrs = Selection::new(&[
+        "cn".into(),
+        "telephoneNumber".into(),
+        "mobile".into(),
+        "ipPhone".into(),
+    ]);
+    // DNs only: what finding costs, apart from writing the entries' attributes.
+    let dn_only = Selection::new(&["1.1".into()]);
+    let defaults = NumberDefaults {
+        region: "DE".parse().ok(),
+        max_extension_digits: 6,
+    };
+    let mut g = c.benchmark_group("ldap_search_as_you_type");
+    g.throughput(Throughput::Elements(filters.len() as u64));
+    for n in [1_000, 100_000] {
+        let b = people(n);
+        for (name, sel) in [("yealink", &yealink_attrs), ("dn_only", &dn_only)] {
+            g.bench_function(format!("{name}_{n}_contacts"), |bench| {
+                bench.iter(|| {
+                    for f in &filters {
+                        let ask = Ask {
+                            filter: f,
+                            selection: sel,
+                            types_only: false,
+                            limit: 50,
+                        };
+                        let _ = black_box(search(
+                            &b,
+                            "BENCH000000001",
+                            Within::Directory,
+                            &ask,
+                            defaults,
+                        ));
+                    }
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, normalization, ingest, render, ldap_search);
 criterion_main!(benches);

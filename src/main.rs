@@ -10,6 +10,7 @@ use phonedir::domain::{merge, ApiKey, DirectorySettings, RawSettings, Scope};
 use phonedir::http::{self, ConnectionLimits, ServerConfig, UploadLimits};
 use phonedir::ingest::Mapping;
 use phonedir::jobs::RunnerConfig;
+use phonedir::ldap::{self, LdapConfig};
 use phonedir::phone::Region;
 use phonedir::push::{self, InputFormat, Limits, PushRequest};
 use phonedir::render::{Format, Presenter, ShapeParams};
@@ -126,7 +127,8 @@ struct ServeArgs {
     #[arg(long, env = "PHONEDIR_BOOK_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
     book_cache_bytes: usize,
     /// Load the sample contacts into directory DEMOabcABC0123 if it does not exist yet
-    /// (its key is published, so it is read-only over the network).
+    /// (its key is published, so it is read-only over the network), and listen for LDAP
+    /// on 3890 and LDAPS on 6360 unless --ldap/--ldaps say otherwise.
     #[arg(long, env = "PHONEDIR_DEMO")]
     demo: bool,
     /// Unknown or wrong keys one client address may present per minute before its requests
@@ -145,6 +147,10 @@ struct ServeArgs {
     /// without it only public addresses.
     #[arg(long, env = "PHONEDIR_SOURCE_ALLOW", value_parser = cidrs)]
     source_allow: Option<CidrList>,
+    /// Serve Prometheus metrics on this address (plain HTTP, e.g. 127.0.0.1:9100) instead of
+    /// at /metrics on the public listeners.
+    #[arg(long, env = "PHONEDIR_METRICS")]
+    metrics: Option<String>,
     /// Sources one directory may have.
     #[arg(long, env = "PHONEDIR_MAX_SOURCES", default_value_t = 20)]
     max_sources: usize,
@@ -184,6 +190,24 @@ struct ServeArgs {
     /// Seconds a client has to send a request's headers.
     #[arg(long, env = "PHONEDIR_CLIENT_REQUEST_TIMEOUT", default_value_t = 10)]
     client_request_timeout: u64,
+    /// LDAP listener (with StartTLS) for desk phones' directory search and caller lookup;
+    /// off unless given; `off` for none.
+    #[arg(long, env = "PHONEDIR_LDAP")]
+    ldap: Option<String>,
+    /// LDAPS listener (TLS with the server's certificate); off unless given; `off` for none.
+    #[arg(long, env = "PHONEDIR_LDAPS")]
+    ldaps: Option<String>,
+    /// Most entries one LDAP search answers; a search that matches more gets these and
+    /// sizeLimitExceeded.
+    #[arg(long, env = "PHONEDIR_LDAP_MAX_HITS", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    ldap_max_hits: u32,
+    /// Most LDAP connections at once; one client address may hold a quarter of them.
+    #[arg(long, env = "PHONEDIR_LDAP_MAX_CONNECTIONS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    ldap_max_connections: u32,
+    /// Seconds an LDAP connection may send nothing (or only part of a message) before it is
+    /// closed.
+    #[arg(long, env = "PHONEDIR_LDAP_IDLE_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    ldap_idle_seconds: u64,
     #[command(flatten)]
     rules: ReadRules,
 }
@@ -370,6 +394,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Ok(d) = "ureq=warn".parse() {
         filter = filter.add_directive(d);
     }
+    // The LDAP codec logs every malformed message and unknown control a client sends; the
+    // server logs what matters itself, so a hostile client cannot flood the log.
+    if let Ok(d) = "ldap3_proto=off".parse() {
+        filter = filter.add_directive(d);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -385,6 +414,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let https = Some(args.https).filter(|a| !a.eq_ignore_ascii_case("off"));
+    let off = |a: Option<String>| a.filter(|a| !a.eq_ignore_ascii_case("off"));
+    // The demo listens for LDAP too, unless either listener is named.
+    let demo_ldap = args.demo && args.ldap.is_none() && args.ldaps.is_none();
+    let ldap = LdapConfig {
+        plain: if demo_ldap {
+            Some(ldap::server::DEMO_LDAP.to_owned())
+        } else {
+            off(args.ldap)
+        },
+        tls: if demo_ldap {
+            Some(ldap::server::DEMO_LDAPS.to_owned())
+        } else {
+            off(args.ldaps)
+        },
+        max_hits: args.ldap_max_hits as usize,
+        max_connections: args.ldap_max_connections as usize,
+        idle_timeout: std::time::Duration::from_secs(args.ldap_idle_seconds),
+        best_effort: demo_ldap,
+    };
     let cfg = ServerConfig {
         data_dir: args.data.data_dir,
         https,
@@ -433,6 +481,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         registration_limit: args.registration_limit,
         trusted_proxies: args.trusted_proxy.map(|c| c.0).unwrap_or_default(),
         source_allow: args.source_allow.map(|c| c.0).unwrap_or_default(),
+        metrics: args.metrics,
+        ldap,
     };
     actix_web::rt::System::new().block_on(http::serve(cfg))?;
     Ok(())

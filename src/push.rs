@@ -49,7 +49,7 @@ pub struct PushRequest<'a> {
 }
 
 /// The answer to a push, as JSON.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PushResult {
     pub directory: String,
     pub source: String,
@@ -90,7 +90,11 @@ pub fn valid_source_name(s: &str) -> bool {
 }
 
 pub fn push(store: &Store, limits: &Limits, req: &PushRequest) -> Result<PushResult, PushError> {
-    push_with_progress(store, limits, req, &mut |_, _| {})
+    let started = std::time::Instant::now();
+    let result = push_with_progress(store, limits, req, &mut |_, _| {});
+    let outcome = crate::metrics::Outcome::of(&result);
+    crate::metrics::global().source_run("push", outcome, started.elapsed());
+    result
 }
 
 /// As `push`, telling `progress(bytes_read, bytes_total)` how far reading has come.

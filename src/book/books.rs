@@ -31,6 +31,9 @@ pub struct Books {
     building: Mutex<HashMap<i64, Arc<Mutex<()>>>>,
     slots: Slots,
     retention: Retention,
+    /// Newest logged (version, logged at) per directory id, as far as this process knows;
+    /// bounded by the number of directories.
+    logged: Mutex<HashMap<i64, (i64, i64)>>,
 }
 
 /// How long a request waits for a build or render slot before it is told to come back.
@@ -51,6 +54,7 @@ impl Books {
                 min_versions: KEEP_VERSIONS,
                 min_seconds: KEEP_DAYS * 86_400,
             },
+            logged: Mutex::new(HashMap::new()),
         }
     }
 
@@ -110,6 +114,7 @@ impl Books {
         };
         let started = std::time::Instant::now();
         let book = Arc::new(Book::build(snap.directory, snap.entries));
+        crate::metrics::global().book_built(started.elapsed());
         tracing::info!(
             directory = %key.masked(),
             version = book.version(),
@@ -158,19 +163,34 @@ impl Books {
     /// Logs `book` in the change log unless it (or a newer book) is logged already; answers
     /// the newest logged version.
     pub fn logged(&self, book: &Book) -> Result<i64, BookError> {
+        Ok(self.logged_at(book)?.0)
+    }
+
+    /// As `logged`, with when that version was logged (Unix seconds). A version logged
+    /// before is answered from memory: a CardDAV client asks for the sync token of an
+    /// unchanged book every few minutes, and that must not cost a write transaction.
+    pub fn logged_at(&self, book: &Book) -> Result<(i64, i64), BookError> {
+        let id = book.directory.id;
+        let known = |m: &HashMap<i64, (i64, i64)>| m.get(&id).copied();
+        let memo = known(&self.logged.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(l) = memo.filter(|(v, _)| *v >= book.version()) {
+            return Ok(l);
+        }
         let members: Vec<_> = book
             .contacts
             .iter()
             .zip(book.etags())
             .map(|(c, e)| (c.id, *e))
             .collect();
-        Ok(self.store.log_book(
-            book.directory.id,
-            book.version(),
-            &members,
-            now(),
-            self.retention,
-        )?)
+        let l = self
+            .store
+            .log_book(id, book.version(), &members, now(), self.retention)?;
+        let mut memo = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        let e = memo.entry(id).or_insert(l);
+        if e.0 < l.0 {
+            *e = l;
+        }
+        Ok(l)
     }
 
     /// The newest book and what changed in it since version `since` (which must be a version

@@ -27,7 +27,7 @@ pub enum Change {
 }
 
 /// What happened to the book between two versions.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Changes {
     pub since: i64,
     /// The version these changes lead to.

@@ -21,26 +21,41 @@ pub const SPLIT_FAMILY: Fields = 32;
 pub const ANY_NAME: Fields = DISPLAY | GIVEN | FAMILY | COMPANY;
 
 /// Every word of every name, folded (`Müller` → `muller`, and `mueller` beside it), sorted.
+///
+/// Laid out for search as you type in big books: the distinct words back to back in order
+/// (a prefix's words are one stretch of memory), each with its entries in book order and the
+/// fields it occurs in. A search skips a word of other fields (the company everyone shares)
+/// and a word whose first entry lies beyond what it wants without touching its entries, and
+/// stops early in a word thousands of entries have.
 #[derive(Default)]
 pub struct Names {
-    /// All words, back to back.
+    /// The distinct words, sorted, back to back.
     text: String,
-    /// (offset into `text`, length, entry, fields), sorted by word, then entry.
-    words: Vec<Word>,
+    /// One per distinct word, in word order.
+    runs: Vec<Run>,
+    /// (entry, fields) of every occurrence: each run's stretch, in entry order.
+    entries: Vec<(u32, Fields)>,
 }
 
 #[derive(Clone, Copy)]
-struct Word {
+struct Run {
+    /// The word: `text[at..at + len]`.
     at: u32,
     len: u16,
+    /// Every field the word occurs in.
     fields: Fields,
-    entry: u32,
+    /// Its occurrences: `entries[start..start + count]`.
+    start: u32,
+    count: u32,
+    /// The first (smallest) entry it occurs in.
+    first: u32,
 }
 
 impl Names {
     pub fn build(contacts: &[Contact]) -> Names {
-        let mut text = String::new();
-        let mut words: Vec<Word> = Vec::with_capacity(contacts.len() * 6);
+        // (word, fields, entry) of every occurrence, words back to back in `all`.
+        let mut all = String::new();
+        let mut words: Vec<(u32, u16, Fields, u32)> = Vec::with_capacity(contacts.len() * 6);
         let mut scratch: Vec<(String, Fields)> = Vec::new();
         for (i, c) in contacts.iter().enumerate() {
             words_of(c, &mut scratch);
@@ -48,42 +63,84 @@ impl Names {
                 // A word longer than any name field a phone sends is cut: the index stays
                 // small, and a prefix of it still finds it.
                 let w = &w[..w.len().min(255)];
-                words.push(Word {
-                    at: u32::try_from(text.len()).unwrap_or(u32::MAX),
-                    len: w.len() as u16,
-                    fields: *fields,
-                    entry: i as u32,
-                });
-                text.push_str(w);
+                words.push((
+                    u32::try_from(all.len()).unwrap_or(u32::MAX),
+                    w.len() as u16,
+                    *fields,
+                    i as u32,
+                ));
+                all.push_str(w);
             }
         }
-        let mut names = Names { text, words };
-        let mut words = std::mem::take(&mut names.words);
-        words.sort_unstable_by(|a, b| names.word(a).cmp(names.word(b)).then(a.entry.cmp(&b.entry)));
-        words.shrink_to_fit();
-        names.words = words;
+        let word = |at: u32, len: u16| {
+            all.get(at as usize..at as usize + len as usize)
+                .unwrap_or("")
+        };
+        words.sort_unstable_by(|a, b| word(a.0, a.1).cmp(word(b.0, b.1)).then(a.3.cmp(&b.3)));
+        let mut names = Names {
+            text: String::new(),
+            runs: Vec::new(),
+            entries: Vec::with_capacity(words.len()),
+        };
+        for (i, &(at, len, fields, entry)) in words.iter().enumerate() {
+            let w = word(at, len);
+            names.entries.push((entry, fields));
+            match names.runs.last_mut() {
+                Some(r)
+                    if names
+                        .text
+                        .get(r.at as usize..r.at as usize + r.len as usize)
+                        == Some(w) =>
+                {
+                    r.count += 1;
+                    r.fields |= fields;
+                }
+                _ => {
+                    names.runs.push(Run {
+                        at: u32::try_from(names.text.len()).unwrap_or(u32::MAX),
+                        len,
+                        fields,
+                        start: i as u32,
+                        count: 1,
+                        first: entry,
+                    });
+                    names.text.push_str(w);
+                }
+            }
+        }
         names.text.shrink_to_fit();
+        names.runs.shrink_to_fit();
         names
     }
 
-    fn word(&self, w: &Word) -> &str {
-        let at = w.at as usize;
-        self.text.get(at..at + w.len as usize).unwrap_or("")
+    fn run_word(&self, r: &Run) -> &str {
+        let at = r.at as usize;
+        self.text.get(at..at + r.len as usize).unwrap_or("")
     }
 
-    /// Entries (book positions, ascending) with a word in one of `fields` that starts with
-    /// `prefix` (already folded, one word).
-    pub fn with_prefix(&self, prefix: &str, fields: Fields) -> Vec<u32> {
+    /// Entries (book positions, ascending, below `below`) with a word in one of `fields`
+    /// that starts with `prefix` (already folded, one word).
+    pub fn with_prefix(&self, prefix: &str, fields: Fields, below: u32) -> Vec<u32> {
         if prefix.is_empty() {
             return Vec::new();
         }
-        let start = self.words.partition_point(|w| self.word(w) < prefix);
-        let mut out: Vec<u32> = self.words[start..]
+        let first = self.runs.partition_point(|r| self.run_word(r) < prefix);
+        let mut out: Vec<u32> = Vec::new();
+        for r in self.runs[first..]
             .iter()
-            .take_while(|w| self.word(w).starts_with(prefix))
-            .filter(|w| w.fields & fields != 0)
-            .map(|w| w.entry)
-            .collect();
+            .take_while(|r| self.run_word(r).starts_with(prefix))
+            .filter(|r| r.fields & fields != 0 && r.first < below)
+        {
+            let at = r.start as usize;
+            let run = self.entries.get(at..at + r.count as usize).unwrap_or(&[]);
+            // A run is in entry order: what follows `below` is not wanted.
+            out.extend(
+                run.iter()
+                    .take_while(|(e, _)| *e < below)
+                    .filter(|(_, f)| f & fields != 0)
+                    .map(|(e, _)| *e),
+            );
+        }
         out.sort_unstable();
         out.dedup();
         out
@@ -95,16 +152,22 @@ impl Names {
     /// Only the longest word typed is looked up in the index; the entries it finds are
     /// checked for the other words one by one, so the cost follows the fewest hits of one
     /// word, not the most.
-    pub fn search(&self, contacts: &[Contact], typed: &str, fields: Fields) -> Vec<u32> {
+    ///
+    /// Only entries below `below` are looked at (`u32::MAX`: all of them).
+    pub fn search(
+        &self,
+        contacts: &[Contact],
+        typed: &str,
+        fields: Fields,
+        below: u32,
+    ) -> Vec<u32> {
         let Some(terms) = Terms::new(typed) else {
             return Vec::new();
         };
         let (p, g) = &terms.0[0];
-        let mut hits = self.with_prefix(p, fields);
+        let mut hits = self.with_prefix(p, fields, below);
         if g != p {
-            hits.extend(self.with_prefix(g, fields));
-            hits.sort_unstable();
-            hits.dedup();
+            hits = union(&hits, &self.with_prefix(g, fields, below));
         }
         if terms.0.len() > 1 {
             let mut scratch = Vec::new();
@@ -118,7 +181,9 @@ impl Names {
     }
 
     pub fn bytes(&self) -> usize {
-        self.text.capacity() + self.words.capacity() * std::mem::size_of::<Word>()
+        self.text.capacity()
+            + self.runs.capacity() * std::mem::size_of::<Run>()
+            + self.entries.capacity() * std::mem::size_of::<(u32, Fields)>()
     }
 }
 
@@ -194,6 +259,50 @@ impl Terms {
             })
         })
     }
+}
+
+/// Entries in both ascending lists, ascending.
+pub fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Entries in either ascending list, ascending, without repeats: a merge, since a phone's
+/// first letter finds thousands of names in a big book.
+pub fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Where a number sits in the book: (entry, position in its `numbers`).
@@ -319,20 +428,42 @@ mod tests {
         ];
         let n = Names::build(&book);
         for q in ["mul", "mue", "MÜLL", "Müll"] {
-            assert_eq!(n.search(&book, q, ANY_NAME), vec![0, 1], "{q}");
+            assert_eq!(n.search(&book, q, ANY_NAME, u32::MAX), vec![0, 1], "{q}");
         }
-        assert_eq!(n.search(&book, "lud", ANY_NAME), vec![1]);
-        assert_eq!(n.search(&book, "ller", ANY_NAME), Vec::<u32>::new());
-        assert_eq!(n.search(&book, "baeckerei", ANY_NAME), vec![0]);
-        assert_eq!(n.search(&book, "gross", ANY_NAME), vec![0]);
-        assert_eq!(n.search(&book, "anna sch", ANY_NAME), vec![2]);
-        assert_eq!(n.search(&book, "sch anna", ANY_NAME), vec![2]);
-        assert_eq!(n.search(&book, "anna mul", ANY_NAME), Vec::<u32>::new());
+        assert_eq!(n.search(&book, "lud", ANY_NAME, u32::MAX), vec![1]);
+        assert_eq!(
+            n.search(&book, "ller", ANY_NAME, u32::MAX),
+            Vec::<u32>::new()
+        );
+        assert_eq!(n.search(&book, "baeckerei", ANY_NAME, u32::MAX), vec![0]);
+        assert_eq!(n.search(&book, "gross", ANY_NAME, u32::MAX), vec![0]);
+        assert_eq!(n.search(&book, "anna sch", ANY_NAME, u32::MAX), vec![2]);
+        assert_eq!(n.search(&book, "sch anna", ANY_NAME, u32::MAX), vec![2]);
+        assert_eq!(
+            n.search(&book, "anna mul", ANY_NAME, u32::MAX),
+            Vec::<u32>::new()
+        );
         // Fields: the company is no family name; a display-only entry's split family name
         // is its display name.
-        assert_eq!(n.search(&book, "acme", FAMILY), Vec::<u32>::new());
-        assert_eq!(n.search(&book, "lud", SPLIT_FAMILY), vec![1]);
-        assert_eq!(n.search(&book, "jorg", SPLIT_GIVEN), vec![0]);
+        assert_eq!(n.search(&book, "acme", FAMILY, u32::MAX), Vec::<u32>::new());
+        assert_eq!(n.search(&book, "lud", SPLIT_FAMILY, u32::MAX), vec![1]);
+        assert_eq!(n.search(&book, "jorg", SPLIT_GIVEN, u32::MAX), vec![0]);
+    }
+
+    #[test]
+    fn a_search_below_a_bound_sees_only_the_first_entries() {
+        let book: Vec<Contact> = (0..10)
+            .map(|i| c(&format!("Anna {i}"), "Anna", &format!("N{i}"), "ACME"))
+            .collect();
+        let n = Names::build(&book);
+        assert_eq!(n.search(&book, "an", ANY_NAME, 3), vec![0, 1, 2]);
+        assert_eq!(n.search(&book, "an", ANY_NAME, u32::MAX).len(), 10);
+        assert_eq!(n.search(&book, "anna n", ANY_NAME, 2), vec![0, 1]);
+        // A word only the company has is skipped for name fields, whatever its size.
+        assert!(n
+            .search(&book, "acme", DISPLAY | FAMILY, u32::MAX)
+            .is_empty());
+        assert_eq!(n.search(&book, "acme", COMPANY, 4), vec![0, 1, 2, 3]);
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl Book {
             Vec::new()
         } else {
             self.names
-                .search(&self.contacts, q.words(), index::ANY_NAME)
+                .search(&self.contacts, q.words(), index::ANY_NAME, u32::MAX)
         };
         if let Some(d) = q.digits() {
             // Digits may sit anywhere in a number, so they are looked for in every number;
@@ -149,8 +149,19 @@ impl Book {
     /// Entries whose name fields (`index::SPLIT_FAMILY`, …) have a word starting with what
     /// was typed (`Mül*`: a trailing `*` is the phone's wildcard).
     pub fn with_prefix(&self, typed: &str, fields: Fields) -> Vec<u32> {
-        self.names
-            .search(&self.contacts, typed.trim().trim_end_matches('*'), fields)
+        self.with_prefix_below(typed, fields, u32::MAX)
+    }
+
+    /// The same among the first `below` entries only: a reader that wants the first few
+    /// hits in book order asks for a part of the book at a time, and the cost follows what
+    /// it wants, not how many entries a first letter finds in a big book.
+    pub fn with_prefix_below(&self, typed: &str, fields: Fields, below: u32) -> Vec<u32> {
+        self.names.search(
+            &self.contacts,
+            typed.trim().trim_end_matches('*'),
+            fields,
+            below,
+        )
     }
 
     /// Every number in the book that is the calling number, best first (see `lookup`).

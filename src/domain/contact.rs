@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 /// One entry of a phone book. Text fields are empty when a source does not know them;
 /// `display_name` is never empty (ingest builds it from the other names or the company).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     /// The stable id the book gives the entry (see `ContactId`); empty until then, and left
     /// out of the JSON so a source's content hash does not depend on it.

@@ -3,7 +3,19 @@ use std::fmt;
 
 /// What a number is for. `Extension` is an internal PBX number that is dialled as it is and
 /// never has a country code; every other type holds an E.164 number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum NumberType {
     Work,
@@ -86,7 +98,7 @@ impl fmt::Display for NumberType {
 
 /// A typed number as stored: `value` is E.164 (`+4923648873040`) for every type but
 /// `Extension`, where it is the digits as dialled inside the PBX (`42`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PhoneNumber {
     #[serde(rename = "type")]
     pub kind: NumberType,

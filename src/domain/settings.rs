@@ -7,7 +7,7 @@ use super::phone::Region;
 use super::{OutsidePrefix, Shape};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "RawSettings")]
 pub struct DirectorySettings {
     /// The title phones show above the book.

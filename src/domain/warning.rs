@@ -11,7 +11,7 @@ pub const SHOWN_WARNINGS: usize = 50;
 
 /// One thing a sync left out or changed: which record, which field, what it held, and what
 /// to do about it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordWarning {
     /// The record's id at the source (vCard UID, LDAP DN, Graph id, Google resource name),
     /// else its position (`#17`).
@@ -24,7 +24,7 @@ pub struct RecordWarning {
 }
 
 /// The warnings of one sync: how many, and the first `SHOWN_WARNINGS` of them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SourceWarnings {
     pub count: usize,
     pub first: Vec<RecordWarning>,

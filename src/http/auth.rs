@@ -90,7 +90,7 @@ pub async fn read(
 
 /// `Gate::open` from memory when it can, else on the blocking pool; the outer error is a
 /// fault of ours, the inner one the gate's answer.
-async fn open(
+pub async fn open(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     presented: &str,
@@ -186,7 +186,7 @@ fn presented(req: &HttpRequest) -> Option<String> {
 }
 
 /// Compares in time independent of where the inputs differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -99,13 +99,20 @@ impl BookCache {
     }
 
     pub fn get(&self, key: &CacheKey) -> Option<Arc<Cached>> {
-        self.inner
+        let hit = self
+            .inner
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(key)
+            .get(key);
+        if hit.is_some() {
+            crate::metrics::global().cache_hit();
+        }
+        hit
     }
 
+    /// Stores a body just rendered: each insert is a render the cache could not spare.
     pub fn insert(&self, key: CacheKey, value: Arc<Cached>) {
+        crate::metrics::global().cache_miss();
         let size = value.size() + key.query.len();
         let mut lru = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         // Older versions of the same view can never be asked for again.

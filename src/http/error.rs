@@ -9,10 +9,20 @@ use crate::push::PushError;
 use crate::render::{RenderError, ShapeError};
 use crate::sources::SourceError;
 use crate::store::StoreError;
+use crate::targets::TargetError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
 use std::fmt;
+
+/// The body of every error answer: one sentence to act on, and what it is about.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong and what to do, as a sentence.
+    pub error: String,
+    /// Where (lines, columns, fields), when the error is about the request's content.
+    pub details: Vec<Value>,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -105,10 +115,10 @@ impl ResponseError for ApiError {
         if let Some(allow) = self.allow {
             resp.insert_header((actix_web::http::header::ALLOW, allow));
         }
-        resp.json(json!({
-            "error": self.message,
-            "details": self.details,
-        }))
+        resp.json(ErrorBody {
+            error: self.message.clone(),
+            details: self.details.clone(),
+        })
     }
 }
 
@@ -261,6 +271,90 @@ impl From<SourceError> for ApiError {
             SourceError::Busy | SourceError::KindChange { .. } => StatusCode::CONFLICT,
             SourceError::NotPulled(_) | SourceError::Spec(_) => StatusCode::UNPROCESSABLE_ENTITY,
             SourceError::Store(s) => return s.into(),
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+/// The CardDAV front end answers in its own dialect: XML bodies naming the RFC
+/// precondition (`need-privileges`, `valid-sync-token`, …) and, for missing or wrong
+/// credentials, the Basic challenge Thunderbird, Evolution and Apple clients wait for.
+impl ResponseError for crate::dav::DavError {
+    fn status_code(&self) -> StatusCode {
+        use crate::dav::{DavError, Precondition};
+        match self {
+            DavError::Unauthorized => StatusCode::UNAUTHORIZED,
+            DavError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            DavError::NotFound => StatusCode::NOT_FOUND,
+            DavError::Forbidden {
+                precondition: Precondition::NumberOfMatchesWithinLimits,
+                ..
+            } => StatusCode::INSUFFICIENT_STORAGE,
+            DavError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            DavError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            DavError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            DavError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            DavError::Book(BookError::Changes(_)) => StatusCode::FORBIDDEN,
+            DavError::Book(BookError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
+            DavError::Book(BookError::Store(StoreError::UnknownDirectory)) => StatusCode::NOT_FOUND,
+            DavError::Book(BookError::Store(_)) | DavError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        use crate::dav::DavError;
+        let status = self.status_code();
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "CardDAV request failed");
+            "internal error; the server log has the details".to_owned()
+        } else {
+            self.to_string()
+        };
+        let mut resp = HttpResponse::build(status);
+        match self {
+            DavError::Unauthorized => {
+                resp.insert_header(("WWW-Authenticate", "Basic realm=\"phonedir\""));
+            }
+            DavError::Throttled(secs) => {
+                resp.insert_header(("Retry-After", secs.to_string()));
+            }
+            DavError::MethodNotAllowed(_) => {
+                resp.insert_header(("Allow", crate::dav::ALLOW));
+            }
+            DavError::Book(BookError::Busy) => {
+                resp.insert_header(("Retry-After", "5"));
+            }
+            _ => {}
+        }
+        resp.content_type(crate::dav::write::CONTENT_TYPE)
+            .body(crate::dav::write::error_body(self.precondition(), &message))
+    }
+}
+
+impl From<TargetError> for ApiError {
+    fn from(e: TargetError) -> Self {
+        let status = match &e {
+            TargetError::BadName | TargetError::Spec(crate::sources::spec::SpecError::Shape(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            TargetError::Unknown => StatusCode::NOT_FOUND,
+            TargetError::Busy => StatusCode::CONFLICT,
+            TargetError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            TargetError::Invalid(_) | TargetError::Spec(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            TargetError::Failed(_) => StatusCode::BAD_GATEWAY,
+            TargetError::Refused { plan, .. } => {
+                return ApiError::new(StatusCode::CONFLICT, e.to_string())
+                    .with_details(vec![json!({ "plan": plan })])
+            }
+            TargetError::Store(_) | TargetError::Book(_) => {
+                return match e {
+                    TargetError::Store(s) => s.into(),
+                    TargetError::Book(b) => b.into(),
+                    _ => ApiError::internal(&e),
+                }
+            }
         };
         ApiError::new(status, e.to_string())
     }

@@ -1,18 +1,23 @@
 //! The HTTP(S) face: routes, TLS, access log. Handlers parse a request, call one function
 //! and map its result; all error mapping lives in `error`.
 
-mod api;
-mod auth;
+pub mod admin;
+pub(crate) mod api;
+mod assets;
+pub(crate) mod auth;
 pub mod cache;
 mod conditional;
 pub mod error;
 mod keys;
+pub mod metrics;
+pub mod openapi;
 mod params;
 mod phonebook;
 pub mod process;
 mod receive;
 mod shield;
 mod sources;
+mod targets;
 pub mod tls;
 mod upload;
 
@@ -44,6 +49,8 @@ pub struct AppState {
     pub cache: cache::BookCache,
     /// Runs and manages pulled sources (graph, carddav, rest).
     pub syncer: Arc<Syncer>,
+    /// Runs and manages targets (PBXs the book is written into).
+    pub targets: Arc<crate::targets::Targets>,
     pub limits: Limits,
     pub upload: UploadLimits,
     /// Uploads being received now, at most `--max-uploads`.
@@ -54,6 +61,10 @@ pub struct AppState {
     pub gate: Arc<Gate>,
     /// Peers whose `Forwarded`/`X-Forwarded-*` headers are believed (`--trusted-proxy`).
     pub trusted_proxies: Vec<Cidr>,
+    /// `/metrics` has a listener of its own (`--metrics ADDR`), not the public one.
+    pub metrics_separate: bool,
+    /// Signed-in sessions of the admin pages (memory only).
+    pub admin: admin::Sessions,
 }
 
 /// A counter of concurrent uploads with a cap.
@@ -143,6 +154,10 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<Cidr>,
     /// Private networks pulled sources may reach (`--source-allow`); none by default.
     pub source_allow: Vec<Cidr>,
+    /// `--metrics ADDR`: serve `/metrics` there instead of on the public listeners.
+    pub metrics: Option<String>,
+    /// The LDAP listeners for desk phones (off unless given).
+    pub ldap: crate::ldap::LdapConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,8 +171,10 @@ pub enum ServeError {
         addr: String,
         source: std::io::Error,
     },
-    #[error("neither --https nor --http gives an address to listen on")]
+    #[error("neither --https, --http, --ldap nor --ldaps gives an address to listen on")]
     NoListener,
+    #[error(transparent)]
+    Ldap(#[from] crate::ldap::LdapError),
     #[error("loading the demo directory failed: {0}")]
     Demo(#[from] PushError),
     #[error("source secrets: {0}")]
@@ -173,7 +190,7 @@ pub const DEMO_KEY: &str = "DEMOabcABC0123";
 const DEMO_CSV: &[u8] = include_bytes!("../../sample-data/contacts.csv");
 
 pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
-    if cfg.https.is_none() && cfg.http.is_none() {
+    if cfg.https.is_none() && cfg.http.is_none() && !cfg.ldap.enabled() {
         return Err(ServeError::NoListener);
     }
     std::fs::create_dir_all(&cfg.data_dir).map_err(|source| StoreError::Io {
@@ -187,20 +204,37 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         tracing::info!(open_files = n, "open-files limit");
     }
     // Before the database is made: a mistyped --tls-cert path ends the start cleanly.
-    let tls = match &cfg.https {
-        Some(addr) => {
-            let want = tls::SelfSigned {
-                listen: vec![addr.clone()],
-                ..cfg.self_signed.clone()
-            };
-            Some(tls::load(
-                &cfg.data_dir,
-                cfg.tls_cert.as_deref(),
-                cfg.tls_key.as_deref(),
-                &want,
-            )?)
+    // One certificate for HTTPS, LDAPS and StartTLS.
+    let tls = if cfg.https.is_some() || cfg.ldap.enabled() {
+        let want = tls::SelfSigned {
+            listen: [&cfg.https, &cfg.ldap.plain, &cfg.ldap.tls]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            ..cfg.self_signed.clone()
+        };
+        let tls = tls::load(
+            &cfg.data_dir,
+            cfg.tls_cert.as_deref(),
+            cfg.tls_key.as_deref(),
+            &want,
+        )?;
+        if let Some(why) = &tls.generated {
+            tracing::info!(
+                certificate = %tls.cert_path.display(),
+                "generated a self-signed certificate, since {why}"
+            );
         }
-        None => None,
+        tracing::info!(
+            certificate = %tls.cert_path.display(),
+            expires = tls.expires.as_deref().unwrap_or("(yours)"),
+            "TLS certificate SHA-256 fingerprint {}",
+            tls.fingerprint
+        );
+        Some(tls.config)
+    } else {
+        None
     };
     let store =
         Arc::new(Store::open(&cfg.data_dir)?.with_guards(cfg.limits.quota, cfg.min_free_disk)?);
@@ -211,7 +245,7 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
     let sealer = secret::Sealer::load(&cfg.data_dir)?;
     let runner = Runner::start(cfg.runner).map_err(ServeError::Run)?;
     let syncer = Arc::new(
-        Syncer::new(store.clone(), sealer, cfg.limits, runner, cfg.sync)
+        Syncer::new(store.clone(), sealer, cfg.limits, runner.clone(), cfg.sync)
             .allowing(cfg.source_allow.clone()),
     );
     scheduler::start(syncer.clone()).map_err(ServeError::Run)?;
@@ -220,6 +254,16 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         cfg.book_cache_bytes,
         busy_slots(),
     ));
+    let targets = Arc::new(crate::targets::Targets::new(
+        store.clone(),
+        books.clone(),
+        secret::Sealer::load(&cfg.data_dir)?,
+        runner.clone(),
+        cfg.limits,
+        cfg.sync,
+        cfg.source_allow.clone(),
+    ));
+    crate::targets::scheduler::start(targets.clone()).map_err(ServeError::Run)?;
     let gate = Arc::new(Gate::new(
         store.clone(),
         &GateConfig {
@@ -228,17 +272,30 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
             open_registration: cfg.limits.open_registration,
         },
     ));
+    if let Some(tls) = tls.as_ref().filter(|_| cfg.ldap.enabled()) {
+        start_ldap(
+            &cfg,
+            store.clone(),
+            books.clone(),
+            gate.clone(),
+            tls.clone(),
+        )
+        .await?;
+    }
     let state = web::Data::new(AppState {
         store,
         books,
         cache: cache::BookCache::new(cfg.cache_bytes),
         syncer,
+        targets,
         limits: cfg.limits,
         upload: cfg.upload,
         uploads: UploadSlots::new(cfg.connections.max_uploads),
         access_log: cfg.access_log,
         gate,
         trusted_proxies: cfg.trusted_proxies.clone(),
+        metrics_separate: cfg.metrics.is_some(),
+        admin: admin::Sessions::default(),
     });
     let conn = cfg.connections;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -258,29 +315,60 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         })?;
     }
     if let (Some(addr), Some(tls)) = (&cfg.https, tls) {
-        if let Some(why) = &tls.generated {
-            tracing::info!(
-                certificate = %tls.cert_path.display(),
-                "generated a self-signed certificate, since {why}"
-            );
-        }
-        tracing::info!(
-            certificate = %tls.cert_path.display(),
-            expires = tls.expires.as_deref().unwrap_or("(yours)"),
-            "TLS certificate SHA-256 fingerprint {}",
-            tls.fingerprint
-        );
         server = server
-            .bind_rustls_0_23(addr, tls.config)
+            .bind_rustls_0_23(addr, tls)
             .map_err(|source| ServeError::Bind {
                 addr: addr.clone(),
                 source,
             })?;
     }
+    // Bound before the public listeners say they listen: whoever waits for that line finds
+    // the metrics listening too.
+    if let Some(addr) = &cfg.metrics {
+        let listener = metrics::listener(addr).map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        actix_web::rt::spawn(listener);
+    }
     for (addr, scheme) in server.addrs_with_scheme() {
         tracing::info!("listening on {scheme}://{addr}");
     }
     server.run().await.map_err(ServeError::Run)
+}
+
+/// The LDAP listeners, on this runtime beside the HTTP server. The demo's fixed ports are
+/// a convenience: when they are taken, the demo runs without LDAP.
+async fn start_ldap(
+    cfg: &ServerConfig,
+    store: Arc<Store>,
+    books: Arc<Books>,
+    gate: Arc<Gate>,
+    tls: rustls::ServerConfig,
+) -> Result<(), ServeError> {
+    let ctx = Arc::new(crate::ldap::session::Ctx {
+        store,
+        books,
+        gate,
+        numbers: crate::ldap::search::NumberDefaults {
+            region: cfg.limits.default_region,
+            max_extension_digits: cfg.limits.max_extension_digits,
+        },
+        max_hits: cfg.ldap.max_hits,
+    });
+    match crate::ldap::start(&cfg.ldap, ctx, Arc::new(tls), busy_slots(), cfg.access_log).await {
+        Ok(listening) => {
+            for (scheme, addr) in listening {
+                tracing::info!("listening on {scheme}://{addr}");
+            }
+            Ok(())
+        }
+        Err(e) if cfg.ldap.best_effort => {
+            tracing::warn!("{e}; LDAP is off (give --ldap ADDR and --ldaps ADDR to choose ports)");
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Book builds and whole-book renders at once: two per core keeps every core busy while a
@@ -342,6 +430,7 @@ pub fn app(
     >,
 > {
     let access_log = state.access_log;
+    let metrics_separate = state.metrics_separate;
     App::new()
         .app_data(state)
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
@@ -373,13 +462,28 @@ pub fn app(
         // Browsers must take every answer, errors included, for what its Content-Type
         // says, never sniff a pushed CSV into HTML.
         .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
-        .route("/healthz", web::get().to(healthz))
-        .configure(keys::directory_routes)
-        .configure(phonebook::routes)
-        .configure(api::routes)
+        // Outermost: counts every answer, a panic turned into a 500 included.
+        .wrap(from_fn(metrics::count))
+        .configure(|c| routes(c, metrics_separate))
         .default_service(web::to(not_found))
 }
 
+/// Every route the server answers, in one table (`app` mounts it; the OpenAPI document is
+/// checked against it).
+pub fn routes(cfg: &mut web::ServiceConfig, metrics_separate: bool) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .configure(keys::directory_routes)
+        .configure(phonebook::routes)
+        .configure(api::routes)
+        .configure(|c| metrics::routes(c, metrics_separate))
+        .configure(openapi::routes)
+        .configure(admin::routes)
+        .configure(crate::dav::routes);
+}
+
+/// `200 ok` once requests are served.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, body = String, content_type = "text/plain")))]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }

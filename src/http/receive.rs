@@ -1,6 +1,6 @@
 //! `POST`/`PUT /contacts/{KEY}`: a file (form, raw CSV or JSON) replaces one source.
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::params::Params;
 use super::{auth, upload, AppState, UploadSlot};
 use crate::access::{PushTarget, Registration};
@@ -14,13 +14,33 @@ use actix_web::{web, HttpRequest, HttpResponse};
 /// What a push's URL may carry.
 const ACCEPTED: [&str; 6] = ["source", "region", "map", "allow_empty", "dry_run", "force"];
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PushQuery {
+    /// The source this file replaces (default `push`); other sources stay.
     source: Option<String>,
+    /// Country for national numbers (`DE`); else the directory's, else the server's.
     region: Option<String>,
+    /// Explicit columns: `display_name:Kontakt,phone.work:Rufnummer`.
     map: Option<String>,
+    /// Store a file with no usable contact (it empties the source).
+    #[param(value_type = Option<bool>)]
     allow_empty: bool,
+    /// Read and report, store nothing.
+    #[param(value_type = Option<bool>)]
     dry_run: bool,
+    /// Store even if the shrink guard would refuse.
+    #[param(value_type = Option<bool>)]
     force: bool,
+}
+
+/// A push as a form, what `curl -F file=@contacts.csv` sends.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct PushForm {
+    /// The file: CSV (any layout the README lists), or JSON when its name ends in `.json`.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 impl PushQuery {
@@ -85,6 +105,25 @@ async fn admit(
     })
 }
 
+/// Replaces one source of the directory with the file's contacts, or (open registration)
+/// creates the directory; answers what was understood, with every row-level problem.
+#[utoipa::path(method(post, put), path = "/contacts/{key}", tag = "push",
+    params(("key" = String, Path, description = "A push key or the directory key"), PushQuery),
+    request_body(content(
+        (PushForm = "multipart/form-data"),
+        (String = "text/csv"),
+        (Vec<crate::domain::Contact> = "application/json"),
+    )),
+    responses(
+        (status = 200, body = crate::push::PushResult),
+        (status = 400, body = ErrorBody, description = "A malformed key, parameter or form"),
+        (status = 403, body = ErrorBody, description = "A read key, or open registration is off"),
+        (status = 409, body = ErrorBody, description = "Refused by the shrink guard"),
+        (status = 413, body = ErrorBody, description = "Too large, or too many rows"),
+        (status = 415, body = ErrorBody, description = "Not a form, CSV or JSON"),
+        (status = 422, body = ErrorBody, description = "Not a contact list, or no usable contact; `details` has the lines"),
+        (status = 429, body = ErrorBody, description = "Too many wrong keys or new directories from this address"),
+    ))]
 pub async fn push_file(
     req: HttpRequest,
     key: web::Path<String>,

@@ -2,10 +2,11 @@
 //! sources' merge priority. Every route takes `Authorized`.
 
 use super::auth::Authorized;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::params::{self, KeyOnly, API_KEY};
 use super::AppState;
-use crate::sources::{status_json, SourceError};
+use crate::sources::spec::SourceSettingsSchema;
+use crate::sources::{status_json, SourceDetail, SourceError, SourceStatus};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -32,6 +33,16 @@ async fn blocking<T: Send + 'static>(
     Ok(web::block(f).await.map_err(|e| ApiError::internal(&e))??)
 }
 
+/// Every source of the directory with its status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SourceList {
+    pub sources: Vec<SourceStatus>,
+}
+
+#[utoipa::path(get, path = "/api/v1/directories/{key}/sources", operation_id = "list_sources", tag = "sources",
+    params(("key" = String, Path, description = "The directory key")),
+    security(("directory_key" = []), ("apikey" = [])),
+    responses((status = 200, body = SourceList), (status = 403, body = ErrorBody)))]
 async fn list(
     auth: Authorized,
     _: KeyOnly,
@@ -43,6 +54,13 @@ async fn list(
     Ok(HttpResponse::Ok().json(json!({ "sources": list })))
 }
 
+/// A source's settings, secrets masked as `********`, and its status.
+#[utoipa::path(get, path = "/api/v1/directories/{key}/sources/{name}", operation_id = "get_source", tag = "sources",
+    params(("key" = String, Path, description = "The directory key"),
+        ("name" = String, Path, description = "The source's name")),
+    security(("directory_key" = []), ("apikey" = [])),
+    responses((status = 200, body = SourceDetail), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No source of this name")))]
 async fn get(
     auth: Authorized,
     _: KeyOnly,
@@ -54,6 +72,20 @@ async fn get(
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// Creates or replaces a pulled source (or sets a push source's priority). Send `********`
+/// for a secret to keep the stored one.
+#[utoipa::path(put, path = "/api/v1/directories/{key}/sources/{name}", operation_id = "put_source", tag = "sources",
+    params(("key" = String, Path, description = "The directory key"),
+        ("name" = String, Path, description = "1 to 64 letters, digits, `-` and `_`")),
+    request_body = SourceSettingsSchema,
+    security(("directory_key" = []), ("apikey" = [])),
+    responses(
+        (status = 200, body = SourceDetail, description = "Replaced"),
+        (status = 201, body = SourceDetail, description = "Created"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "A source of another kind has this name"),
+        (status = 422, body = ErrorBody, description = "A value that is not acceptable, or a kept secret whose destination changed"),
+    ))]
 async fn put(
     auth: Authorized,
     _: KeyOnly,
@@ -75,6 +107,13 @@ async fn put(
     Ok(HttpResponse::build(status).json(v))
 }
 
+/// Removes the source and its contacts.
+#[utoipa::path(delete, path = "/api/v1/directories/{key}/sources/{name}", operation_id = "delete_source", tag = "sources",
+    params(("key" = String, Path, description = "The directory key"),
+        ("name" = String, Path, description = "The source's name")),
+    security(("directory_key" = []), ("apikey" = [])),
+    responses((status = 204, description = "Removed"), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 async fn delete(
     auth: Authorized,
     _: KeyOnly,
@@ -114,6 +153,20 @@ fn wait_of(req: &HttpRequest) -> Result<Duration, ApiError> {
     Ok(Duration::from_secs(secs))
 }
 
+/// Runs a sync now and answers its status; 202 if it takes longer than `wait` seconds.
+#[utoipa::path(post, path = "/api/v1/directories/{key}/sources/{name}/sync", operation_id = "sync_source", tag = "sources",
+    params(("key" = String, Path, description = "The directory key"),
+        ("name" = String, Path, description = "The source's name"),
+        ("wait" = Option<u64>, Query, description = "Seconds to wait for the result (default 60, at most 600)")),
+    security(("directory_key" = []), ("apikey" = [])),
+    responses(
+        (status = 200, body = SourceStatus, description = "The sync finished"),
+        (status = 202, description = "The sync goes on; its status URL is in `Location`"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "A sync of this source is running"),
+        (status = 422, body = ErrorBody, description = "A push source is not synced"),
+        (status = 502, body = ErrorBody, description = "The sync failed; the last good contacts are kept"),
+    ))]
 async fn sync(
     auth: Authorized,
     req: HttpRequest,

@@ -23,6 +23,16 @@ use std::time::{Duration, Instant};
 const ENVELOPE: u64 = 16 * 1024;
 /// Parts one form may have (`file` plus a few a client may add).
 const MAX_PARTS: usize = 16;
+/// Bytes of a form's other fields kept as text (the admin page's source, region, column
+/// map, CSRF token); longer ones are refused.
+const MAX_FIELD_TEXT: usize = 4096;
+
+/// A form as read: the file, its name, and the other fields as text.
+pub struct Form {
+    pub file: Vec<u8>,
+    pub filename: String,
+    pub fields: Vec<(String, String)>,
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct UploadLimits {
@@ -89,12 +99,8 @@ fn guarded(
     .fuse()
 }
 
-pub async fn read(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limits: &UploadLimits,
-) -> Result<(Vec<u8>, InputFormat), ApiError> {
-    let limit = limits.max_bytes;
+/// Refuses a body that says it is larger than the limits allow, before reading it.
+fn check_declared(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -103,6 +109,51 @@ pub async fn read(
     if declared.is_some_and(|n| n > limit as u64 + ENVELOPE) {
         return Err(too_large(limit));
     }
+    Ok(())
+}
+
+/// The guard's reason beats the reader's view of the broken stream.
+fn guarded_result<T>(
+    cut: Option<Cut>,
+    limits: &UploadLimits,
+    result: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    match cut {
+        Some(Cut::TooLarge) => Err(too_large(limits.max_bytes)),
+        Some(Cut::TooSlow) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the upload came too slowly (less than {} bytes per second after {} s, --upload-min-rate); nothing was changed",
+                limits.min_rate,
+                limits.grace.as_secs()
+            ),
+        )),
+        None => result,
+    }
+}
+
+/// A `multipart/form-data` form of a web page (the admin page's upload): the file and the
+/// other fields, under the same limits as a push.
+pub async fn read_page_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: &UploadLimits,
+) -> Result<Form, ApiError> {
+    let limit = limits.max_bytes;
+    check_declared(req, limit)?;
+    let cut = Rc::new(Cell::new(None));
+    let body = guarded(payload, limit as u64 + ENVELOPE, *limits, cut.clone());
+    let result = read_form(req, body, limit).await;
+    guarded_result(cut.get(), limits, result)
+}
+
+pub async fn read(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: &UploadLimits,
+) -> Result<(Vec<u8>, InputFormat), ApiError> {
+    let limit = limits.max_bytes;
+    check_declared(req, limit)?;
     let mime = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -113,9 +164,9 @@ pub async fn read(
     let cut = Rc::new(Cell::new(None));
     let body = guarded(payload, limit as u64 + ENVELOPE, *limits, cut.clone());
     let result = match essence.as_str() {
-        "multipart/form-data" => read_form(req, body, limit).await.map(|(bytes, filename)| {
-            let json = filename.to_ascii_lowercase().ends_with(".json");
-            (bytes, if json { InputFormat::Json } else { InputFormat::Csv })
+        "multipart/form-data" => read_form(req, body, limit).await.map(|form| {
+            let json = form.filename.to_ascii_lowercase().ends_with(".json");
+            (form.file, if json { InputFormat::Json } else { InputFormat::Csv })
         }),
         "text/csv" | "text/plain" | "application/csv" | "application/octet-stream"
         | "text/comma-separated-values" | "application/vnd.ms-excel" => {
@@ -131,31 +182,21 @@ pub async fn read(
             format!("{other} is not a way to push a file; push it as a form (curl -F 'file=@contacts.csv' URL), as text/csv or as application/json"),
         )),
     };
-    // The guard's reason beats the reader's view of the broken stream.
-    match cut.get() {
-        Some(Cut::TooLarge) => Err(too_large(limit)),
-        Some(Cut::TooSlow) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            format!(
-                "the upload came too slowly (less than {} bytes per second after {} s, --upload-min-rate); nothing was changed",
-                limits.min_rate,
-                limits.grace.as_secs()
-            ),
-        )),
-        None => result,
-    }
+    guarded_result(cut.get(), limits, result)
 }
 
-/// The `file` field's bytes and file name. Other fields are read (a cut-off form is refused
-/// whole) but not kept; their bytes count against the body limit all the same.
+/// The `file` field's bytes and file name, and the other fields as text (each up to
+/// `MAX_FIELD_TEXT` bytes). Every field is read (a cut-off form is refused whole); their
+/// bytes count against the body limit all the same.
 async fn read_form(
     req: &HttpRequest,
     body: impl Stream<Item = Result<Bytes, PayloadError>> + 'static,
     limit: usize,
-) -> Result<(Vec<u8>, String), ApiError> {
+) -> Result<Form, ApiError> {
     let mut form = Multipart::new(req.headers(), body);
     let mut file = None;
     let mut others = Vec::new();
+    let mut fields = Vec::new();
     let mut parts = 0;
     // Every field is read to its end, so a cut-off upload is refused rather than half
     // stored. A field must be dropped before the form yields the next one.
@@ -181,6 +222,7 @@ async fn read_form(
             .unwrap_or("")
             .to_owned();
         let mut buf = Vec::new();
+        let mut text = Some(Vec::new());
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(bad_form)?;
             if keep {
@@ -188,16 +230,29 @@ async fn read_form(
                     return Err(too_large(limit));
                 }
                 buf.extend_from_slice(&chunk);
+            } else if let Some(t) = text.as_mut() {
+                if t.len() + chunk.len() > MAX_FIELD_TEXT {
+                    text = None;
+                } else {
+                    t.extend_from_slice(&chunk);
+                }
             }
         }
         if keep {
             file = Some((buf, filename));
         } else {
+            if let Some(t) = text {
+                fields.push((name.clone(), String::from_utf8_lossy(&t).into_owned()));
+            }
             others.push(name);
         }
     }
-    if let Some(found) = file {
-        return Ok(found);
+    if let Some((file, filename)) = file {
+        return Ok(Form {
+            file,
+            filename,
+            fields,
+        });
     }
     let fields = others;
     Err(ApiError::new(

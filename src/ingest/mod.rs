@@ -47,7 +47,7 @@ pub enum IngestError {
 }
 
 /// One row-level problem: where it is and what to do about it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Warning {
     pub line: u64,
     pub column: String,
@@ -56,7 +56,7 @@ pub struct Warning {
 }
 
 /// What the reader understood of a file, returned with every push.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub vocabulary: String,
     pub encoding: String,

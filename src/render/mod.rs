@@ -35,7 +35,8 @@ pub enum RenderError {
 }
 
 /// Escapes for XML with the five named entities only (`&amp;` and not `&#38;`): phone
-/// firmware parsers are known to handle these and little else.
+/// firmware parsers are known to handle these and little else. The CardDAV answers use it
+/// too.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct XmlEscaper;
 
@@ -285,7 +286,7 @@ impl Format {
 }
 
 /// A device limit that cuts this book in one format, for the directory's status.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DeviceWarning {
     pub format: &'static str,
     pub notice: String,

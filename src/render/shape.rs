@@ -110,7 +110,7 @@ impl Presenter {
 
 /// The number as dialled inside its own country, digits only (`023648873040`). Only home
 /// numbers get here, one country's patterns, so the crate's formatter is cheap.
-fn national(e164: &str) -> Option<String> {
+pub fn national(e164: &str) -> Option<String> {
     let n = phonenumber::parse(None, e164).ok()?;
     let text = n.format().mode(phonenumber::Mode::National).to_string();
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();

@@ -82,7 +82,8 @@ pub fn card(out: &mut String, c: &Contact, p: &Presenter, v: Version) {
     line(out, "END:VCARD");
 }
 
-fn tel_types(t: NumberType) -> &'static str {
+/// The vCard TYPE values of a number, as both versions write them.
+pub fn tel_types(t: NumberType) -> &'static str {
     match t {
         NumberType::Work | NumberType::Extension => "work,voice",
         NumberType::Home => "home,voice",

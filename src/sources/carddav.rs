@@ -216,7 +216,7 @@ impl Dav {
             if !matches!(reply.status, 301 | 302 | 303 | 307 | 308) {
                 return Ok((url, reply));
             }
-            let Some(next) = reply.location.as_deref().and_then(|l| join(&url, l)) else {
+            let Some(next) = reply.header("location").and_then(|l| join(&url, l)) else {
                 return Ok((url, reply));
             };
             if !may_follow(&self.configured, &next) {

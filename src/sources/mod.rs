@@ -210,11 +210,12 @@ impl Syncer {
                 // Without the key the settings still show, minus the secret.
                 .unwrap_or_else(|e| json!({"kind": row.kind, "unreadable": e.to_string()})),
         };
-        Ok(json!({
-            "name": row.name,
-            "settings": settings,
-            "status": status_json(&row),
-        }))
+        Ok(serde_json::to_value(SourceDetail {
+            name: row.name.clone(),
+            settings,
+            status: source_status(&row),
+        })
+        .unwrap_or(Value::Null))
     }
 
     /// Starts a sync as a job of the runner; the receiver gets the source's status when it
@@ -371,10 +372,20 @@ impl Syncer {
                     ms = started.elapsed().as_millis() as u64,
                     "sync finished"
                 );
+                crate::metrics::global().source_run(
+                    &row.kind,
+                    crate::metrics::Outcome::Ok,
+                    started.elapsed(),
+                );
             }
             Err(e) => {
                 let next = (interval > 0).then(|| now() + secs(backoff(interval, row.failures)));
                 tracing::warn!(source = name, kind = row.kind, error = %e, "sync failed");
+                crate::metrics::global().source_run(
+                    &row.kind,
+                    crate::metrics::Outcome::Failed,
+                    started.elapsed(),
+                );
                 self.store.fail_sync(key, name, &e.0, next)?;
             }
         }
@@ -451,19 +462,55 @@ pub fn backoff(interval_s: u64, failures: i64) -> Duration {
 }
 
 /// A source's status as the API shows it.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SourceStatus {
+    pub name: String,
+    /// `push`, `graph`, `carddav`, `rest`, `google` or `ldap`.
+    pub kind: String,
+    /// `ok`, `error`, `never_synced` or `syncing`.
+    pub status: String,
+    /// Lower wins merge conflicts.
+    pub priority: i64,
+    /// Seconds between scheduled syncs; 0 = only on demand.
+    pub interval_s: i64,
+    pub contacts: usize,
+    /// RFC 3339, UTC.
+    pub last_success: Option<String>,
+    /// Why the last sync failed, as a sentence.
+    pub last_error: Option<String>,
+    /// When the scheduler runs it next (RFC 3339, UTC).
+    pub next_run: Option<String>,
+    /// What the last good sync could not use (a number it cannot read, a record without
+    /// a name), counted, with the first of them.
+    pub warnings: crate::domain::SourceWarnings,
+}
+
+/// A source's settings (secrets masked) and status: `GET …/sources/{name}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SourceDetail {
+    pub name: String,
+    #[schema(value_type = spec::SourceSettingsSchema)]
+    pub settings: Value,
+    pub status: SourceStatus,
+}
+
+pub fn source_status(row: &SourceRow) -> SourceStatus {
+    SourceStatus {
+        name: row.name.clone(),
+        kind: row.kind.clone(),
+        status: row.status.clone(),
+        priority: row.priority,
+        interval_s: row.interval_s,
+        contacts: row.contacts,
+        last_success: row.last_success.clone(),
+        last_error: row.last_error.clone(),
+        next_run: row.next_run.map(rfc3339),
+        warnings: row.warnings.clone(),
+    }
+}
+
 pub fn status_json(row: &SourceRow) -> Value {
-    json!({
-        "name": row.name,
-        "kind": row.kind,
-        "status": row.status,
-        "priority": row.priority,
-        "interval_s": row.interval_s,
-        "contacts": row.contacts,
-        "last_success": row.last_success,
-        "last_error": row.last_error,
-        "next_run": row.next_run.map(rfc3339),
-        "warnings": row.warnings,
-    })
+    serde_json::to_value(source_status(row)).unwrap_or(Value::Null)
 }
 
 /// Unix seconds as `2026-11-23T04:25:17Z`.

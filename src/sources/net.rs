@@ -48,8 +48,25 @@ pub struct Http {
 pub struct Reply {
     pub status: u16,
     pub body: String,
-    /// The `Location` header (a redirect's target), as sent.
-    pub location: Option<String>,
+    /// The answer's headers that callers act on (`KEPT_HEADERS`), names in lower case.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// Headers a `Reply` keeps: a Digest challenge, a wait asked for, where a created thing is.
+const KEPT_HEADERS: [&str; 4] = [
+    "www-authenticate",
+    "retry-after",
+    "location",
+    "content-type",
+];
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A JSON answer read as a stream (`Http::send_json`).
@@ -295,7 +312,10 @@ impl Http {
     ) -> Result<Reply, SyncError> {
         let resp = self.open(method, url, headers, body)?;
         let status = resp.status();
-        let location = resp.header("location").map(str::to_owned);
+        let kept = KEPT_HEADERS
+            .iter()
+            .filter_map(|k| resp.header(k).map(|v| (*k, v.to_owned())))
+            .collect();
         let limit = if (200..300).contains(&status) {
             self.max_body
         } else {
@@ -317,7 +337,7 @@ impl Http {
         Ok(Reply {
             status,
             body: String::from_utf8_lossy(&bytes).into_owned(),
-            location,
+            headers: kept,
         })
     }
 

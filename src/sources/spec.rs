@@ -45,7 +45,25 @@ pub struct SourceConfig {
     pub spec: Spec,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A source's settings as `PUT …/sources/{name}` takes them and `GET` shows them (secrets
+/// as `********`): the common fields beside the fields of its kind. `SourceConfig::parse`
+/// reads the common fields by hand (for sentences a person can act on); this type gives them
+/// their schema in the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SourceSettingsSchema {
+    /// Seconds between scheduled syncs (default 3600, minimum 60; 0 = only on demand).
+    pub interval_s: Option<u64>,
+    /// Lower wins merge conflicts (default 100).
+    pub priority: Option<i64>,
+    /// Country for national numbers (`DE`).
+    pub region: Option<String>,
+    /// Store an empty answer even when the source held contacts.
+    pub allow_empty: Option<bool>,
+    #[serde(flatten)]
+    pub spec: Spec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Spec {
     /// CSV pushes; only the common fields apply.
@@ -57,7 +75,7 @@ pub enum Spec {
     Ldap(Box<LdapSpec>),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GraphMode {
     #[default]
@@ -66,7 +84,7 @@ pub enum GraphMode {
     OrgContacts,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraphSpec {
     pub tenant_id: String,
@@ -83,7 +101,7 @@ pub struct GraphSpec {
     pub graph_url: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CarddavSpec {
     /// The address book, or any URL on the way to it (the server's base URL, the
@@ -98,7 +116,7 @@ pub struct CarddavSpec {
     pub book: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GoogleMode {
     /// The account's own contacts (`people/me/connections`).
@@ -109,7 +127,7 @@ pub enum GoogleMode {
 }
 
 /// Google Contacts over the People API, with an OAuth refresh token obtained once.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoogleSpec {
     pub client_id: String,
@@ -128,7 +146,7 @@ pub struct GoogleSpec {
 }
 
 /// Which directory schema the LDAP source's defaults are for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LdapSchema {
     /// Active Directory and inetOrgPerson at once: each field from whichever attribute an
@@ -142,7 +160,7 @@ pub enum LdapSchema {
 }
 
 /// An on-premises directory (Active Directory, OpenLDAP) read with a simple bind.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LdapSpec {
     /// `ldap://host:389` or `ldaps://host:636`.
@@ -168,7 +186,7 @@ pub struct LdapSpec {
 }
 
 /// Attribute names for the contact's fields; empty ones keep the schema's default.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LdapAttributes {
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -191,7 +209,7 @@ pub struct LdapAttributes {
     pub numbers: std::collections::BTreeMap<String, Vec<String>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RestAuth {
     #[default]
@@ -201,7 +219,7 @@ pub enum RestAuth {
     Apikey,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestSpec {
     pub url: String,
@@ -234,7 +252,7 @@ fn apikey_param() -> String {
 }
 
 /// Which record field (a key, or a JSON pointer starting with `/`) holds what.
-#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestFields {
     #[serde(default)]
@@ -302,7 +320,7 @@ impl RestSpec {
 /// the wrong type (`"password": 1234`) must not come back in an error or a log line. Field
 /// names and the names of kinds, modes and auth schemes (`unknown variant`) stay: they are
 /// ours or the caller's choice of a word, never a secret's slot.
-fn redacted(e: &serde_json::Error) -> String {
+pub(crate) fn redacted(e: &serde_json::Error) -> String {
     static VALUE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
         regex::Regex::new(
             r#"(invalid (?:type|value|length): [a-z ]*?)(?:"(?:[^"\\]|\\.)*"|`[^`]*`)"#,
@@ -377,6 +395,48 @@ impl Spec {
             Spec::Ldap(l) => vec![&mut l.password],
         }
     }
+}
+
+/// The first field of a destination (URL, account) that differs between the settings sent
+/// and the stored ones: a kept secret must not follow it there.
+pub fn moved_field(
+    now: Vec<(&'static str, String)>,
+    before: Vec<(&'static str, String)>,
+) -> Option<&'static str> {
+    now.into_iter()
+        .zip(before)
+        .find(|(now, then)| now.1 != then.1)
+        .map(|(now, _)| now.0)
+}
+
+/// Fills secrets sent empty or masked (`new`, named `names`) from the stored ones (`old`,
+/// same order), unless the destination `moved`: then a masked or empty secret that had a
+/// stored value is refused, and a mask with nothing behind it is refused always. Shared by
+/// every kind of settings that holds secrets (sources, targets).
+pub fn keep_secrets(
+    names: &[&'static str],
+    new: Vec<&mut String>,
+    mut old: Vec<String>,
+    moved: Option<&'static str>,
+) -> Result<(), SpecError> {
+    old.resize(names.len(), String::new());
+    for ((new, old), name) in new.into_iter().zip(old).zip(names) {
+        if !(new.is_empty() || new == MASK) {
+            continue;
+        }
+        match (old.is_empty(), moved) {
+            (true, _) if new == MASK => return Err(SpecError::NothingToKeep(name)),
+            (true, _) => {}
+            (false, Some(changed)) => {
+                return Err(SpecError::SecretNotKept {
+                    secret: name,
+                    changed,
+                })
+            }
+            (false, None) => *new = old,
+        }
+    }
+    Ok(())
 }
 
 impl SourceConfig {
@@ -538,40 +598,17 @@ impl SourceConfig {
     pub fn keep_secrets_from(&mut self, previous: Option<&SourceConfig>) -> Result<(), SpecError> {
         let previous = previous.filter(|p| p.spec.kind() == self.spec.kind());
         let moved = previous.and_then(|p| {
-            let before = p.spec.destination();
-            self.spec
-                .destination()
-                .into_iter()
-                .zip(before)
-                .find(|(now, then)| now.1 != then.1)
-                .map(|(now, _)| now.0)
+            moved_field(self.spec.destination(), p.spec.destination())
                 // Another CA trusted could make another server pass for the configured one.
                 .or_else(|| (p.ca_cert != self.ca_cert).then_some("ca_cert"))
         });
         let mut prev = previous.map(|p| p.spec.clone());
-        let mut old: Vec<String> = prev
+        let old: Vec<String> = prev
             .as_mut()
             .map(|p| p.secrets_mut().into_iter().map(std::mem::take).collect())
             .unwrap_or_default();
-        old.resize(self.spec.secret_names().len(), String::new());
         let names = self.spec.secret_names();
-        for ((new, old), name) in self.spec.secrets_mut().into_iter().zip(old).zip(names) {
-            if !(new.is_empty() || new == MASK) {
-                continue;
-            }
-            match (old.is_empty(), moved) {
-                (true, _) if new == MASK => return Err(SpecError::NothingToKeep(name)),
-                (true, _) => {}
-                (false, Some(changed)) => {
-                    return Err(SpecError::SecretNotKept {
-                        secret: name,
-                        changed,
-                    })
-                }
-                (false, None) => *new = old,
-            }
-        }
-        Ok(())
+        keep_secrets(names, self.spec.secrets_mut(), old, moved)
     }
 
     fn to_value(&self) -> Value {

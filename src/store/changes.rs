@@ -36,18 +36,18 @@ pub struct Retention {
     pub min_seconds: i64,
 }
 
-fn id_sql(id: ContactId) -> i64 {
+pub(super) fn id_sql(id: ContactId) -> i64 {
     id.as_u64() as i64
 }
 
-fn id_from_sql(v: i64) -> ContactId {
+pub(super) fn id_from_sql(v: i64) -> ContactId {
     ContactId::from_u64(v as u64)
 }
 
 impl Store {
     /// Logs the book of `version`: `members` are its (id, ETag) pairs. Does nothing when this
     /// or a newer version is logged already (another thread was first), so versions are
-    /// logged in order. Answers the newest logged version.
+    /// logged in order. Answers the newest logged version and when it was logged.
     pub fn log_book(
         &self,
         directory_id: i64,
@@ -55,14 +55,17 @@ impl Store {
         members: &[(ContactId, u64)],
         now: i64,
         keep: Retention,
-    ) -> Result<i64> {
+    ) -> Result<(i64, i64)> {
         self.write_log(|tx| {
-            let latest: Option<i64> = tx.query_row(
-                "SELECT max(version) FROM book_versions WHERE directory_id = ?1",
-                [directory_id],
-                |r| r.get(0),
-            )?;
-            if let Some(l) = latest.filter(|l| *l >= version) {
+            let latest: Option<(i64, i64)> = tx
+                .query_row(
+                    "SELECT version, logged_at FROM book_versions WHERE directory_id = ?1
+                      ORDER BY version DESC LIMIT 1",
+                    [directory_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some(l) = latest.filter(|(l, _)| *l >= version) {
                 return Ok(l);
             }
             apply(tx, directory_id, version, members, now)?;
@@ -71,7 +74,7 @@ impl Store {
                 params![directory_id, version, now],
             )?;
             prune(tx, directory_id, version, now, keep)?;
-            Ok(version)
+            Ok((version, now))
         })
     }
 

@@ -416,6 +416,12 @@ fn icloud_from_its_base_url_with_cards_as_phones_write_them_and_warnings_in_the_
     // The directory's status shows them too.
     let dir = api(&s, "GET", "", None).json();
     assert_eq!(dir["sources"][0]["warnings"]["count"], 3, "{dir}");
+    // And the admin overview, under the source's light.
+    let mut b = crate::admin::Browser::http(&s);
+    assert_eq!(b.sign_in(KEY).status, 303);
+    let page = b.get("/admin").body;
+    assert!(page.contains("3 warning(s)"), "{page}");
+    assert!(page.contains("ask at the front desk"), "{page}");
 
     // The next sync goes straight to the book found: no discovery again.
     let before = fake.requests().len();

@@ -4,7 +4,7 @@
 use crate::helpers::{fixture, multipart, Server, KEY};
 
 fn book(s: &Server) -> String {
-    s.get(&format!("/contacts/{KEY}")).body
+    s.book("").body
 }
 
 fn assert_error(r: &crate::helpers::Response, status: u16, contains: &str) {
@@ -86,7 +86,7 @@ fn refusals_leave_the_book_untouched() {
         "form data",
     );
     // No recognizable columns: names what it expected and what it found.
-    let r = s.push(&format!("/contacts/{KEY}"), b"foo;bar\n1;2\n");
+    let r = s.push_file(b"foo;bar\n1;2\n");
     assert_error(&r, 422, "no recognizable columns");
     assert_eq!(
         r.json()["details"][0]["found_columns"],
@@ -95,7 +95,7 @@ fn refusals_leave_the_book_untouched() {
     assert!(r.json()["error"].as_str().unwrap().contains("display_name"));
     // Binary data.
     assert_error(
-        &s.push(&format!("/contacts/{KEY}"), b"PK\x03\x04\x00\x00\x00binary"),
+        &s.push_file(b"PK\x03\x04\x00\x00\x00binary"),
         422,
         "not text",
     );
@@ -107,18 +107,11 @@ fn refusals_leave_the_book_untouched() {
         "larger than",
     );
     // A file that parses but yields no contact.
-    let r = s.push(
-        &format!("/contacts/{KEY}"),
-        b"display_name,phone\nAnna,not a number\n",
-    );
+    let r = s.push_file(b"display_name,phone\nAnna,not a number\n");
     assert_error(&r, 422, "no contact that can be stored");
     assert_eq!(r.json()["details"][0]["line"], 2);
     // Header only.
-    assert_error(
-        &s.push(&format!("/contacts/{KEY}"), b"display_name,phone\n"),
-        422,
-        "allow_empty",
-    );
+    assert_error(&s.push_file(b"display_name,phone\n"), 422, "allow_empty");
     // Unknown region.
     assert_error(
         &s.push(
@@ -163,5 +156,5 @@ fn dry_run_reports_and_stores_nothing() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["contacts"], 6);
     assert_eq!(r.json()["dry_run"], true);
-    assert_eq!(s.get(&format!("/contacts/{KEY}")).status, 404);
+    assert_eq!(s.book("").status, 404);
 }

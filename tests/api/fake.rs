@@ -52,6 +52,16 @@ impl Reply {
         }
     }
 
+    /// No answer at all: the connection is closed after the request was read (a PBX that
+    /// did the work and crashed, a network that dropped the answer).
+    pub fn hang_up() -> Reply {
+        Reply {
+            status: 0,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
     pub fn with_header(mut self, k: &str, v: &str) -> Reply {
         self.headers.push((k.into(), v.into()));
         self
@@ -121,6 +131,9 @@ impl Fake {
                     };
                     log.lock().unwrap().push(req.clone());
                     let reply = handler(&req);
+                    if reply.status == 0 {
+                        return;
+                    }
                     let mut head = format!(
                         "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
                         reply.status,

@@ -33,7 +33,7 @@ fn push_answers_with_counts_and_report() {
 #[test]
 fn csv_book_has_the_contract_header_sorted_names_and_typed_numbers() {
     let s = pushed();
-    let r = s.get(&format!("/contacts/{KEY}"));
+    let r = s.book("");
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
     assert!(r
@@ -59,7 +59,7 @@ fn csv_book_has_the_contract_header_sorted_names_and_typed_numbers() {
 #[test]
 fn yealink_book_units_with_three_phones_escaped_names_and_search() {
     let s = pushed();
-    let r = s.get(&format!("/contacts/{KEY}/yealink/v1"));
+    let r = s.book("yealink/v1");
     assert_eq!(r.header("content-type"), Some("text/xml; charset=utf-8"));
     assert!(r
         .body
@@ -112,7 +112,7 @@ fn yealink_book_units_with_three_phones_escaped_names_and_search() {
 #[test]
 fn yealink_directory_style_labels_every_number() {
     let s = pushed();
-    let r = s.get(&format!("/contacts/{KEY}/yealink/v1?style=directory"));
+    let r = s.book("yealink/v1?style=directory");
     let doc = r.xml();
     assert_eq!(
         doc.root_element().tag_name().name(),
@@ -143,7 +143,7 @@ fn yealink_directory_style_labels_every_number() {
 #[test]
 fn snom_directory_has_one_entry_per_number_and_tbook_answers_get_and_post() {
     let s = pushed();
-    let r = s.get(&format!("/contacts/{KEY}/snom/v1"));
+    let r = s.book("snom/v1");
     let doc = r.xml();
     assert_eq!(doc.root_element().tag_name().name(), "SnomIPPhoneDirectory");
     let entries: Vec<(String, String)> = doc
@@ -172,7 +172,7 @@ fn snom_directory_has_one_entry_per_number_and_tbook_answers_get_and_post() {
         .count();
     assert_eq!(q, 1);
 
-    let get = s.get(&format!("/contacts/{KEY}/snom/tbook"));
+    let get = s.book("snom/tbook");
     let post = s.request(
         "POST",
         &s.url(&format!("/contacts/{KEY}/snom/tbook")),
@@ -307,7 +307,7 @@ fn gigaset_online_directory_protocol() {
 #[test]
 fn gigaset_central_book() {
     let s = pushed();
-    let doc_body = s.get(&format!("/contacts/{KEY}/gigaset/central")).body;
+    let doc_body = s.book("gigaset/central").body;
     assert!(doc_body.contains("<!DOCTYPE LocalDirectory>"));
     let doc = roxmltree::Document::parse_with_options(
         &doc_body,
@@ -339,7 +339,7 @@ fn account_csv_numbers_by_column_type() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["contacts"], 2);
     assert_eq!(r.json()["columns_ignored"], serde_json::json!(["birthday"]));
-    let rows = csv_rows(&s.get(&format!("/contacts/{KEY}")).body);
+    let rows = csv_rows(&s.book("").body);
     assert_eq!(rows[0].0, "Anna Schmidt");
     assert_eq!(
         rows[0].1,
@@ -390,10 +390,7 @@ fn etag_answers_304_until_the_book_changes() {
         304
     );
     // A real change does not.
-    let r = s.push(
-        &format!("/contacts/{KEY}"),
-        b"display_name,phone\nNew Person,+4930901899\n",
-    );
+    let r = s.push_file(b"display_name,phone\nNew Person,+4930901899\n");
     assert_eq!(r.status, 200, "{}", r.body);
     let after = s.request("GET", &s.url(&path), &[("If-None-Match", &tag)], None);
     assert_eq!(after.status, 200);
@@ -411,12 +408,12 @@ fn sources_replace_only_themselves() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["source"], "crm");
     assert_eq!(r.json()["contacts"], 1);
-    assert_eq!(csv_rows(&s.get(&format!("/contacts/{KEY}")).body).len(), 7);
+    assert_eq!(csv_rows(&s.book("").body).len(), 7);
     s.push(
         &format!("/contacts/{KEY}?source=crm"),
         b"display_name,phone\nOther,+4930901897\n",
     );
-    let names: Vec<String> = csv_rows(&s.get(&format!("/contacts/{KEY}")).body)
+    let names: Vec<String> = csv_rows(&s.book("").body)
         .into_iter()
         .map(|r| r.0)
         .collect();
@@ -440,7 +437,7 @@ fn region_reads_national_numbers_and_bad_numbers_are_reported_by_line() {
         w["message"],
         "`020 7946 0018` is not a valid number for region DE; add the country code or push with ?region=GB"
     );
-    let rows = csv_rows(&s.get(&format!("/contacts/{KEY}")).body);
+    let rows = csv_rows(&s.book("").body);
     assert_eq!(rows[0], ("Anna".to_owned(), "WORK:+49301234567".to_owned()));
     assert_eq!(rows[1], ("Eve".to_owned(), "EXTENSION:42".to_owned()));
 }

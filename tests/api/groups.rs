@@ -3,7 +3,7 @@
 use crate::helpers::{Server, KEY};
 
 fn menus(s: &Server, query: &str) -> Vec<(String, Vec<String>)> {
-    let r = s.get(&format!("/contacts/{KEY}/yealink/v1{query}"));
+    let r = s.book(&format!("yealink/v1{query}"));
     assert_eq!(r.status, 200, "{query}: {}", r.body);
     let doc = r.xml();
     doc.descendants()
@@ -73,7 +73,7 @@ fn yealink_menus_by_group_company_and_source() {
         vec![("kunden".to_owned(), vec!["Carla Chor".to_owned()])]
     );
     assert_eq!(menus(&s, "").len(), 1);
-    let r = s.get(&format!("/contacts/{KEY}/yealink/v1?group_by=colour"));
+    let r = s.book("yealink/v1?group_by=colour");
     assert_eq!(r.status, 400);
     assert!(r.json()["error"]
         .as_str()

@@ -31,6 +31,15 @@ pub struct Response {
 }
 
 impl Response {
+    /// Every value of a header sent more than once (`Set-Cookie`).
+    pub fn headers_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -152,7 +161,7 @@ impl Server {
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(90))
                 .build(),
-            tls_agent: tls_agent(&cert),
+            tls_agent: tls_agent(&cert, 5),
             data,
         };
         server.wait_healthy();
@@ -215,7 +224,20 @@ impl Server {
 
     /// Pushes `csv` as the default source, as `curl -F file=@…` does.
     pub fn push_csv(&self, csv: &str) -> Response {
-        self.push(&format!("/contacts/{KEY}"), csv.as_bytes())
+        self.push_file(csv.as_bytes())
+    }
+
+    /// Pushes a file with query parameters (`"?source=crm&region=DE"`, or `""`) and expects
+    /// it stored: answers the push report.
+    pub fn pushed(&self, query: &str, file: &[u8]) -> serde_json::Value {
+        let r = self.push(&format!("/contacts/{KEY}{query}"), file);
+        assert_eq!(r.status, 200, "push{query}: {}", r.body);
+        r.json()
+    }
+
+    /// Pushes a file's bytes (any encoding) as the default source.
+    pub fn push_file(&self, file: &[u8]) -> Response {
+        self.push(&format!("/contacts/{KEY}"), file)
     }
 
     /// Pushes `csv` as the source `source`, with further query parameters (`&region=DE`).
@@ -251,6 +273,13 @@ impl Server {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Kills the server (SIGKILL: no chance to finish anything), keeping its data.
+    pub fn kill(mut self) -> Arc<tempfile::TempDir> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.data.clone()
     }
 
     /// Stops the server the way an operator does (SIGTERM), and waits for it.
@@ -316,7 +345,8 @@ fn port_of(addr: &str) -> &str {
     addr.rsplit(':').next().unwrap_or(addr)
 }
 
-fn send(req: ureq::Request, body: Option<&[u8]>) -> Response {
+/// Sends `req` and reads the answer, whatever its status.
+pub fn send(req: ureq::Request, body: Option<&[u8]>) -> Response {
     let result = match body {
         Some(b) => req.send_bytes(b),
         None => req.call(),
@@ -327,10 +357,13 @@ fn send(req: ureq::Request, body: Option<&[u8]>) -> Response {
         Err(e) => panic!("request failed: {e}"),
     };
     let status = resp.status();
-    let headers = resp
-        .headers_names()
-        .into_iter()
-        .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_owned())))
+    // Every value of every header (a response may set several cookies).
+    let mut names = resp.headers_names();
+    names.sort();
+    names.dedup();
+    let headers = names
+        .iter()
+        .flat_map(|n| resp.all(n).into_iter().map(|v| (n.clone(), v.to_owned())))
         .collect();
     let body = resp.into_string().expect("body");
     Response {
@@ -351,8 +384,9 @@ pub fn multipart(field: &str, filename: &str, content: &[u8]) -> (String, Vec<u8
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-/// A client that trusts exactly the server's generated certificate.
-fn tls_agent(cert: &PathBuf) -> ureq::Agent {
+/// A client that trusts exactly the server's generated certificate and follows up to
+/// `redirects` redirects.
+pub fn tls_agent(cert: &PathBuf, redirects: u32) -> ureq::Agent {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
     let mut roots = rustls::RootCertStore::empty();
@@ -368,6 +402,7 @@ fn tls_agent(cert: &PathBuf) -> ureq::Agent {
     ureq::AgentBuilder::new()
         .tls_config(Arc::new(config))
         .timeout(Duration::from_secs(90))
+        .redirects(redirects)
         .build()
 }
 

@@ -3,20 +3,14 @@
 
 use crate::helpers::{cli, csv_rows, fixture, Server, KEY};
 
-fn push(s: &Server, query: &str, file: &[u8]) -> serde_json::Value {
-    let r = s.push(&format!("/contacts/{KEY}{query}"), file);
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json()
-}
-
 fn book(s: &Server) -> Vec<(String, String)> {
-    csv_rows(&s.get(&format!("/contacts/{KEY}")).body)
+    csv_rows(&s.book("").body)
 }
 
 #[test]
 fn german_excel_windows_1252_semicolons_national_numbers() {
     let s = Server::start(&[]);
-    let j = push(&s, "?region=DE", &fixture("excel-de-semicolon-cp1252.csv"));
+    let j = s.pushed("?region=DE", &fixture("excel-de-semicolon-cp1252.csv"));
     assert_eq!(j["encoding"], "windows-1252");
     assert_eq!(j["delimiter"], "semicolon");
     assert_eq!(j["vocabulary"], "generic");
@@ -36,7 +30,7 @@ fn german_excel_windows_1252_semicolons_national_numbers() {
             ("Straßer, Ute".to_owned(), "WORK:+4989123456".to_owned()),
         ]
     );
-    let yealink = s.get(&format!("/contacts/{KEY}/yealink/v1")).body;
+    let yealink = s.book("yealink/v1").body;
     assert!(
         yealink.contains("Name=\"Müller, Jörg\""),
         "bytes decoded from cp1252"
@@ -46,7 +40,7 @@ fn german_excel_windows_1252_semicolons_national_numbers() {
 #[test]
 fn outlook_export_with_bom_and_multiline_note() {
     let s = Server::start(&[]);
-    let j = push(&s, "", &fixture("outlook-export.csv"));
+    let j = s.pushed("", &fixture("outlook-export.csv"));
     assert_eq!(j["vocabulary"], "outlook");
     assert_eq!(j["encoding"], "UTF-8 (BOM)");
     assert_eq!(j["contacts"], 2);
@@ -72,7 +66,7 @@ fn outlook_export_with_bom_and_multiline_note() {
 #[test]
 fn google_export_pairs_labels_and_reports_the_foreign_number() {
     let s = Server::start(&[]);
-    let j = push(&s, "?region=DE", &fixture("google-contacts-export.csv"));
+    let j = s.pushed("?region=DE", &fixture("google-contacts-export.csv"));
     assert_eq!(j["vocabulary"], "google");
     assert_eq!(j["contacts"], 1);
     let w = &j["warnings"][0];
@@ -91,7 +85,7 @@ fn google_export_pairs_labels_and_reports_the_foreign_number() {
         )]
     );
     // With the right region the London number is stored.
-    let j = push(&s, "?region=GB", &fixture("google-contacts-export.csv"));
+    let j = s.pushed("?region=GB", &fixture("google-contacts-export.csv"));
     assert_eq!(j["contacts"], 2);
     assert!(book(&s).contains(&("Tom Baker".to_owned(), "HOME:+442079460018".to_owned())));
 }
@@ -155,7 +149,7 @@ fn every_encoding_and_delimiter_gives_the_same_book() {
             ("utf-16be", utf16be),
             ("windows-1252", cp1252),
         ] {
-            let j = push(&s, "?region=DE", &bytes);
+            let j = s.pushed("?region=DE", &bytes);
             assert_eq!(j["contacts"], 3, "{name} {delim:?}: {j}");
             let got = book(&s);
             match &reference {
@@ -177,7 +171,7 @@ fn title_lines_blank_lines_trailing_columns_and_duplicate_headers() {
     let file = "Kontakte Export 2026\r\n\r\nName;Telefon;Telefon;Notiz;;\r\n\
                 \"Anna\r\nSchmidt\";030 901820;030 901821;\"mehr\r\nText\";;\r\n\r\n\
                 Ben;+49 231 12345-67;;;;\r\n";
-    let j = push(&s, "?region=DE", file.as_bytes());
+    let j = s.pushed("?region=DE", file.as_bytes());
     assert_eq!(j["contacts"], 2, "{j}");
     let b = book(&s);
     assert_eq!(
@@ -197,16 +191,12 @@ fn explicit_map_completes_or_replaces_the_vocabularies() {
     let s = Server::start(&[]);
     // Known columns are read; the map adds the one no vocabulary knows.
     let file = "Kontakt|Rufnummer|Handy Nr.|Notiz\nACME Zentrale|0231 123450|0171 2345678|x\n";
-    let j = push(&s, "?region=DE", file.as_bytes());
+    let j = s.pushed("?region=DE", file.as_bytes());
     assert_eq!(
         j["columns_ignored"],
         serde_json::json!(["Handy Nr.", "Notiz"])
     );
-    let j = push(
-        &s,
-        "?region=DE&map=phone.mobile:Handy%20Nr.",
-        file.as_bytes(),
-    );
+    let j = s.pushed("?region=DE&map=phone.mobile:Handy%20Nr.", file.as_bytes());
     assert_eq!(j["vocabulary"], "generic+map");
     assert_eq!(j["columns_ignored"], serde_json::json!(["Notiz"]));
     assert_eq!(
@@ -222,7 +212,7 @@ fn explicit_map_completes_or_replaces_the_vocabularies() {
     let r = s.push(&format!("/contacts/{KEY}?region=DE"), crm.as_bytes());
     assert_eq!(r.status, 422, "{}", r.body);
     let map = "display_name:Partner,phone.work:Zentrale%20Durchwahlnr,phone.mobile:Funk";
-    let j = push(&s, &format!("?region=DE&map={map}"), crm.as_bytes());
+    let j = s.pushed(&format!("?region=DE&map={map}"), crm.as_bytes());
     assert_eq!(j["vocabulary"], "map");
     assert_eq!(
         book(&s),
@@ -284,7 +274,7 @@ fn json_push_for_internal_applications() {
 #[test]
 fn shrink_guard_refuses_an_accidentally_short_export() {
     let s = Server::start(&[]);
-    push(&s, "", &fixture("syncblue-directory.csv"));
+    s.pushed("", &fixture("syncblue-directory.csv"));
     let auth = format!("Bearer {KEY}");
     let r = s.request(
         "PUT",
@@ -295,7 +285,7 @@ fn shrink_guard_refuses_an_accidentally_short_export() {
     assert_eq!(r.status, 200, "{}", r.body);
     let before = book(&s);
     let two = b"display_name,phone\nA,+4930901820\nB,+4930901821\n";
-    let r = s.push(&format!("/contacts/{KEY}"), two);
+    let r = s.push_file(two);
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.json()["error"]
         .as_str()
@@ -304,7 +294,7 @@ fn shrink_guard_refuses_an_accidentally_short_export() {
     assert_eq!(book(&s), before);
     // Losing up to half is fine; more needs force.
     let three = b"display_name,phone\nA,+4930901820\nB,+4930901821\nC,+4930901822\n";
-    assert_eq!(s.push(&format!("/contacts/{KEY}"), three).status, 200);
+    assert_eq!(s.push_file(three).status, 200);
     assert_eq!(
         s.push(
             &format!("/contacts/{KEY}?force=true"),

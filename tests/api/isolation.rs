@@ -530,12 +530,12 @@ fn quotas_and_the_free_disk_floor_answer_with_a_sentence() {
         "2",
     ]);
     let csv = b"display_name,phone\nAnna,+4930901820\n";
-    assert_eq!(s.push(&format!("/contacts/{KEY}"), csv).status, 200);
+    assert_eq!(s.push_file(csv).status, 200);
     let r = s.push(&format!("/contacts/{KEY}?source=other"), csv);
     assert_eq!(r.status, 413, "{}", r.body);
     assert!(r.body.contains("--max-sources"), "{}", r.body);
     let three = b"display_name,phone\nA,+4930901820\nB,+4930901821\nC,+4930901822\n";
-    let r = s.push(&format!("/contacts/{KEY}"), three);
+    let r = s.push_file(three);
     assert_eq!(r.status, 413, "{}", r.body);
     assert!(r.body.contains("--max-contacts"), "{}", r.body);
     let data = s.stop();
@@ -550,7 +550,7 @@ fn quotas_and_the_free_disk_floor_answer_with_a_sentence() {
             "1000000TiB",
         ],
     );
-    let r = s.push(&format!("/contacts/{KEY}"), three);
+    let r = s.push_file(three);
     assert_eq!(r.status, 507, "{}", r.body);
     assert!(r.body.contains("disk is almost full"), "{}", r.body);
     let r = api(&s, "PUT", "/settings", Some(r#"{"name": "X"}"#));

@@ -1,9 +1,12 @@
 //! Black-box tests: the real server on free ports, a fresh SQLite file per test, real
 //! HTTP and HTTPS. One binary keeps the build cheap.
 
+mod admin;
 mod book;
+mod browser;
 mod caching;
 mod carddav;
+mod carddav_server;
 mod certificates;
 mod discovery;
 mod docs;
@@ -18,10 +21,12 @@ mod helpers;
 mod imports;
 mod isolation;
 mod keys;
+mod ldap;
 mod ldap_source;
 mod lifecycle;
 mod manage;
 mod merge;
+mod openapi;
 mod params;
 mod radicale;
 mod rest;
@@ -29,6 +34,7 @@ mod search;
 mod security;
 mod shapes;
 mod sources;
+mod targets;
 mod tools;
 mod vendors;
 mod words;

@@ -56,7 +56,7 @@ fn settings_are_validated_and_take_effect() {
     assert!(r.json()["error"].as_str().unwrap().contains("XX"));
     let r = s.request("PUT", &url, &h, Some(br#"{"regoin":"DE"}"#));
     assert_eq!(r.status, 400, "{}", r.body);
-    let before = s.get(&format!("/contacts/{KEY}/yealink/v1"));
+    let before = s.book("yealink/v1");
     let r = s.request(
         "PUT",
         &url,
@@ -67,7 +67,7 @@ fn settings_are_validated_and_take_effect() {
     assert_eq!(s.request("GET", &url, &h, None).json()["region"], "DE");
 
     // The title changed, and so did the ETag.
-    let after = s.get(&format!("/contacts/{KEY}/yealink/v1"));
+    let after = s.book("yealink/v1");
     assert!(
         after.body.contains("<Title>ACME &amp; Co</Title>"),
         "{}",
@@ -75,10 +75,7 @@ fn settings_are_validated_and_take_effect() {
     );
     assert_ne!(before.header("etag"), after.header("etag"));
     // National numbers are now read with the directory's region.
-    let r = s.push(
-        &format!("/contacts/{KEY}"),
-        b"display_name,phone\nAnna,030 1234567\n",
-    );
+    let r = s.push_file(b"display_name,phone\nAnna,030 1234567\n");
     assert_eq!(r.json()["contacts"], 1, "{}", r.body);
 
     let (ok, out, err) = cli(&[

@@ -18,7 +18,7 @@ fn pushed() -> Server {
 
 /// Unit name → its three phone attributes, read from the Yealink XML.
 fn yealink_units(s: &Server, query: &str) -> Vec<(String, [String; 3])> {
-    let r = s.get(&format!("/contacts/{KEY}/yealink/v1{query}"));
+    let r = s.book(&format!("yealink/v1{query}"));
     assert_eq!(r.status, 200, "{query}: {}", r.body);
     let doc = r.xml();
     doc.descendants()
@@ -86,7 +86,7 @@ fn every_shape_for_national_foreign_and_extension_numbers() {
 fn shapes_apply_to_snom_gigaset_and_csv_too() {
     let s = pushed();
     let q = "numbers=auto&region=DE&outside_prefix=0";
-    let r = s.get(&format!("/contacts/{KEY}/snom/v1?{q}"));
+    let r = s.book(&format!("snom/v1?{q}"));
     let doc = r.xml();
     let tels: Vec<&str> = doc
         .descendants()
@@ -95,14 +95,14 @@ fn shapes_apply_to_snom_gigaset_and_csv_too() {
         .collect();
     assert!(tels.contains(&"0023648873040"), "{tels:?}");
     assert!(tels.contains(&"42"), "{tels:?}");
-    let r = s.get(&format!("/contacts/{KEY}/snom/tbook?{q}"));
+    let r = s.book(&format!("snom/tbook?{q}"));
     let doc = r.xml();
     let nos: Vec<&str> = doc
         .descendants()
         .filter_map(|n| n.attribute("no"))
         .collect();
     assert!(nos.contains(&"000436641234567"), "{nos:?}");
-    let r = s.get(&format!("/contacts/{KEY}/gigaset/central?{q}"));
+    let r = s.book(&format!("gigaset/central?{q}"));
     let doc = roxmltree::Document::parse_with_options(
         &r.body,
         roxmltree::ParsingOptions {
@@ -118,7 +118,7 @@ fn shapes_apply_to_snom_gigaset_and_csv_too() {
     assert_eq!(e.attribute("office1"), Some("0023648873040"));
     assert_eq!(e.attribute("office2"), Some("42"));
     assert_eq!(e.attribute("mobile1"), Some("0015112345678"));
-    let r = s.get(&format!("/contacts/{KEY}/gigaset/v1?hm=0023648873040&{q}"));
+    let r = s.book(&format!("gigaset/v1?hm=0023648873040&{q}"));
     let doc = r.xml();
     assert_eq!(
         doc.root_element().attribute("total"),
@@ -163,7 +163,7 @@ fn directory_settings_shape_phones_and_the_url_wins() {
         ["+4923648873040", "42", "+4915112345678"]
     );
     // The CSV is the data contract: directory phone settings leave it E.164.
-    let rows = csv_rows(&s.get(&format!("/contacts/{KEY}")).body);
+    let rows = csv_rows(&s.book("").body);
     let m = rows.iter().find(|(n, _)| n == "Jörg Müller").unwrap();
     assert_eq!(
         m.1,
@@ -179,7 +179,7 @@ fn bad_shape_parameters_are_refused_with_their_name() {
         ("outside_prefix=9x", "9x"),
         ("region=XX", "XX"),
     ] {
-        let r = s.get(&format!("/contacts/{KEY}/yealink/v1?{q}"));
+        let r = s.book(&format!("yealink/v1?{q}"));
         assert_eq!(r.status, 400, "{q}");
         assert!(
             r.json()["error"].as_str().unwrap().contains(word),
@@ -217,10 +217,10 @@ fn lookup_finds_a_caller_in_every_arriving_shape() {
         "/contacts/{KEY}/lookup?number=015112345678&region=DE"
     ));
     assert_eq!(r.json()["type"], "MOBILE");
-    let r = s.get(&format!("/contacts/{KEY}/lookup?number=42"));
+    let r = s.book("lookup?number=42");
     assert_eq!(r.json()["name"], "Jörg Müller");
     assert_eq!(r.json()["type"], "EXTENSION");
-    let r = s.get(&format!("/contacts/{KEY}/lookup?number=00436641234567"));
+    let r = s.book("lookup?number=00436641234567");
     assert_eq!(r.json()["name"], "Alpen & <Söhne>");
     let r = s.get(&format!(
         "/contacts/{KEY}/lookup?number=0023648873040&format=text&region=DE&outside_prefix=0"
@@ -246,9 +246,9 @@ fn lookup_uses_the_directory_settings_and_answers_404_for_strangers() {
         Some(br#"{"region":"DE","outside_prefix":"0"}"#),
     );
     assert!(r.status < 300, "{}", r.body);
-    let r = s.get(&format!("/contacts/{KEY}/lookup?number=0023648873040"));
+    let r = s.book("lookup?number=0023648873040");
     assert_eq!(r.json()["name"], "Jörg Müller", "{}", r.body);
-    let r = s.get(&format!("/contacts/{KEY}/lookup?number=03012345678"));
+    let r = s.book("lookup?number=03012345678");
     assert_eq!(r.status, 404);
     assert!(r.json()["error"].as_str().unwrap().contains("no contact"));
     let r = s.get(&format!(
@@ -256,10 +256,10 @@ fn lookup_uses_the_directory_settings_and_answers_404_for_strangers() {
     ));
     assert_eq!(r.status, 404);
     assert_eq!(r.body, "");
-    let r = s.get(&format!("/contacts/{KEY}/lookup"));
+    let r = s.book("lookup");
     assert_eq!(r.status, 400);
     assert!(r.json()["error"].as_str().unwrap().contains("?number="));
-    let r = s.get(&format!("/contacts/{KEY}/lookup?number=42&format=xml"));
+    let r = s.book("lookup?number=42&format=xml");
     assert_eq!(r.status, 400);
     let r = s.get("/contacts/ZZZZZZZZZZZZZZ/lookup?number=42");
     assert_eq!(r.status, 404);

@@ -123,7 +123,7 @@ fn fanvil_directory_lists_every_number_per_entry() {
 #[test]
 fn snom_dect_entries_have_home_office_and_mobile() {
     let s = pushed(BOOK);
-    let r = s.get(&format!("/contacts/{KEY}/snom/dect"));
+    let r = s.book("snom/dect");
     let doc = r.xml();
     assert_eq!(doc.root_element().tag_name().name(), "IPPhoneDirectory");
     let m = doc
@@ -215,7 +215,7 @@ fn fritzbox_cuts_after_2000_contacts() {
     let r = s.push(&format!("/contacts/{KEY}"), csv.as_bytes());
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["contacts"], 2003, "{}", r.body);
-    let r = s.get(&format!("/contacts/{KEY}/fritzbox/v1"));
+    let r = s.book("fritzbox/v1");
     let doc = r.xml();
     let n = doc
         .descendants()
@@ -240,7 +240,7 @@ fn cisco_directory_pages_with_softkeys_and_searches() {
     }
     csv.push_str("Zoë O'Brien & Partner,WORK:+442079460958;MOBILE:+4915112345678\r\n");
     let s = pushed(&csv);
-    let r = s.get(&format!("/contacts/{KEY}/cisco/v1?numbers=intl00"));
+    let r = s.book("cisco/v1?numbers=intl00");
     let doc = r.xml();
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "CiscoIPPhoneDirectory");
@@ -298,13 +298,13 @@ fn cisco_directory_pages_with_softkeys_and_searches() {
     for e in &entries2 {
         assert!(child_text(*e, "Name").chars().count() <= 32);
     }
-    let r = s.get(&format!("/contacts/{KEY}/cisco/v1?q=obrien"));
+    let r = s.book("cisco/v1?q=obrien");
     let doc = r.xml();
     assert_eq!(
         texts(&doc, "Telephone"),
         vec!["+442079460958", "+4915112345678"]
     );
-    let r = s.get(&format!("/contacts/{KEY}/cisco/v1?page=x"));
+    let r = s.book("cisco/v1?page=x");
     assert_eq!(r.status, 400);
 }
 
@@ -333,7 +333,7 @@ fn prop<'a>(card: &'a [(String, String)], name: &str) -> Vec<&'a (String, String
 #[test]
 fn vcard_3_and_4_carry_every_contact() {
     let s = pushed(BOOK);
-    let r = s.get(&format!("/contacts/{KEY}/vcard"));
+    let r = s.book("vcard");
     assert_eq!(r.header("content-type"), Some("text/vcard; charset=utf-8"));
     assert!(r.body.lines().all(|l| l.len() <= 76), "{}", r.body);
     let cards = vcards(&r.body);
@@ -379,7 +379,7 @@ fn vcard_3_and_4_carry_every_contact() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     assert_eq!(tels[0], ("TEL;TYPE=\"work,voice\"", "023648873040"));
-    let r = s.get(&format!("/contacts/{KEY}/vcard?version=4.0"));
+    let r = s.book("vcard?version=4.0");
     let cards = vcards(&r.body);
     let a = cards
         .iter()
@@ -393,7 +393,7 @@ fn vcard_3_and_4_carry_every_contact() {
             "tel:+436641234567".to_owned()
         )
     );
-    let r = s.get(&format!("/contacts/{KEY}/vcard?version=2.1"));
+    let r = s.book("vcard?version=2.1");
     assert_eq!(r.status, 400);
     assert!(r.json()["error"].as_str().unwrap().contains("3.0 or 4.0"));
 }
@@ -414,7 +414,7 @@ fn new_formats_answer_404_for_unknown_keys_and_304_when_current() {
             404,
             "{f}"
         );
-        let r = s.get(&format!("/contacts/{KEY}/{f}"));
+        let r = s.book(f);
         assert_eq!(r.status, 200, "{f}");
         let tag = r.header("etag").expect("etag").to_owned();
         let url = s.url(&format!("/contacts/{KEY}/{f}"));
@@ -463,7 +463,7 @@ fn cisco_search_page_and_cut_names_are_told() {
     let s = pushed(&format!(
         "display_name,phone\r\nAnna Schmidt,+4930901820\r\n{long},WORK:+4930901821;FAX:+4930901829\r\n"
     ));
-    let r = s.get(&format!("/contacts/{KEY}/cisco/v1?numbers=intl00"));
+    let r = s.book("cisco/v1?numbers=intl00");
     let notice = r.header("x-phonedir-notice").expect("notice");
     assert!(
         notice.starts_with("2 names cut to the 32 characters a Cisco phone shows"),
@@ -505,10 +505,7 @@ fn cisco_search_page_and_cut_names_are_told() {
     let typed = format!("{}&q=schmidt", &url[url.find("/contacts/").unwrap()..]);
     let found = s.get(&typed);
     assert_eq!(texts(&found.xml(), "Telephone"), vec!["004930901820"]);
-    assert_eq!(
-        s.get(&format!("/contacts/{KEY}/cisco/search?q=x")).status,
-        400
-    );
+    assert_eq!(s.book("cisco/search?q=x").status, 400);
 }
 
 /// snom: the local directory dials every number it holds and has no fax type, so faxes
@@ -518,7 +515,7 @@ fn snom_tbook_keeps_faxes_out_and_the_search_page_has_a_prompt() {
     let s = pushed(
         "display_name,phone\r\nReception,WORK:+4930901820;FAX:+4930901829\r\nFax Room,FAX:+4930901830\r\n",
     );
-    let r = s.get(&format!("/contacts/{KEY}/snom/tbook"));
+    let r = s.book("snom/tbook");
     let doc = r.xml();
     let numbers: Vec<(&str, &str)> = doc
         .descendants()
@@ -540,10 +537,10 @@ fn snom_tbook_keeps_faxes_out_and_the_search_page_has_a_prompt() {
         "{:?}",
         r.header("x-phonedir-notice")
     );
-    let r = s.get(&format!("/contacts/{KEY}/snom/search"));
+    let r = s.book("snom/search");
     let doc = r.xml();
     let prompt = child_text(doc.root_element(), "Prompt");
     assert_eq!(prompt, "Enter a name or number");
-    let r = s.get(&format!("/contacts/{KEY}/snom/v1"));
+    let r = s.book("snom/v1");
     assert_eq!(child_text(r.xml().root_element(), "Prompt"), "3 entries");
 }

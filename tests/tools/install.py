@@ -30,6 +30,8 @@ PYTHON = {
     "vdirsyncer": ("vdirsyncer>=0.19,<0.20", ["vdirsyncer"]),
     "ldap3": ("ldap3>=2.9,<3", ["python"]),
     "openapi-spec-validator": ("openapi-spec-validator>=0.7,<0.8", ["openapi-spec-validator"]),
+    # Prometheus's official Python client, whose parser reads /metrics in the tests.
+    "prometheus-client": ("prometheus-client>=0.20,<1", ["python"]),
 }
 # tool -> (Debian packages, executable)
 DEBIAN = {
@@ -60,7 +62,8 @@ def ensure_python(tool):
         TOOLS.mkdir(parents=True, exist_ok=True)
         run([sys.executable, "-m", "venv", str(VENV)])
     module = {"radicale": "radicale", "vdirsyncer": "vdirsyncer", "ldap3": "ldap3",
-              "openapi-spec-validator": "openapi_spec_validator"}[tool]
+              "openapi-spec-validator": "openapi_spec_validator",
+              "prometheus-client": "prometheus_client"}[tool]
     ok = subprocess.run([str(venv_python()), "-c", f"import {module}"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
     if not ok:

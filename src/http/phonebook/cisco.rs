@@ -20,6 +20,13 @@ const ACCEPTED: [&str; 5] = [
     SHAPE_PARAMS[2],
 ];
 
+/// `CiscoIPPhoneDirectory`, 32 per screen, with Dial/Previous/Next/Exit soft keys.
+#[utoipa::path(method(get, head), path = "/contacts/{key}/cisco/v1", operation_id = "cisco", tag = "phone books",
+    params(super::KeyParam, super::SearchQuery,
+        ("page" = Option<usize>, Query, description = "The screen, from 1"),
+        super::ShapeQuery),
+    responses((status = 200, body = String, content_type = "text/xml"),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn book(
     req: HttpRequest,
     key: web::Path<String>,

@@ -56,6 +56,34 @@ pub struct Request {
     number: Option<(&'static str, String)>,
 }
 
+/// The Gigaset online-directory protocol; errors in the protocol's own documents.
+#[utoipa::path(method(get, head), path = "/contacts/{key}/gigaset/v1", operation_id = "gigaset", tag = "phone books",
+    params(super::KeyParam,
+        ("command" = Option<String>, Query, description = "`get_list`"),
+        ("type" = Option<String>, Query, description = "`pb`, the public book"),
+        ("first" = Option<usize>, Query, description = "First entry, from 1"),
+        ("count" = Option<usize>, Query, description = "Entries per answer"),
+        ("ln" = Option<String>, Query, description = "Family name search"),
+        ("fn" = Option<String>, Query, description = "Given name search"),
+        ("hm" = Option<String>, Query, description = "Caller lookup (any number shape)"),
+        ("mb" = Option<String>, Query, description = "Caller lookup by mobile number"),
+        ("fx" = Option<String>, Query, description = "Caller lookup by fax number"),
+        ("ct" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("st" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("nr" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("zc" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("sip" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("em" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("in" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("bp" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("lang" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("mac" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("handsetid" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("reqsrc" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        ("limit" = Option<String>, Query, description = "Sent by bases; changes nothing"),
+        super::ShapeQuery),
+    responses((status = 200, body = String, content_type = "text/xml"),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn online(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     // From the match info, not a `Path` extractor: the glued form's route has a second
     // path parameter.

@@ -24,6 +24,32 @@ const ACCEPTED: [&str; 5] = [
     SHAPE_PARAMS[2],
 ];
 
+/// Who is calling: the best contact for a number in any shape a PBX sends.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LookupHit {
+    /// The matching number as stored (E.164, or an extension).
+    pub number: String,
+    /// The name to show.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: crate::domain::NumberType,
+    /// False for a match of the trailing digits only.
+    pub exact: bool,
+    pub contact: crate::domain::Contact,
+}
+
+/// Caller-ID lookup: JSON, or with `format=text` the bare name (every other answer has an
+/// empty body and the reason in `X-Phonedir-Error`).
+#[utoipa::path(get, path = "/contacts/{key}/lookup", tag = "lookup",
+    params(super::KeyParam,
+        ("number" = String, Query, description = "The calling number: E.164, 00…, national, with the outside prefix, an extension"),
+        ("format" = Option<String>, Query, description = "`json` (default) or `text`"),
+        super::ShapeQuery),
+    responses(
+        (status = 200, content((LookupHit = "application/json"), (String = "text/plain"))),
+        (status = 400, body = crate::http::error::ErrorBody),
+        (status = 404, body = crate::http::error::ErrorBody, description = "No contact has this number, or no directory this key"),
+    ))]
 pub async fn lookup(
     req: HttpRequest,
     key: web::Path<String>,
@@ -97,7 +123,7 @@ async fn answer(
     Ok(match (found, text) {
         (Some(hit), true) => resp
             .content_type("text/plain; charset=utf-8")
-            .body(hit["name"].as_str().unwrap_or_default().to_owned()),
+            .body(hit.name),
         // An empty body: a PBX shows nothing rather than an error text as the caller's name.
         (None, true) => resp
             .content_type("text/plain; charset=utf-8")
@@ -116,7 +142,7 @@ fn find(
     number: &str,
     shape: ShapeParams,
     limits: &crate::push::Limits,
-) -> Option<serde_json::Value> {
+) -> Option<LookupHit> {
     // The lookup reads numbers with the phone books' rules (region, outside prefix).
     let ask = Ask {
         view: View::Whole(Format::Yealink, None),
@@ -128,14 +154,12 @@ fn find(
         max_extension_digits: limits.max_extension_digits,
     };
     let hits = book.lookup(number, &rules, p.outside_prefix.as_str());
-    hits.first().map(|h| {
-        serde_json::json!({
-            "number": h.number.value,
-            "name": h.contact.display_name,
-            "type": h.number.kind,
-            "exact": h.exact,
-            "contact": h.contact,
-        })
+    hits.first().map(|h| LookupHit {
+        number: h.number.value.clone(),
+        name: h.contact.display_name.clone(),
+        kind: h.number.kind,
+        exact: h.exact,
+        contact: h.contact.clone(),
     })
 }
 

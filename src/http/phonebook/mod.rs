@@ -4,13 +4,13 @@
 //! number shape); `conditional::respond` answers it from the book (ETag, 304, the render
 //! cache, gzip); the renderers stay pure functions of (contacts, view, shape).
 
-mod cisco;
-mod gigaset;
-mod lookup;
-mod search;
-mod snom;
-mod whole;
-mod yealink;
+pub(super) mod cisco;
+pub(super) mod gigaset;
+pub(super) mod lookup;
+pub(super) mod search;
+pub(super) mod snom;
+pub(super) mod whole;
+pub(super) mod yealink;
 
 use super::error::resource;
 use super::params::Params;
@@ -53,7 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             // Grandstream phones append `/phonebook.xml` to the configured server path.
             .service(
                 resource("/grandstream/v1/phonebook.xml", READ)
-                    .route(read().to(whole::grandstream)),
+                    .route(read().to(whole::grandstream_xml)),
             )
             .service(resource("/fanvil/v1", READ).route(read().to(whole::fanvil)))
             .service(resource("/fritzbox/v1", READ).route(read().to(whole::fritzbox)))
@@ -70,6 +70,37 @@ fn read() -> actix_web::Route {
 
 /// The parameters every phone-book URL takes for the number shape.
 pub const SHAPE_PARAMS: [&str; 3] = ["numbers", "outside_prefix", "region"];
+
+/// The OpenAPI document's words for the parameters the phone-book URLs share (the handlers
+/// read them strictly with `Params`; the tests check each URL takes exactly the documented
+/// ones).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct KeyParam {
+    /// Any key of the directory; give phones read keys.
+    key: String,
+}
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ShapeQuery {
+    /// How numbers are written: `e164`, `intl00`, `national`, `auto`; else the directory's setting.
+    numbers: Option<String>,
+    /// Digits for an outside line, put before every external number (`0`).
+    outside_prefix: Option<String>,
+    /// Country for `national` and `auto` (`DE`).
+    region: Option<String>,
+}
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SearchQuery {
+    /// Entries where every word starts a word of the name or company, or digits of a number.
+    q: Option<String>,
+}
 
 /// A phone-book request, parsed: what to show and how to write its numbers.
 pub struct Ask {

@@ -25,6 +25,11 @@ pub struct SearchPage {
     here: String,
 }
 
+/// The snom minibrowser's search page, which sends the typed term to the first screen.
+#[utoipa::path(method(get, head), path = "/contacts/{key}/snom/search", operation_id = "snom_search", tag = "phone books",
+    params(super::KeyParam, super::ShapeQuery),
+    responses((status = 200, body = String, content_type = "text/xml"),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn snom(
     req: HttpRequest,
     key: web::Path<String>,
@@ -33,6 +38,12 @@ pub async fn snom(
     page(req, key, state, Phone::Snom).await
 }
 
+/// The Cisco search page (`CiscoIPPhoneInput`), which sends the typed term to the first
+/// screen of `/cisco/v1`.
+#[utoipa::path(method(get, head), path = "/contacts/{key}/cisco/search", operation_id = "cisco_search", tag = "phone books",
+    params(super::KeyParam, super::ShapeQuery),
+    responses((status = 200, body = String, content_type = "text/xml"),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn cisco(
     req: HttpRequest,
     key: web::Path<String>,

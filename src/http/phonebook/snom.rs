@@ -20,6 +20,13 @@ const ACCEPTED: [&str; 5] = [
     SHAPE_PARAMS[2],
 ];
 
+/// `SnomIPPhoneDirectory`, one entry per number; with `page` screens of 20 with soft keys.
+#[utoipa::path(method(get, head), path = "/contacts/{key}/snom/v1", operation_id = "snom", tag = "phone books",
+    params(super::KeyParam, super::SearchQuery,
+        ("page" = Option<usize>, Query, description = "A screen of 20 with Search/Previous/Next soft keys, from 1"),
+        super::ShapeQuery),
+    responses((status = 200, body = String, content_type = "text/xml"),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn book(
     req: HttpRequest,
     key: web::Path<String>,

@@ -20,6 +20,15 @@ const ACCEPTED: [&str; 6] = [
     SHAPE_PARAMS[2],
 ];
 
+/// `YealinkIPPhoneBook` (Menu/Unit, up to 3 numbers per Unit), or with `style=directory`
+/// `YealinkIPPhoneDirectory`.
+#[utoipa::path(method(get, head), path = "/contacts/{key}/yealink/v1", operation_id = "yealink", tag = "phone books",
+    params(super::KeyParam, super::SearchQuery,
+        ("style" = Option<String>, Query, description = "`book` (default) or `directory`"),
+        ("group_by" = Option<String>, Query, description = "One Menu per `group`, `company` or `source`"),
+        super::ShapeQuery),
+    responses((status = 200, body = String, content_type = "text/xml"),
+        (status = 400, body = crate::http::error::ErrorBody), (status = 404, body = crate::http::error::ErrorBody)))]
 pub async fn book(
     req: HttpRequest,
     key: web::Path<String>,

@@ -1,0 +1,385 @@
+//! Pulled sources: add one (settings as the API takes them, in JSON), edit it with its
+//! secrets masked (`********` keeps the stored secret, as in the API), delete it, sync it now.
+//! All through `Syncer` and the store, like the API's routes.
+
+use super::overview::light;
+use super::{blocking, page, page_with, see_other, Form, Nav, Rejected, Signed};
+use crate::domain::Scope;
+use crate::http::error::ApiError;
+use crate::http::AppState;
+use crate::sources::{source_status, SourceError, SourceStatus};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use std::time::Duration;
+
+/// How long "sync now" waits for the result before the page says it goes on.
+const SYNC_WAIT: Duration = Duration::from_secs(30);
+
+/// Settings to start from, per kind (the README has every field).
+const EXAMPLES: [(&str, &str); 5] = [
+    (
+        "carddav",
+        "{\n  \"kind\": \"carddav\",\n  \"url\": \"https://cloud.example/remote.php/dav/addressbooks/users/anna/contacts/\",\n  \"username\": \"anna\",\n  \"password\": \"app-password\",\n  \"interval_s\": 3600,\n  \"priority\": 20\n}",
+    ),
+    (
+        "graph",
+        "{\n  \"kind\": \"graph\",\n  \"tenant_id\": \"…\",\n  \"client_id\": \"…\",\n  \"client_secret\": \"…\",\n  \"mode\": \"users\",\n  \"priority\": 10\n}",
+    ),
+    (
+        "rest",
+        "{\n  \"kind\": \"rest\",\n  \"preset\": \"easyconnect\",\n  \"url\": \"https://pbx.example/ACME/contacts/contact?search=\",\n  \"secret\": \"EASYCONNECT-KEY\"\n}",
+    ),
+    (
+        "google",
+        "{\n  \"kind\": \"google\",\n  \"client_id\": \"…\",\n  \"client_secret\": \"…\",\n  \"refresh_token\": \"…\",\n  \"mode\": \"contacts\"\n}",
+    ),
+    (
+        "ldap",
+        "{\n  \"kind\": \"ldap\",\n  \"url\": \"ldaps://dc1.corp.example:636\",\n  \"bind_dn\": \"CN=phonedir,OU=Service,DC=corp,DC=example\",\n  \"password\": \"…\",\n  \"base\": \"OU=Staff,DC=corp,DC=example\",\n  \"schema\": \"ad\"\n}",
+    ),
+];
+
+pub struct Row {
+    pub s: SourceStatus,
+    pub color: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin/sources.html")]
+struct SourcesPage {
+    n: Nav,
+    rows: Vec<Row>,
+    error: Option<String>,
+    name: String,
+    settings: String,
+    examples: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/source.html")]
+struct SourcePage {
+    n: Nav,
+    name: String,
+    row: Row,
+    settings: String,
+    error: Option<String>,
+    pulled: bool,
+}
+
+fn name_of(req: &HttpRequest) -> String {
+    req.match_info().get("name").unwrap_or("").to_owned()
+}
+
+fn source_error(e: SourceError) -> ApiError {
+    e.into()
+}
+
+async fn rows(state: &web::Data<AppState>, me: &Signed) -> Result<Vec<Row>, Rejected> {
+    let (st, key) = (state.clone(), me.access.directory.clone());
+    let rows = blocking(move || Ok(st.store.source_rows(&key)?)).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let s = source_status(r);
+            Row {
+                color: light(&s.status),
+                s,
+            }
+        })
+        .collect())
+}
+
+pub async fn list(mut me: Signed, state: web::Data<AppState>) -> Result<HttpResponse, Rejected> {
+    me.need(Scope::Admin)?;
+    let rows = rows(&state, &me).await?;
+    Ok(page(&SourcesPage {
+        n: me.nav("sources"),
+        rows,
+        error: None,
+        name: String::new(),
+        settings: EXAMPLES[0].1.to_owned(),
+        examples: EXAMPLES.to_vec(),
+    }))
+}
+
+pub async fn add(
+    body: web::Bytes,
+    mut me: Signed,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Rejected> {
+    me.need(Scope::Admin)?;
+    let f = Form::parse(&body);
+    me.check(&f)?;
+    let name = f.text("name").unwrap_or_default();
+    let settings = f.get("settings").unwrap_or("").to_owned();
+    let (st, key, n, s) = (
+        state.clone(),
+        me.access.directory.clone(),
+        name.clone(),
+        settings.clone(),
+    );
+    let done = web::block(move || {
+        if st.store.source(&key, &n)?.is_some() {
+            return Err(SourceError::KindChange {
+                name: n.clone(),
+                kind: "existing".into(),
+            });
+        }
+        st.syncer.put(&key, &n, s.as_bytes())
+    })
+    .await?;
+    match done {
+        Ok(_) => {
+            me.flash(
+                &state,
+                true,
+                format!("source `{name}` added; it syncs at once if it has an interval"),
+                None,
+            );
+            Ok(see_other(&format!("/admin/sources/{name}")))
+        }
+        Err(e) => {
+            let message = match &e {
+                SourceError::KindChange { kind, .. } if kind == "existing" => {
+                    format!("a source `{name}` exists already; edit it, or choose another name")
+                }
+                _ => source_error(e).message,
+            };
+            let rows = rows(&state, &me).await?;
+            Ok(page_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SourcesPage {
+                    n: me.nav("sources"),
+                    rows,
+                    error: Some(message),
+                    name,
+                    settings,
+                    examples: EXAMPLES.to_vec(),
+                },
+            ))
+        }
+    }
+}
+
+async fn detail(
+    state: &web::Data<AppState>,
+    me: &Signed,
+    name: &str,
+) -> Result<(Row, String, bool), Rejected> {
+    let (st, key, n) = (state.clone(), me.access.directory.clone(), name.to_owned());
+    let (row, settings) = blocking(move || {
+        let v = st.syncer.get(&key, &n).map_err(source_error)?;
+        let row = st
+            .store
+            .source(&key, &n)?
+            .ok_or_else(|| source_error(SourceError::UnknownSource))?;
+        Ok((row, v))
+    })
+    .await?;
+    let s = source_status(&row);
+    let pulled = s.kind != "push";
+    let text = serde_json::to_string_pretty(&settings["settings"]).unwrap_or_default();
+    Ok((
+        Row {
+            color: light(&s.status),
+            s,
+        },
+        text,
+        pulled,
+    ))
+}
+
+pub async fn edit(
+    req: HttpRequest,
+    mut me: Signed,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Rejected> {
+    me.need(Scope::Admin)?;
+    let name = name_of(&req);
+    let (row, settings, pulled) = detail(&state, &me, &name).await?;
+    Ok(page(&SourcePage {
+        n: me.nav("sources"),
+        name,
+        row,
+        settings,
+        error: None,
+        pulled,
+    }))
+}
+
+pub async fn save(
+    req: HttpRequest,
+    body: web::Bytes,
+    mut me: Signed,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Rejected> {
+    me.need(Scope::Admin)?;
+    let f = Form::parse(&body);
+    me.check(&f)?;
+    let name = name_of(&req);
+    let settings = f.get("settings").unwrap_or("").to_owned();
+    let (st, key, n, s) = (
+        state.clone(),
+        me.access.directory.clone(),
+        name.clone(),
+        settings.clone(),
+    );
+    let done = web::block(move || {
+        st.store
+            .source(&key, &n)?
+            .ok_or(SourceError::UnknownSource)?;
+        st.syncer.put(&key, &n, s.as_bytes())
+    })
+    .await?;
+    match done {
+        Ok(_) => {
+            me.flash(&state, true, format!("source `{name}` saved"), None);
+            Ok(see_other(&format!("/admin/sources/{name}")))
+        }
+        Err(e) => {
+            let e = source_error(e);
+            let (row, _, pulled) = detail(&state, &me, &name).await?;
+            Ok(page_with(
+                e.status,
+                &SourcePage {
+                    n: me.nav("sources"),
+                    name,
+                    row,
+                    settings,
+                    error: Some(e.message),
+                    pulled,
+                },
+            ))
+        }
+    }
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    body: web::Bytes,
+    me: Signed,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Rejected> {
+    me.need(Scope::Admin)?;
+    me.check(&Form::parse(&body))?;
+    let name = name_of(&req);
+    let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
+    let gone = blocking(move || Ok(st.store.delete_source(&key, &n)?)).await?;
+    if gone {
+        me.flash(
+            &state,
+            true,
+            format!("source `{name}` and its contacts were removed"),
+            None,
+        );
+    } else {
+        me.flash(&state, false, format!("there is no source `{name}`"), None);
+    }
+    Ok(see_other("/admin/sources"))
+}
+
+/// Runs a sync now and waits up to `SYNC_WAIT` for it; the page it goes back to shows the
+/// light.
+pub async fn sync(
+    req: HttpRequest,
+    body: web::Bytes,
+    me: Signed,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Rejected> {
+    me.need(Scope::Admin)?;
+    let f = Form::parse(&body);
+    me.check(&f)?;
+    let name = name_of(&req);
+    let back = match f.get("back") {
+        Some("source") => format!("/admin/sources/{name}"),
+        _ => "/admin".to_owned(),
+    };
+    let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
+    // Started on the job runner like the API's "sync now"; waiting holds no thread.
+    let outcome = match web::block(move || st.syncer.start(&key, &n)).await? {
+        Ok(o) => o,
+        Err(e) => {
+            me.flash(&state, false, source_error(e).message, None);
+            return Ok(see_other(&back));
+        }
+    };
+    match actix_web::rt::time::timeout(SYNC_WAIT, outcome).await {
+        Err(_) => me.flash(
+            &state,
+            true,
+            format!("the sync of `{name}` goes on; its light shows the result when it ends"),
+            None,
+        ),
+        Ok(Err(_)) => me.flash(
+            &state,
+            false,
+            format!("the sync of `{name}` ended without an answer; the server log has the details"),
+            None,
+        ),
+        Ok(Ok(Ok(row))) if row.status == "error" => me.flash(
+            &state,
+            false,
+            format!(
+                "the sync of `{name}` failed, the contacts of the last good sync are kept: {}",
+                row.last_error.unwrap_or_default()
+            ),
+            None,
+        ),
+        Ok(Ok(Ok(row))) => me.flash(
+            &state,
+            true,
+            format!("`{name}` synced: {} contacts", row.contacts),
+            None,
+        ),
+        Ok(Ok(Err(e))) => me.flash(&state, false, source_error(e).message, None),
+    }
+    Ok(see_other(&back))
+}
+
+/// "Write now" for a target (a PBX the book is written into): starts a run on the job runner
+/// as the API's `POST …/targets/{name}/sync` does and waits up to `SYNC_WAIT` for it.
+pub async fn sync_target(
+    req: HttpRequest,
+    body: web::Bytes,
+    me: Signed,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Rejected> {
+    use crate::targets::{Request, Why};
+    me.need(Scope::Admin)?;
+    me.check(&Form::parse(&body))?;
+    let name = name_of(&req);
+    let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
+    let run = Request {
+        why: Why::Demand,
+        dry_run: false,
+        force: false,
+    };
+    let outcome = match web::block(move || st.targets.start(&key, &n, run)).await? {
+        Ok(o) => o,
+        Err(e) => {
+            me.flash(&state, false, ApiError::from(e).message, None);
+            return Ok(see_other("/admin"));
+        }
+    };
+    let (ok, message) = match actix_web::rt::time::timeout(SYNC_WAIT, outcome).await {
+        Err(_) => (
+            true,
+            format!("target `{name}` is being written; its light shows the result when it ends"),
+        ),
+        Ok(Err(_)) => (
+            false,
+            format!("the run of `{name}` ended without an answer; the server log has the details"),
+        ),
+        Ok(Ok(Err(e))) => (false, ApiError::from(e).message),
+        Ok(Ok(Ok(o))) => match o.stopped {
+            Some(why) => (
+                false,
+                format!("the run of `{name}` stopped; what was written is recorded: {why}"),
+            ),
+            None => (true, format!("target `{name}` written")),
+        },
+    };
+    me.flash(&state, ok, message, None);
+    Ok(see_other("/admin"))
+}
