@@ -176,15 +176,15 @@ fn source_examples(text: &str) -> Vec<String> {
 }
 
 /// The settings the docs tell users to send are settings the server takes: each example
-/// parses as JSON and is accepted (201) by a real server, a test CA in for `ca_cert`'s
-/// placeholder.
+/// (a source's or a target's) parses as JSON and is accepted (201) by a real server, a test
+/// CA in for `ca_cert`'s placeholder.
 #[test]
 fn source_examples_in_the_docs_are_accepted() {
     let s = Server::start(&[]);
     crate::sources::create_directory(&s);
     let (ca, ..) = crate::fake::test_ca();
     let mut n = 0;
-    for file in ["README.md", "docs/sources.md"] {
+    for file in ["README.md", "docs/sources.md", "docs/targets.md"] {
         for (i, example) in source_examples(&doc(file)).into_iter().enumerate() {
             let mut v: serde_json::Value = serde_json::from_str(&example)
                 .unwrap_or_else(|e| panic!("{file}: not JSON ({e}): {example}"));
@@ -195,9 +195,12 @@ fn source_examples_in_the_docs_are_accepted() {
                 continue;
             }
             n += 1;
+            let target = ["innovaphone", "easyconnect", "3cx", "placetel", "fritzbox"]
+                .contains(&v["kind"].as_str().unwrap_or(""));
+            let path = if target { "targets" } else { "sources" };
             let r = s
                 .api()
-                .call("PUT", &format!("/sources/doc{n}"), Some(&v.to_string()));
+                .call("PUT", &format!("/{path}/doc{n}"), Some(&v.to_string()));
             assert_eq!(r.status, 201, "{file} example {i}: {example}: {}", r.body);
         }
     }
