@@ -14,6 +14,7 @@ pub mod search;
 mod settings;
 mod shape;
 pub mod text;
+mod warning;
 
 pub use contact::{composed_name, Contact, NumberSet};
 pub use id::ContactId;
@@ -21,3 +22,4 @@ pub use key::{mask_key, Access, ApiKey, Guessable, KeyError, Scope};
 pub use number::{NumberType, PhoneNumber};
 pub use settings::{DirectorySettings, RawSettings, SettingsError};
 pub use shape::{OutsidePrefix, Shape, ShapeError};
+pub use warning::{RecordWarning, SourceWarnings, SHOWN_WARNINGS};

@@ -1,7 +1,8 @@
-//! From cells to contacts: the rules every input shape shares. Rows with one
-//! `internal_id` fold into one contact, numbers are read with the push's rules, a missing
-//! display name is built from the other names, and everything that cannot be stored
-//! becomes a warning with its line.
+//! From cells to contacts: the one record builder every input shares, pushed files and
+//! pulled sources alike. Rows with one `internal_id` fold into one contact, numbers are
+//! read with the directory's rules, a missing display name is built from the other names
+//! (middle name included), and everything that cannot be stored becomes a warning with its
+//! place (a file's line, a pulled record's id).
 
 use super::columns::Role;
 use super::field::{self, Field};
@@ -10,9 +11,11 @@ use crate::domain::{composed_name, Contact, NumberSet, NumberType, PhoneNumber};
 use crate::phone::NumberError;
 use std::collections::HashMap;
 
-/// One input row (a CSV record, a JSON array item) on its way to a contact.
+/// One input row (a CSV record, a JSON array item, a pulled record) on its way to a contact.
 pub struct Row {
     pub line: u64,
+    /// A pulled record rather than a line of a file: the sentences say "record".
+    pulled: bool,
     pub contact: Contact,
     middle_name: String,
     /// Google's `Phone N - Label` cells, by slot.
@@ -26,11 +29,20 @@ impl Row {
     pub fn new(line: u64, opts: &IngestOptions) -> Row {
         Row {
             line,
+            pulled: false,
             contact: Contact::default(),
             middle_name: String::new(),
             labels: Vec::new(),
             slot_values: Vec::new(),
             numbers: NumberSet::new(opts.max_numbers),
+        }
+    }
+
+    /// A record of a pulled source (a vCard, a directory entry, an API's JSON object).
+    pub fn pulled(opts: &IngestOptions) -> Row {
+        Row {
+            pulled: true,
+            ..Row::new(0, opts)
         }
     }
 
@@ -45,27 +57,8 @@ impl Row {
         opts: &IngestOptions,
         warnings: &mut Vec<Warning>,
     ) {
-        let value = match field::clean(value, opts.max_field_chars) {
-            Field::TooLong { chars } => {
-                warnings.push(Warning {
-                    line: self.line,
-                    column: column.trim().to_owned(),
-                    value: field::excerpt(value),
-                    message: field::too_long_message(chars, opts.max_field_chars),
-                });
-                return;
-            }
-            Field::Kept { value, removed } => {
-                if removed > 0 {
-                    warnings.push(Warning {
-                        line: self.line,
-                        column: column.trim().to_owned(),
-                        value: field::excerpt(&value),
-                        message: field::removed_message(removed),
-                    });
-                }
-                value
-            }
+        let Some(value) = self.kept(column, value, opts, warnings) else {
+            return;
         };
         let value = value.trim();
         if value.is_empty() {
@@ -96,6 +89,137 @@ impl Row {
                 }
             }
         }
+    }
+
+    /// The value under the field rules (`field::clean`), or None when it is too long; what
+    /// was changed or left out is a warning.
+    fn kept<'v>(
+        &self,
+        column: &str,
+        value: &'v str,
+        opts: &IngestOptions,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<std::borrow::Cow<'v, str>> {
+        match field::clean(value, opts.max_field_chars) {
+            Field::TooLong { chars } => {
+                warnings.push(self.warning(
+                    column,
+                    field::excerpt(value),
+                    field::too_long_message(chars, opts.max_field_chars),
+                ));
+                None
+            }
+            Field::Kept { value, removed } => {
+                if removed > 0 {
+                    warnings.push(self.warning(
+                        column,
+                        field::excerpt(&value),
+                        field::removed_message(removed),
+                    ));
+                }
+                Some(value)
+            }
+        }
+    }
+
+    fn warning(&self, column: &str, value: String, message: String) -> Warning {
+        Warning {
+            line: self.line,
+            column: column.trim().to_owned(),
+            value,
+            message,
+        }
+    }
+
+    /// One number of a pulled record's field, as it is (a source's field holds one number:
+    /// nothing is split at `,` or `;`).
+    pub fn number(
+        &mut self,
+        kind: NumberType,
+        column: &str,
+        value: &str,
+        opts: &IngestOptions,
+        warnings: &mut Vec<Warning>,
+    ) {
+        if self.numbers.over_cap > 0 {
+            self.numbers.over_cap += 1;
+            return;
+        }
+        let Some(value) = self.kept(column, value, opts, warnings) else {
+            return;
+        };
+        match opts.rules.parse(&value, kind) {
+            Ok(n) => {
+                self.numbers.add(&mut self.contact.numbers, n);
+            }
+            Err(NumberError::Empty) => {}
+            Err(e) => warnings.push(self.warning(column, value.trim().to_owned(), e.to_string())),
+        }
+    }
+
+    /// A note of the reader's about this record (a part of a value it could not use).
+    pub fn note(&self, column: &str, value: &str, message: String, warnings: &mut Vec<Warning>) {
+        warnings.push(self.warning(column, field::excerpt(value), message));
+    }
+
+    /// The contact, or None (with a warning) when it has no name or no usable number.
+    pub fn finish(self, opts: &IngestOptions, warnings: &mut Vec<Warning>) -> Option<Contact> {
+        let Row {
+            line,
+            pulled,
+            mut contact,
+            middle_name,
+            numbers,
+            ..
+        } = self;
+        let what = if pulled { "record" } else { "row" };
+        if numbers.over_cap > 0 {
+            warnings.push(Warning {
+                line,
+                column: String::new(),
+                value: contact.display_name.clone(),
+                message: field::too_many_numbers_message(opts.max_numbers, numbers.over_cap),
+            });
+        }
+        if contact.display_name.is_empty() {
+            contact.display_name = composed_name(
+                &contact.given_name,
+                &middle_name,
+                &contact.family_name,
+                &contact.company,
+            );
+        }
+        if contact.display_name.is_empty() {
+            let fill = if pulled {
+                "give it a display name, a given or family name, or a company in the source"
+            } else {
+                "fill display_name, given_name/family_name or company"
+            };
+            warnings.push(Warning {
+                line,
+                column: String::new(),
+                value: contact
+                    .numbers
+                    .first()
+                    .map(PhoneNumber::to_string)
+                    .unwrap_or_default(),
+                message: format!("the {what} has no name; {fill}. The {what} was not stored"),
+            });
+            return None;
+        }
+        if contact.numbers.is_empty() {
+            warnings.push(Warning {
+                line,
+                column: String::new(),
+                value: contact.display_name.clone(),
+                message: format!(
+                    "`{}` has no usable phone number and was not stored",
+                    contact.display_name
+                ),
+            });
+            return None;
+        }
+        Some(contact)
     }
 
     /// Reads every number of a cell (`;`, `,`, line breaks or ` ::: ` between them).
@@ -225,61 +349,10 @@ impl<'a> Assembler<'a> {
     }
 
     pub fn finish(self, warnings: &mut Vec<Warning>) -> Vec<Contact> {
-        let mut out = Vec::with_capacity(self.rows.len());
-        for Row {
-            line,
-            mut contact,
-            middle_name,
-            numbers,
-            ..
-        } in self.rows
-        {
-            if numbers.over_cap > 0 {
-                warnings.push(Warning {
-                    line,
-                    column: String::new(),
-                    value: contact.display_name.clone(),
-                    message: field::too_many_numbers_message(
-                        self.opts.max_numbers,
-                        numbers.over_cap,
-                    ),
-                });
-            }
-            if contact.display_name.is_empty() {
-                contact.display_name = composed_name(
-                    &contact.given_name,
-                    &middle_name,
-                    &contact.family_name,
-                    &contact.company,
-                );
-            }
-            if contact.display_name.is_empty() {
-                warnings.push(Warning {
-                    line,
-                    column: String::new(),
-                    value: contact
-                        .numbers
-                        .first()
-                        .map(PhoneNumber::to_string)
-                        .unwrap_or_default(),
-                    message: "the row has no name; fill display_name, given_name/family_name or company. The row was not stored".to_owned(),
-                });
-                continue;
-            }
-            if contact.numbers.is_empty() {
-                warnings.push(Warning {
-                    line,
-                    column: String::new(),
-                    value: contact.display_name.clone(),
-                    message: format!(
-                        "`{}` has no usable phone number and was not stored",
-                        contact.display_name
-                    ),
-                });
-                continue;
-            }
-            out.push(contact);
-        }
-        out
+        let opts = self.opts;
+        self.rows
+            .into_iter()
+            .filter_map(|row| row.finish(opts, warnings))
+            .collect()
     }
 }

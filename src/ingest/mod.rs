@@ -2,7 +2,7 @@
 //! what was left out, row by row. Nothing here touches the store; a caller decides whether
 //! the result is stored.
 
-mod assemble;
+pub mod assemble;
 mod columns;
 mod csv;
 pub mod field;
@@ -10,6 +10,8 @@ mod json;
 mod mapping;
 mod text;
 
+pub use self::assemble::Row;
+pub use self::columns::Role;
 pub use self::csv::{parse_csv, parse_csv_with_progress};
 pub use self::json::parse_json;
 pub use self::mapping::{MapError, Mapping, FIELDS as MAP_FIELDS};

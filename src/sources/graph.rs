@@ -6,12 +6,13 @@
 //! `org_contacts`: the organizational contacts (`/contacts`).
 
 use super::build::RecordRules;
-use super::build::{build, Raw, Tally};
-use super::net::{encode_query, origin, same_origin, Http};
+use super::build::{Builder, Record};
+use super::net::{encode_query, origin, path_of, same_origin, Http};
 use super::spec::{GraphMode, GraphSpec};
 use super::stream::{Pointer, Records};
 use super::{Fetched, SyncError};
 use crate::domain::{Contact, NumberType};
+use crate::ingest::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -64,7 +65,7 @@ pub fn fetch(
             .to_owned(),
         token: None,
     };
-    let mut tally = Tally::default();
+    let mut b = Builder::default();
     let (contacts, state) = match spec.mode {
         GraphMode::Users => {
             let old = state.and_then(|s| serde_json::from_str::<DeltaState>(s).ok());
@@ -73,16 +74,16 @@ pub fn fetch(
                 .users
                 .values()
                 .filter(|u| u.get("accountEnabled") != Some(&Value::Bool(false)))
-                .filter_map(|u| build(user_raw(u), rules, &mut tally))
+                .filter_map(|u| b.build(user_record(u), rules))
                 .collect();
             (contacts, serde_json::to_string(&st).ok())
         }
-        GraphMode::Contacts => (mailbox_contacts(&mut s, rules, &mut tally)?, None),
+        GraphMode::Contacts => (mailbox_contacts(&mut s, rules, &mut b)?, None),
         GraphMode::OrgContacts => {
             let url = format!("{}/contacts?$select={ORG_CONTACT_FIELDS}&$top=999", s.graph);
             let mut out = Vec::new();
             s.pages(&url, "OrgContact.Read.All", &mut |c| {
-                if let Some(c) = build(org_contact_raw(&c), rules, &mut tally) {
+                if let Some(c) = b.build(org_contact_record(&c), rules) {
                     rules.room_for(out.len() + 1)?;
                     out.push(c);
                 }
@@ -91,8 +92,12 @@ pub fn fetch(
             (out, None)
         }
     };
-    tally.log("graph", contacts.len());
-    Ok(Fetched::Contacts { contacts, state })
+    b.log("graph", contacts.len());
+    Ok(Fetched::Contacts {
+        contacts,
+        state,
+        warnings: b.warnings,
+    })
 }
 
 fn users_delta(
@@ -365,7 +370,7 @@ impl From<GetError> for SyncError {
 fn mailbox_contacts(
     s: &mut Session,
     rules: &RecordRules,
-    tally: &mut Tally,
+    b: &mut Builder,
 ) -> Result<Vec<Contact>, SyncError> {
     let mut ids = Vec::new();
     let url = format!(
@@ -394,7 +399,7 @@ fn mailbox_contacts(
         let mut mine = Vec::new();
         let before = out.len();
         match s.pages(&url, "Contacts.Read", &mut |c| {
-            if let Some(c) = build(contact_raw(&c), rules, tally) {
+            if let Some(c) = b.build(contact_record(&c), rules) {
                 rules.room_for(before + mine.len() + 1)?;
                 mine.push(c);
             }
@@ -424,56 +429,58 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn common(v: &Map<String, Value>) -> Raw {
-    Raw {
-        id: text(v, "id"),
-        display_name: text(v, "displayName"),
-        given_name: text(v, "givenName"),
-        family_name: text(v, "surname"),
-        company: text(v, "companyName"),
-        department: text(v, "department"),
-        position: text(v, "jobTitle"),
-        ..Default::default()
+fn common(v: &Map<String, Value>) -> Record {
+    let mut r = Record::new("id", &text(v, "id"));
+    for (role, field) in [
+        (Role::DisplayName, "displayName"),
+        (Role::GivenName, "givenName"),
+        (Role::FamilyName, "surname"),
+        (Role::Company, "companyName"),
+        (Role::Department, "department"),
+        (Role::Position, "jobTitle"),
+    ] {
+        r.text(role, field, &text(v, field));
     }
-}
-
-fn user_raw(u: &Map<String, Value>) -> Raw {
-    let mut r = common(u);
-    r.email = text(u, "mail");
-    for n in strings(u.get("businessPhones")) {
-        r.numbers.push((NumberType::Work, n));
-    }
-    r.numbers.push((NumberType::Mobile, text(u, "mobilePhone")));
     r
 }
 
-fn contact_raw(c: &Value) -> Raw {
+fn user_record(u: &Map<String, Value>) -> Record {
+    let mut r = common(u);
+    r.text(Role::Email, "mail", &text(u, "mail"));
+    for n in strings(u.get("businessPhones")) {
+        r.number(NumberType::Work, "businessPhones", &n);
+    }
+    r.number(NumberType::Mobile, "mobilePhone", &text(u, "mobilePhone"));
+    r
+}
+
+fn contact_record(c: &Value) -> Record {
     let empty = Map::new();
     let c = c.as_object().unwrap_or(&empty);
     let mut r = common(c);
-    r.email = c
+    let email = c
         .get("emailAddresses")
         .and_then(Value::as_array)
         .and_then(|a| a.first())
         .and_then(|e| e.get("address"))
         .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
+        .unwrap_or("");
+    r.text(Role::Email, "emailAddresses", email);
     for n in strings(c.get("businessPhones")) {
-        r.numbers.push((NumberType::Work, n));
+        r.number(NumberType::Work, "businessPhones", &n);
     }
-    r.numbers.push((NumberType::Mobile, text(c, "mobilePhone")));
+    r.number(NumberType::Mobile, "mobilePhone", &text(c, "mobilePhone"));
     for n in strings(c.get("homePhones")) {
-        r.numbers.push((NumberType::Home, n));
+        r.number(NumberType::Home, "homePhones", &n);
     }
     r
 }
 
-fn org_contact_raw(c: &Value) -> Raw {
+fn org_contact_record(c: &Value) -> Record {
     let empty = Map::new();
     let c = c.as_object().unwrap_or(&empty);
     let mut r = common(c);
-    r.email = text(c, "mail");
+    r.text(Role::Email, "mail", &text(c, "mail"));
     for p in c
         .get("phones")
         .and_then(Value::as_array)
@@ -489,16 +496,9 @@ fn org_contact_raw(c: &Value) -> Raw {
             "business" => NumberType::Work,
             _ => NumberType::Other,
         };
-        r.numbers.push((kind, number.to_owned()));
+        r.number(kind, "phones", number);
     }
     r
-}
-
-/// `/v1.0/users/delta` of a URL, for messages: no host details, no tokens.
-fn path_of(url: &str) -> String {
-    let after = url.find("://").map_or(0, |i| i + 3);
-    let path = url[after..].find('/').map_or("/", |i| &url[after + i..]);
-    path.split('?').next().unwrap_or(path).to_owned()
 }
 
 type TokenCache = Mutex<HashMap<String, (String, Instant)>>;

@@ -1,5 +1,6 @@
 //! Pulled sources: a directory fetches contacts from Microsoft 365 (`graph`), CardDAV
-//! (`carddav`) and JSON APIs (`rest`) itself, on a schedule or on demand.
+//! (`carddav`), Google Contacts (`google`), LDAP directories such as Active Directory and
+//! OpenLDAP (`ldap`) and JSON APIs (`rest`) itself, on a schedule or on demand.
 //!
 //! A sync fetches everything first and stores it in one transaction only when the fetch was
 //! complete; a failure is recorded as a sentence in the source's status and leaves the last
@@ -8,7 +9,9 @@
 
 pub mod build;
 pub mod carddav;
+mod google;
 mod graph;
+pub mod ldap;
 pub mod net;
 mod rest;
 pub mod scheduler;
@@ -18,7 +21,7 @@ pub mod stream;
 pub mod vcard;
 pub mod xml;
 
-use crate::domain::{ApiKey, Contact};
+use crate::domain::{ApiKey, Contact, SourceWarnings};
 use crate::jobs::{Ctx, Job, Runner, SubmitError};
 use crate::phone::NumberRules;
 use crate::push::{valid_source_name, Limits};
@@ -47,6 +50,8 @@ pub enum Fetched {
     Contacts {
         contacts: Vec<Contact>,
         state: Option<String>,
+        /// What the records lost on the way (kept with the status).
+        warnings: SourceWarnings,
     },
     Unchanged,
 }
@@ -246,6 +251,15 @@ impl Syncer {
                 let _ = tx.send(result);
             }),
         };
+        // The source is ours now (`begin` marked it), so a job of its name still in the
+        // runner is the last sync, which has told its result and is being cleaned up: a
+        // moment's wait, not a refusal (a sync asked for right after another one ended).
+        let cleanup = std::time::Instant::now();
+        while self.runner.is_active(key.as_str(), &job_name(name))
+            && cleanup.elapsed() < Duration::from_secs(2)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         match self.runner.submit(job) {
             Ok(()) => Ok(rx),
             Err(e) => {
@@ -340,9 +354,11 @@ impl Syncer {
             Ok((_, fetched)) => {
                 let next = (interval > 0).then(|| now() + secs(with_jitter(interval)));
                 let r = match &fetched {
-                    Fetched::Contacts { contacts, state } => {
-                        SyncResult::Contacts(contacts, state.clone())
-                    }
+                    Fetched::Contacts {
+                        contacts,
+                        state,
+                        warnings,
+                    } => SyncResult::Contacts(contacts, state.clone(), warnings),
                     Fetched::Unchanged => SyncResult::Unchanged,
                 };
                 let outcome = self.store.finish_sync(key, name, r, next);
@@ -385,7 +401,7 @@ impl Syncer {
         state: Option<&str>,
         ctx: &Ctx,
     ) -> Result<Fetched, SyncError> {
-        let http = self.http.bounded(ctx);
+        let http = self.http.bounded(ctx).trusting(cfg.ca_cert.as_deref())?;
         let dir_region = self
             .store
             .directory(key)
@@ -409,6 +425,8 @@ impl Syncer {
                 rest::fetch(&http, &r, &rules)
             }
             Spec::Graph(g) => graph::fetch(&http, g, state, &rules),
+            Spec::Google(g) => google::fetch(&http, g, state, &rules),
+            Spec::Ldap(l) => ldap::fetch(&http, l, &rules),
         }
     }
 }
@@ -447,7 +465,7 @@ pub fn backoff(interval_s: u64, failures: i64) -> Duration {
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SourceStatus {
     pub name: String,
-    /// `push`, `graph`, `carddav` or `rest`.
+    /// `push`, `graph`, `carddav`, `rest`, `google` or `ldap`.
     pub kind: String,
     /// `ok`, `error`, `never_synced` or `syncing`.
     pub status: String,
@@ -462,6 +480,9 @@ pub struct SourceStatus {
     pub last_error: Option<String>,
     /// When the scheduler runs it next (RFC 3339, UTC).
     pub next_run: Option<String>,
+    /// What the last good sync could not use (a number it cannot read, a record without
+    /// a name), counted, with the first of them.
+    pub warnings: crate::domain::SourceWarnings,
 }
 
 /// A source's settings (secrets masked) and status: `GET …/sources/{name}`.
@@ -484,6 +505,7 @@ pub fn source_status(row: &SourceRow) -> SourceStatus {
         last_success: row.last_success.clone(),
         last_error: row.last_error.clone(),
         next_run: row.next_run.map(rfc3339),
+        warnings: row.warnings.clone(),
     }
 }
 

@@ -34,6 +34,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Clone)]
 pub struct Http {
     agent: ureq::Agent,
+    policy: Arc<NetPolicy>,
+    /// Certificates trusted besides the public roots (a source's `ca_cert`).
+    tls: Option<Arc<rustls::ClientConfig>>,
+    /// Whether ureq follows redirects (CardDAV follows them itself, keeping the method).
+    follow: bool,
     /// First backoff step when a 429/503 carries no `Retry-After`.
     pub backoff: Duration,
     max_body: u64,
@@ -90,9 +95,10 @@ impl NetPolicy {
         self.allow.iter().any(|c| c.contains(ip)) || not_public(ip).is_none()
     }
 
-    /// The resolver ureq calls for every connection: the host's addresses this policy
-    /// permits, or an error naming why there are none.
-    fn resolve(&self, netloc: &str) -> std::io::Result<Vec<SocketAddr>> {
+    /// The resolver ureq calls for every connection (and the LDAP source before it
+    /// connects): the addresses of `host:port` this policy permits, or an error naming why
+    /// there are none (`refusal` turns it into a sentence).
+    pub fn resolve(&self, netloc: &str) -> std::io::Result<Vec<SocketAddr>> {
         let all: Vec<SocketAddr> = netloc.to_socket_addrs()?.collect();
         let permitted: Vec<SocketAddr> = all
             .iter()
@@ -201,20 +207,58 @@ impl Http {
     pub fn with_policy(policy: NetPolicy) -> Http {
         let policy = Arc::new(policy);
         Http {
-            agent: ureq::AgentBuilder::new()
-                .timeout_connect(Duration::from_secs(10))
-                .timeout(REQUEST_TIMEOUT)
-                .user_agent(concat!("phonedir/", env!("CARGO_PKG_VERSION")))
-                .redirects(5)
-                // Never an Authorization header to where a redirect points (ureq's default;
-                // said here because it is what keeps credentials at their origin).
-                .redirect_auth_headers(ureq::RedirectAuthHeaders::Never)
-                .resolver(move |netloc: &str| policy.resolve(netloc))
-                .build(),
+            agent: agent(&policy, None, true),
+            policy,
+            tls: None,
+            follow: true,
             backoff: Duration::from_secs(1),
             max_body: DEFAULT_MAX_BODY,
             job: None,
         }
+    }
+
+    /// Which addresses this client may reach: other protocols (LDAP) check theirs with it.
+    pub fn policy(&self) -> &NetPolicy {
+        &self.policy
+    }
+
+    /// The same client trusting the certificates of `ca_pem` (a source's `ca_cert`: the PEM
+    /// of an internal CA) besides the public roots. Certificates are always verified.
+    pub fn trusting(&self, ca_pem: Option<&str>) -> Result<Http, SyncError> {
+        let Some(pem) = ca_pem.filter(|p| !p.trim().is_empty()) else {
+            return Ok(self.clone());
+        };
+        let tls = client_tls(Some(pem)).map_err(SyncError::new)?;
+        Ok(Http {
+            agent: agent(&self.policy, Some(tls.clone()), self.follow),
+            tls: Some(tls),
+            ..self.clone()
+        })
+    }
+
+    /// The same client, but redirects come back as answers: for protocols that must keep
+    /// the method and credentials across a redirect (WebDAV's PROPFIND), which ureq would
+    /// turn into a GET without them.
+    pub fn manual_redirects(&self) -> Http {
+        Http {
+            agent: agent(&self.policy, self.tls.clone(), false),
+            follow: false,
+            ..self.clone()
+        }
+    }
+
+    /// The TLS settings this client verifies servers with, for other protocols (LDAPS).
+    pub fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, SyncError> {
+        match &self.tls {
+            Some(t) => Ok(t.clone()),
+            None => client_tls(None).map_err(SyncError::new),
+        }
+    }
+
+    /// The time a request of this client may take now: the job's time left, at most the
+    /// limit of one request; an error once the job is cancelled or past its deadline.
+    pub fn request_time(&self) -> Result<Duration, SyncError> {
+        self.check()
     }
 
     /// The limit on the size of one answer.
@@ -410,23 +454,9 @@ fn transport_error(url: &str, t: &ureq::Transport) -> SyncError {
     while let Some(e) = cause {
         if let Some(r) = e
             .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<Refused>())
+            .and_then(|io| refusal(url, io))
         {
-            let configured = url::Url::parse(url)
-                .ok()
-                .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()));
-            // The refused host, and whether a redirect led there.
-            let place = if configured.as_deref() == Some(r.host.as_str()) {
-                target
-            } else {
-                format!("{} (where {target} redirects)", r.host)
-            };
-            return SyncError::new(format!(
-                "{place} {} {} address; phonedir reaches such addresses only where the operator allows them (--source-allow)",
-                if r.literal { "is a" } else { "resolves to a" },
-                r.what
-            ));
+            return r;
         }
         cause = e.source();
     }
@@ -440,6 +470,85 @@ fn transport_error(url: &str, t: &ureq::Transport) -> SyncError {
     SyncError::new(format!(
         "cannot reach {target}; check the URL, that the server is up and reachable from the internet, and that its certificate is valid"
     ))
+}
+
+fn agent(
+    policy: &Arc<NetPolicy>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    follow: bool,
+) -> ureq::Agent {
+    let policy = policy.clone();
+    let mut b = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(10))
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("phonedir/", env!("CARGO_PKG_VERSION")))
+        .redirects(if follow { 5 } else { 0 })
+        // Never an Authorization header to where a redirect points (ureq's default;
+        // said here because it is what keeps credentials at their origin).
+        .redirect_auth_headers(ureq::RedirectAuthHeaders::Never)
+        .resolver(move |netloc: &str| policy.resolve(netloc));
+    if let Some(t) = tls {
+        b = b.tls_config(t);
+    }
+    b.build()
+}
+
+/// TLS for connections to sources: the public roots, plus the certificates of `ca_pem` if
+/// given. Errors are sentences about the PEM.
+pub fn client_tls(ca_pem: Option<&str>) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(pem) = ca_pem {
+        for der in ca_certificates(pem)? {
+            roots
+                .add(der)
+                .map_err(|e| format!("`ca_cert` holds a certificate that cannot be used: {e}"))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// The certificates of a PEM text (`-----BEGIN CERTIFICATE-----` blocks); an error sentence
+/// when there is none or one is damaged.
+pub fn ca_certificates(
+    pem: &str,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("`ca_cert` is not a readable PEM certificate ({e})"))?;
+    if certs.is_empty() {
+        return Err("`ca_cert` holds no certificate; paste the CA's PEM, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----".into());
+    }
+    Ok(certs)
+}
+
+/// The sentence for a connection the policy refused (`NetPolicy::resolve`'s error), naming
+/// the host and whether a redirect led there; None for any other error.
+pub fn refusal(url: &str, e: &std::io::Error) -> Option<SyncError> {
+    let r = e.get_ref()?.downcast_ref::<Refused>()?;
+    let target = origin(url);
+    let configured = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()));
+    // The refused host, and whether a redirect led there.
+    let place = if configured.as_deref() == Some(r.host.as_str()) {
+        target
+    } else {
+        format!("{} (where {target} redirects)", r.host)
+    };
+    Some(SyncError::new(format!(
+        "{place} {} {} address; phonedir reaches such addresses only where the operator allows them (--source-allow)",
+        if r.literal { "is a" } else { "resolves to a" },
+        r.what
+    )))
 }
 
 impl Default for Http {
@@ -508,6 +617,40 @@ pub fn origin(url: &str) -> String {
         ),
         None => host.to_owned(),
     }
+}
+
+/// `/v1.0/users/delta` of a URL, for messages: no host details, never the query (it may
+/// hold a key or a token).
+pub fn path_of(url: &str) -> String {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    let path = url[after..].find('/').map_or("/", |i| &url[after + i..]);
+    path.split(['?', '#']).next().unwrap_or(path).to_owned()
+}
+
+/// `%C3%BC` (marker `%`) or quoted-printable's `=C3=BC` (marker `=`) → bytes; a marker not
+/// followed by two hex digits stays as it is.
+pub fn unescape_hex(s: &str, marker: u8) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (m, Some(h), Some(l)) if m == marker => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Whether two URLs have the same scheme, host and port: credentials for one are sent to the

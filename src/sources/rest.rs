@@ -3,12 +3,13 @@
 //! innovaphone's EasyConnect.
 
 use super::build::RecordRules;
-use super::build::{build, Raw, Tally};
+use super::build::{Builder, Record};
 use super::net::{basic_auth, encode_query, origin, same_origin, Http};
 use super::spec::{RestAuth, RestSpec};
 use super::stream::{Kept, Pointer, Records};
 use super::{Fetched, SyncError};
 use crate::domain::NumberType;
+use crate::ingest::Role;
 use serde_json::Value;
 
 /// Pages followed at most; a server that links in a circle must not hold a sync forever.
@@ -20,7 +21,7 @@ const GUESS: &[&str] = &["value", "items", "data", "contacts", "records", "resul
 pub fn fetch(http: &Http, spec: &RestSpec, rules: &RecordRules) -> Result<Fetched, SyncError> {
     let mut url = with_apikey(spec, &spec.url);
     let mut contacts = Vec::new();
-    let mut tally = Tally::default();
+    let mut b = Builder::default();
     let mut seen = std::collections::HashSet::new();
     let records_at = Pointer::parse(&spec.records);
     let next_at = Pointer::parse(&spec.next);
@@ -42,7 +43,7 @@ pub fn fetch(http: &Http, spec: &RestSpec, rules: &RecordRules) -> Result<Fetche
             Records::At(&records_at)
         };
         let kept = get_json(http, spec, &url, records, &keep, &mut |r| {
-            if let Some(c) = build(raw(&r, spec), rules, &mut tally) {
+            if let Some(c) = b.build(record(&r, spec), rules) {
                 rules.room_for(contacts.len() + 1)?;
                 contacts.push(c);
             }
@@ -80,10 +81,11 @@ pub fn fetch(http: &Http, spec: &RestSpec, rules: &RecordRules) -> Result<Fetche
                 url = with_apikey(spec, &next)
             }
             None => {
-                tally.log("rest", contacts.len());
+                b.log("rest", contacts.len());
                 return Ok(Fetched::Contacts {
                     contacts,
                     state: None,
+                    warnings: b.warnings,
                 });
             }
         }
@@ -178,9 +180,18 @@ fn values(r: &Value, f: &str) -> Vec<String> {
     }
 }
 
-fn raw(r: &Value, spec: &RestSpec) -> Raw {
+fn record(r: &Value, spec: &RestSpec) -> Record {
     let f = &spec.fields;
-    let mut numbers = Vec::new();
+    let mut rec = Record::new(&f.id, &field(r, &f.id));
+    for (role, name) in [
+        (Role::DisplayName, &f.display_name),
+        (Role::GivenName, &f.given_name),
+        (Role::FamilyName, &f.family_name),
+        (Role::Company, &f.company),
+        (Role::Email, &f.email),
+    ] {
+        rec.text(role, name, &field(r, name));
+    }
     // In the type order phones show (work first), whatever order the mapping names them in.
     for kind in NumberType::ALL {
         let fields = f
@@ -190,18 +201,9 @@ fn raw(r: &Value, spec: &RestSpec) -> Raw {
             .flat_map(|(_, fields)| fields);
         for name in fields {
             for v in values(r, name) {
-                numbers.push((kind, v));
+                rec.number(kind, name, &v);
             }
         }
     }
-    Raw {
-        id: field(r, &f.id),
-        display_name: field(r, &f.display_name),
-        given_name: field(r, &f.given_name),
-        family_name: field(r, &f.family_name),
-        company: field(r, &f.company),
-        email: field(r, &f.email),
-        numbers,
-        ..Default::default()
-    }
+    rec
 }

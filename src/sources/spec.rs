@@ -39,6 +39,9 @@ pub struct SourceConfig {
     /// Store an empty answer even when the source held contacts (off: an empty answer is
     /// taken for a fault and the last good contacts stay).
     pub allow_empty: bool,
+    /// The PEM of a CA to trust besides the public roots (an internal CA), for every kind
+    /// that connects with TLS. Certificates are always verified.
+    pub ca_cert: Option<String>,
     pub spec: Spec,
 }
 
@@ -68,6 +71,8 @@ pub enum Spec {
     Graph(GraphSpec),
     Carddav(CarddavSpec),
     Rest(Box<RestSpec>),
+    Google(GoogleSpec),
+    Ldap(Box<LdapSpec>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -99,11 +104,109 @@ pub struct GraphSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CarddavSpec {
+    /// The address book, or any URL on the way to it (the server's base URL, the
+    /// principal, the address book home): the sync finds the book as clients do.
     pub url: String,
     #[serde(default)]
     pub username: String,
     #[serde(default)]
     pub password: String,
+    /// Which address book, by display name or path, when the account has several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub book: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GoogleMode {
+    /// The account's own contacts (`people/me/connections`).
+    #[default]
+    Contacts,
+    /// A Google Workspace domain's directory (`people:listDirectoryPeople`).
+    Directory,
+}
+
+/// Google Contacts over the People API, with an OAuth refresh token obtained once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoogleSpec {
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
+    #[serde(default)]
+    pub refresh_token: String,
+    #[serde(default)]
+    pub mode: GoogleMode,
+    /// Defaults to `https://oauth2.googleapis.com/token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// Defaults to `https://people.googleapis.com/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+}
+
+/// Which directory schema the LDAP source's defaults are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LdapSchema {
+    /// Active Directory and inetOrgPerson at once: each field from whichever attribute an
+    /// entry has.
+    #[default]
+    Auto,
+    /// Active Directory users (disabled accounts left out).
+    Ad,
+    /// OpenLDAP, 389 DS and others with inetOrgPerson entries.
+    Inetorgperson,
+}
+
+/// An on-premises directory (Active Directory, OpenLDAP) read with a simple bind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LdapSpec {
+    /// `ldap://host:389` or `ldaps://host:636`.
+    pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS before binding.
+    #[serde(default)]
+    pub starttls: bool,
+    /// Empty for an anonymous bind.
+    #[serde(default)]
+    pub bind_dn: String,
+    #[serde(default)]
+    pub password: String,
+    /// Where the search starts, e.g. `OU=Staff,DC=corp,DC=example`.
+    pub base: String,
+    /// An LDAP filter; defaults to the people with a phone number (see `ldap.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    #[serde(default)]
+    pub schema: LdapSchema,
+    /// Which attribute holds which field, over the schema's defaults.
+    #[serde(default)]
+    pub attributes: LdapAttributes,
+}
+
+/// Attribute names for the contact's fields; empty ones keep the schema's default.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LdapAttributes {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub given_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub family_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub company: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub department: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub position: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    /// Number type (WORK, MOBILE, HOME, FAX, PAGER, OTHER, EXTENSION) → attributes; when
+    /// given, it replaces the default number attributes whole.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub numbers: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -238,6 +341,8 @@ impl Spec {
             Spec::Graph(_) => "graph",
             Spec::Carddav(_) => "carddav",
             Spec::Rest(_) => "rest",
+            Spec::Google(_) => "google",
+            Spec::Ldap(_) => "ldap",
         }
     }
 
@@ -248,6 +353,8 @@ impl Spec {
             Spec::Graph(_) => &["client_secret"],
             Spec::Carddav(_) => &["password"],
             Spec::Rest(_) => &["secret"],
+            Spec::Google(_) => &["client_secret", "refresh_token"],
+            Spec::Ldap(_) => &["password"],
         }
     }
 
@@ -264,6 +371,17 @@ impl Spec {
             ],
             Spec::Carddav(c) => vec![("url", c.url.clone()), ("username", c.username.clone())],
             Spec::Rest(r) => vec![("url", r.url.clone()), ("username", r.username.clone())],
+            Spec::Google(g) => vec![
+                ("client_id", g.client_id.clone()),
+                ("token_url", g.token_url.clone().unwrap_or_default()),
+                ("api_url", g.api_url.clone().unwrap_or_default()),
+            ],
+            Spec::Ldap(l) => vec![
+                ("url", l.url.clone()),
+                ("bind_dn", l.bind_dn.clone()),
+                // Without TLS the password would cross the network in the clear.
+                ("starttls", l.starttls.to_string()),
+            ],
         }
     }
 
@@ -273,6 +391,8 @@ impl Spec {
             Spec::Graph(g) => vec![&mut g.client_secret],
             Spec::Carddav(c) => vec![&mut c.password],
             Spec::Rest(r) => vec![&mut r.secret],
+            Spec::Google(g) => vec![&mut g.client_secret, &mut g.refresh_token],
+            Spec::Ldap(l) => vec![&mut l.password],
         }
     }
 }
@@ -364,9 +484,19 @@ impl SourceConfig {
             Some(Value::Bool(b)) => b,
             Some(_) => return Err(SpecError::Invalid("`allow_empty` is true or false".into())),
         };
+        let ca_cert = match map.remove("ca_cert") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                return Err(SpecError::Invalid(
+                    "`ca_cert` is the PEM text of a CA certificate, as a string".into(),
+                ))
+            }
+        };
         if !map.contains_key("kind") {
             return Err(SpecError::Invalid(
-                "`kind` is missing: one of graph, carddav, rest, push".into(),
+                "`kind` is missing: one of graph, carddav, google, ldap, rest, push".into(),
             ));
         }
         let spec: Spec = serde_json::from_value(Value::Object(map))
@@ -376,6 +506,7 @@ impl SourceConfig {
             priority,
             region,
             allow_empty,
+            ca_cert,
             spec,
         })
     }
@@ -389,13 +520,37 @@ impl SourceConfig {
             r.parse::<Region>()
                 .map_err(|e| SpecError::Invalid(format!("`region`: {e}")))?;
         }
+        if let Some(pem) = &self.ca_cert {
+            super::net::ca_certificates(pem).map_err(SpecError::Invalid)?;
+            if matches!(self.spec, Spec::Push {}) {
+                return bad("`ca_cert` is for pulled sources; a push source connects nowhere");
+            }
+        }
         let url_ok = |u: &str| u.starts_with("http://") || u.starts_with("https://");
         match &self.spec {
             Spec::Push {} => Ok(()),
             Spec::Carddav(c) if !url_ok(&c.url) => {
                 bad("`url` must be the address book's http(s) URL")
             }
+            Spec::Carddav(c) if c.book.as_deref().is_some_and(|b| b.trim().is_empty()) => {
+                bad("`book` is the display name or path of an address book; leave it out to take the only one")
+            }
             Spec::Carddav(_) => Ok(()),
+            Spec::Google(g) => {
+                if g.client_id.trim().is_empty() {
+                    return bad("`client_id` is required (the OAuth client of a Google Cloud project)");
+                }
+                if g.refresh_token.trim().is_empty() {
+                    return bad("`refresh_token` is required; docs/sources.md shows how to get one once");
+                }
+                for u in [&g.token_url, &g.api_url].into_iter().flatten() {
+                    if !url_ok(u) {
+                        return bad("`token_url` and `api_url` must be http(s) URLs");
+                    }
+                }
+                Ok(())
+            }
+            Spec::Ldap(l) => super::ldap::validate(l).map_err(SpecError::Invalid),
             Spec::Rest(r) => {
                 let r = r.resolved()?;
                 if !url_ok(&r.url) {
@@ -442,8 +597,11 @@ impl SourceConfig {
     /// receive a password they never knew).
     pub fn keep_secrets_from(&mut self, previous: Option<&SourceConfig>) -> Result<(), SpecError> {
         let previous = previous.filter(|p| p.spec.kind() == self.spec.kind());
-        let moved =
-            previous.and_then(|p| moved_field(self.spec.destination(), p.spec.destination()));
+        let moved = previous.and_then(|p| {
+            moved_field(self.spec.destination(), p.spec.destination())
+                // Another CA trusted could make another server pass for the configured one.
+                .or_else(|| (p.ca_cert != self.ca_cert).then_some("ca_cert"))
+        });
         let mut prev = previous.map(|p| p.spec.clone());
         let old: Vec<String> = prev
             .as_mut()
@@ -462,6 +620,9 @@ impl SourceConfig {
                 m.insert("region".into(), r.clone().into());
             }
             m.insert("allow_empty".into(), self.allow_empty.into());
+            if let Some(c) = &self.ca_cert {
+                m.insert("ca_cert".into(), c.clone().into());
+            }
         }
         v
     }
@@ -617,7 +778,17 @@ mod tests {
                 r#"{"kind":"graph","tenant_id":"","client_id":"c"}"#,
                 "tenant_id",
             ),
-            (r#"{"kind":"ldap"}"#, "ldap"),
+            (r#"{"kind":"ldap"}"#, "url"),
+            (r#"{"kind":"ldapx"}"#, "ldapx"),
+            (
+                r#"{"kind":"carddav","url":"https://x","ca_cert":"nope"}"#,
+                "ca_cert",
+            ),
+            (r#"{"kind":"google","client_id":"c"}"#, "refresh_token"),
+            (
+                r#"{"kind":"ldap","url":"http://x","base":"dc=x"}"#,
+                "ldap://",
+            ),
         ] {
             let e = SourceConfig::parse(body.as_bytes())
                 .unwrap_err()

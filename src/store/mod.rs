@@ -34,6 +34,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_keys.sql"),
     include_str!("migrations/005_isolation.sql"),
     include_str!("migrations/006_targets.sql"),
+    // 006 (targets, issue 14) goes here when both are merged.
+    include_str!("migrations/007_source_warnings.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +107,8 @@ pub struct SourceSummary {
     pub priority: i64,
     /// When the scheduler runs it next (UTC, RFC 3339); None for push and on-demand sources.
     pub next_run: Option<String>,
+    /// What the last good sync of a pulled source could not use.
+    pub warnings: crate::domain::SourceWarnings,
 }
 
 /// A directory at one version with every source's entries as stored, not yet merged: what
@@ -393,7 +397,7 @@ impl Store {
             let mut st = tx.prepare_cached(
                 "SELECT s.name, s.kind, s.last_success,
                         s.contact_count, s.status, s.last_error, s.priority,
-                        strftime('%Y-%m-%dT%H:%M:%SZ', s.next_run, 'unixepoch')
+                        strftime('%Y-%m-%dT%H:%M:%SZ', s.next_run, 'unixepoch'), s.warnings
                    FROM sources s WHERE s.directory_id = ?1 ORDER BY s.name",
             )?;
             let rows = st.query_map([dir.id], |r| {
@@ -406,6 +410,7 @@ impl Store {
                     last_error: r.get(5)?,
                     priority: r.get(6)?,
                     next_run: r.get(7)?,
+                    warnings: sources::warnings(r.get(8)?),
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

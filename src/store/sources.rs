@@ -4,7 +4,7 @@
 //! transaction with its state; a failed sync only records why, so the last good contacts stay.
 
 use super::{directory_row, replace, Directory, PushOutcome, Result, Store, StoreError, Tx};
-use crate::domain::{ApiKey, Contact};
+use crate::domain::{ApiKey, Contact, SourceWarnings};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 /// A source as the scheduler and the management API see it. `config` is the stored JSON
@@ -23,19 +23,21 @@ pub struct SourceRow {
     pub failures: i64,
     pub sync_state: Option<String>,
     pub contacts: usize,
+    /// What the last good sync could not use.
+    pub warnings: SourceWarnings,
 }
 
 /// How a sync ended, for `finish_sync`.
 pub enum SyncResult<'a> {
-    /// The complete new contact list and the state to resume from.
-    Contacts(&'a [Contact], Option<String>),
+    /// The complete new contact list, the state to resume from, and what the records lost.
+    Contacts(&'a [Contact], Option<String>, &'a SourceWarnings),
     /// The remote says nothing changed since the stored state.
     Unchanged,
 }
 
 const COLUMNS: &str = "s.name, s.kind, s.priority, s.interval_s, s.config, s.status,
     s.last_success, s.last_error, s.next_run, s.failures, s.sync_state,
-    s.contact_count";
+    s.contact_count, s.warnings";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<SourceRow> {
     Ok(SourceRow {
@@ -51,7 +53,15 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<SourceRow> {
         failures: r.get(9)?,
         sync_state: r.get(10)?,
         contacts: usize::try_from(r.get::<_, i64>(11)?).unwrap_or(0),
+        warnings: warnings(r.get(12)?),
     })
+}
+
+/// The stored warnings column; an unreadable one reads as none (it is only a report).
+pub(super) fn warnings(column: Option<String>) -> SourceWarnings {
+    column
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default()
 }
 
 fn known_dir(tx: &Tx, key: &ApiKey) -> Result<Directory> {
@@ -215,14 +225,19 @@ impl Store {
             }
             Ok(Some((dir, id)))
         })?;
-        let (Some((dir, id)), SyncResult::Contacts(contacts, state)) = (found, result) else {
+        let (Some((dir, id)), SyncResult::Contacts(contacts, state, warnings)) = (found, result)
+        else {
             return Ok(None);
         };
-        // The state goes in the same transaction as the contacts it describes.
+        let warnings = (!warnings.is_empty())
+            .then(|| serde_json::to_string(warnings).ok())
+            .flatten();
+        // The state and the warnings go in the same transaction as the contacts they
+        // describe.
         let outcome = self.replace_contacts(&dir, id, contacts, &|tx| {
             tx.execute(
-                "UPDATE sources SET sync_state = ?2 WHERE id = ?1",
-                params![id, state],
+                "UPDATE sources SET sync_state = ?2, warnings = ?3 WHERE id = ?1",
+                params![id, state, warnings],
             )?;
             Ok(())
         })?;

@@ -143,3 +143,66 @@ fn source_text(dir: &Path) -> String {
     }
     out
 }
+
+/// Every source settings example (`{"kind": …}`) in README.md and docs/sources.md, as text.
+fn source_examples(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{\"kind\"") {
+        let s = &rest[start..];
+        let (mut depth, mut in_string, mut escaped, mut end) = (0, false, false, s.len());
+        for (i, c) in s.char_indices() {
+            match (in_string, escaped, c) {
+                (true, true, _) => escaped = false,
+                (true, false, '\\') => escaped = true,
+                (true, false, '"') => in_string = false,
+                (false, _, '"') => in_string = true,
+                (false, _, '{') => depth += 1,
+                (false, _, '}') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Shell line continuations and indentation are not part of the JSON.
+        out.push(s[..end].replace("\\\n", " ").replace('\n', " "));
+        rest = &s[end..];
+    }
+    out
+}
+
+/// The settings the docs tell users to send are settings the server takes: each example
+/// (a source's or a target's) parses as JSON and is accepted (201) by a real server, a test
+/// CA in for `ca_cert`'s placeholder.
+#[test]
+fn source_examples_in_the_docs_are_accepted() {
+    let s = Server::start(&[]);
+    crate::sources::create_directory(&s);
+    let (ca, ..) = crate::fake::test_ca();
+    let mut n = 0;
+    for file in ["README.md", "docs/sources.md", "docs/targets.md"] {
+        for (i, example) in source_examples(&doc(file)).into_iter().enumerate() {
+            let mut v: serde_json::Value = serde_json::from_str(&example)
+                .unwrap_or_else(|e| panic!("{file}: not JSON ({e}): {example}"));
+            if v.get("ca_cert").is_some() {
+                v["ca_cert"] = ca.clone().into();
+            }
+            if v["kind"] == "push" {
+                continue;
+            }
+            n += 1;
+            let target = ["innovaphone", "easyconnect", "3cx", "placetel", "fritzbox"]
+                .contains(&v["kind"].as_str().unwrap_or(""));
+            let path = if target { "targets" } else { "sources" };
+            let r = s
+                .api()
+                .call("PUT", &format!("/{path}/doc{n}"), Some(&v.to_string()));
+            assert_eq!(r.status, 201, "{file} example {i}: {example}: {}", r.body);
+        }
+    }
+    assert!(n >= 10, "only {n} examples found");
+}

@@ -86,16 +86,46 @@ impl Fake {
         addr: &str,
         handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
     ) -> Fake {
+        Fake::serve(addr, None, handler)
+    }
+
+    /// Over HTTPS with `tls` (a certificate for `localhost`, see `test_ca`); the base URL
+    /// names `localhost`, as the certificate does.
+    pub fn start_tls(
+        tls: Arc<rustls::ServerConfig>,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Fake {
+        Fake::serve("127.0.0.1:0", Some(tls), handler)
+    }
+
+    fn serve(
+        addr: &str,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Fake {
         let listener = TcpListener::bind(addr).unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let local = listener.local_addr().unwrap();
+        let base = match tls {
+            None => format!("http://{local}"),
+            Some(_) => format!("https://localhost:{}", local.port()),
+        };
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
         let log = requests.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let (handler, log) = (handler.clone(), log.clone());
+                let Ok(tcp) = stream else { continue };
+                let (handler, log, tls) = (handler.clone(), log.clone(), tls.clone());
                 std::thread::spawn(move || {
+                    let mut stream: Box<dyn ReadWrite> = match tls {
+                        None => Box::new(tcp),
+                        Some(config) => {
+                            let Ok(conn) = rustls::ServerConnection::new(config) else {
+                                return;
+                            };
+                            Box::new(rustls::StreamOwned::new(conn, tcp))
+                        }
+                    };
                     let Some(req) = read_request(&mut stream) else {
                         return;
                     };
@@ -115,6 +145,7 @@ impl Fake {
                     head.push_str("\r\n");
                     let _ = stream.write_all(head.as_bytes());
                     let _ = stream.write_all(reply.body.as_bytes());
+                    let _ = stream.flush();
                 });
             }
         });
@@ -126,7 +157,45 @@ impl Fake {
     }
 }
 
-fn read_request(stream: &mut std::net::TcpStream) -> Option<Request> {
+trait ReadWrite: Read + Write + Send {}
+impl<T: Read + Write + Send> ReadWrite for T {}
+
+/// A test CA and a server configuration with a certificate for `localhost` signed by it:
+/// (the CA's PEM, the server's TLS configuration, the certificate's and key's PEM).
+pub fn test_ca() -> (String, Arc<rustls::ServerConfig>, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "phonedir test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let cert = server.signed_by(&key, &issuer).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    (
+        ca_cert.pem(),
+        Arc::new(config),
+        cert.pem(),
+        key.serialize_pem(),
+    )
+}
+
+fn read_request(stream: &mut dyn ReadWrite) -> Option<Request> {
     let mut r = BufReader::new(stream);
     let mut line = String::new();
     r.read_line(&mut line).ok()?;

@@ -43,6 +43,17 @@ fn easyconnect_preset_needs_only_url_and_key() {
     let r = api(&s, "POST", "/sources/pbx/sync", None);
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["contacts"], 2);
+    // The record without a number is not dropped silently: its id, and why.
+    let w = &r.json()["warnings"];
+    assert_eq!(w["count"], 1, "{w}");
+    assert_eq!(w["first"][0]["record"], "3");
+    assert!(
+        w["first"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("No Number"),
+        "{w}"
+    );
     let rows = csv_rows(&s.get(&format!("/contacts/{KEY}")).body);
     assert_eq!(
         rows,
@@ -171,4 +182,50 @@ fn an_empty_answer_does_not_wipe_the_book_unless_allowed() {
     let r = api(&s, "POST", "/sources/x/sync", None);
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["contacts"], 0);
+}
+
+#[test]
+fn a_source_on_an_internal_ca_is_reached_with_ca_cert_and_refused_without() {
+    let (ca, tls, _, _) = crate::fake::test_ca();
+    let pbx = Fake::start_tls(tls, |_| {
+        Reply::json(
+            200,
+            json!({"data": [{"name": "Anna Schmidt", "phone": "+49 30 1234567"}]}),
+        )
+    });
+    assert!(pbx.base.starts_with("https://localhost:"), "{}", pbx.base);
+    let s = Server::start(LOCAL_SOURCES);
+    create_directory(&s);
+    let mut body = json!({"kind": "rest", "url": format!("{}/people", pbx.base),
+                          "fields": {"display_name": "name", "numbers": {"WORK": ["phone"]}},
+                          "interval_s": 0});
+    // Without the CA: the certificate is not trusted, and nothing is skipped.
+    let r = api(&s, "PUT", "/sources/pbx", Some(&body.to_string()));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = api(&s, "POST", "/sources/pbx/sync", None);
+    assert_eq!(r.status, 502, "{}", r.body);
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("certificate"),
+        "{}",
+        r.body
+    );
+    // A ca_cert that is not a certificate is refused when it is set.
+    body["ca_cert"] = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".into();
+    let r = api(&s, "PUT", "/sources/pbx", Some(&body.to_string()));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("ca_cert"),
+        "{}",
+        r.body
+    );
+    body["ca_cert"] = ca.clone().into();
+    let r = api(&s, "PUT", "/sources/pbx", Some(&body.to_string()));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["settings"]["ca_cert"], ca.as_str());
+    let r = api(&s, "POST", "/sources/pbx/sync", None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        csv_rows(&s.get(&format!("/contacts/{KEY}")).body),
+        vec![("Anna Schmidt".to_owned(), "WORK:+49301234567".to_owned())]
+    );
 }

@@ -6,7 +6,7 @@ there yet, so a fresh clone needs nothing but Rust and Python 3 (and, for the De
 packages, apt). Idempotent: a tool that is installed is left alone. Prints, as its last
 line, a JSON object naming the path of every tool asked for.
 
-    python3 tests/tools/install.py radicale vdirsyncer ldapsearch slapd chromium
+    python3 tests/tools/install.py radicale vdirsyncer ldapsearch ldapadd slapd chromium
 
 Python tools go into a venv (target/test-tools/venv). Debian packages are installed with
 apt-get when we are root (CI, the project's machines); otherwise they are downloaded with
@@ -36,6 +36,7 @@ PYTHON = {
 # tool -> (Debian packages, executable)
 DEBIAN = {
     "ldapsearch": (["ldap-utils"], "usr/bin/ldapsearch"),
+    "ldapadd": (["ldap-utils"], "usr/bin/ldapadd"),
     "slapd": (["slapd", "ldap-utils"], "usr/sbin/slapd"),
     "chromium": (["chromium", "chromium-driver"], "usr/bin/chromium"),
     "chromedriver": (["chromium", "chromium-driver"], "usr/bin/chromedriver"),

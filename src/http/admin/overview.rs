@@ -23,6 +23,9 @@ pub struct Light {
     pub last_success: String,
     pub last_error: Option<String>,
     pub next_run: String,
+    /// What the last good sync could not use: how many, and the first of them in words.
+    pub warning_count: usize,
+    pub warnings: Vec<String>,
     /// Whether "sync now" applies (a pulled source, a target).
     pub syncable: bool,
 }
@@ -55,6 +58,13 @@ fn source_light(s: &SourceSummary) -> Light {
             }
             .into()
         }),
+        warning_count: s.warnings.count,
+        warnings: s
+            .warnings
+            .first
+            .iter()
+            .map(|w| format!("{} {} `{}`: {}", w.record, w.field, w.value, w.message))
+            .collect(),
         syncable: s.kind != "push",
     }
 }
@@ -89,6 +99,8 @@ fn target_light(t: &TargetStatus) -> Light {
             .next_run
             .clone()
             .unwrap_or_else(|| "after the next change".into()),
+        warning_count: 0,
+        warnings: Vec::new(),
         syncable: true,
     }
 }

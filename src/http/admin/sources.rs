@@ -17,7 +17,7 @@ use std::time::Duration;
 const SYNC_WAIT: Duration = Duration::from_secs(30);
 
 /// Settings to start from, per kind (the README has every field).
-const EXAMPLES: [(&str, &str); 3] = [
+const EXAMPLES: [(&str, &str); 5] = [
     (
         "carddav",
         "{\n  \"kind\": \"carddav\",\n  \"url\": \"https://cloud.example/remote.php/dav/addressbooks/users/anna/contacts/\",\n  \"username\": \"anna\",\n  \"password\": \"app-password\",\n  \"interval_s\": 3600,\n  \"priority\": 20\n}",
@@ -29,6 +29,14 @@ const EXAMPLES: [(&str, &str); 3] = [
     (
         "rest",
         "{\n  \"kind\": \"rest\",\n  \"preset\": \"easyconnect\",\n  \"url\": \"https://pbx.example/ACME/contacts/contact?search=\",\n  \"secret\": \"EASYCONNECT-KEY\"\n}",
+    ),
+    (
+        "google",
+        "{\n  \"kind\": \"google\",\n  \"client_id\": \"…\",\n  \"client_secret\": \"…\",\n  \"refresh_token\": \"…\",\n  \"mode\": \"contacts\"\n}",
+    ),
+    (
+        "ldap",
+        "{\n  \"kind\": \"ldap\",\n  \"url\": \"ldaps://dc1.corp.example:636\",\n  \"bind_dn\": \"CN=phonedir,OU=Service,DC=corp,DC=example\",\n  \"password\": \"…\",\n  \"base\": \"OU=Staff,DC=corp,DC=example\",\n  \"schema\": \"ad\"\n}",
     ),
 ];
 
