@@ -3,7 +3,7 @@
 //! All through `Syncer` and the store, like the API's routes.
 
 use super::overview::light;
-use super::{blocking, page, page_with, see_other, Form, Nav, Rejected, Signed};
+use super::{blocking, name_of, page, page_with, see_other, Form, Nav, Rejected, Signed, RUN_WAIT};
 use crate::domain::Scope;
 use crate::http::error::ApiError;
 use crate::http::AppState;
@@ -11,10 +11,6 @@ use crate::sources::{source_status, SourceError, SourceStatus};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use std::time::Duration;
-
-/// How long "sync now" waits for the result before the page says it goes on.
-const SYNC_WAIT: Duration = Duration::from_secs(30);
 
 /// Settings to start from, per kind (the README has every field).
 const EXAMPLES: [(&str, &str); 5] = [
@@ -65,10 +61,6 @@ struct SourcePage {
     settings: String,
     error: Option<String>,
     pulled: bool,
-}
-
-fn name_of(req: &HttpRequest) -> String {
-    req.match_info().get("name").unwrap_or("").to_owned()
 }
 
 fn source_error(e: SourceError) -> ApiError {
@@ -279,7 +271,7 @@ pub async fn delete(
     Ok(see_other("/admin/sources"))
 }
 
-/// Runs a sync now and waits up to `SYNC_WAIT` for it; the page it goes back to shows the
+/// Runs a sync now and waits up to `RUN_WAIT` for it; the page it goes back to shows the
 /// light.
 pub async fn sync(
     req: HttpRequest,
@@ -304,7 +296,7 @@ pub async fn sync(
             return Ok(see_other(&back));
         }
     };
-    match actix_web::rt::time::timeout(SYNC_WAIT, outcome).await {
+    match actix_web::rt::time::timeout(RUN_WAIT, outcome).await {
         Err(_) => me.flash(
             &state,
             true,
@@ -335,51 +327,4 @@ pub async fn sync(
         Ok(Ok(Err(e))) => me.flash(&state, false, source_error(e).message, None),
     }
     Ok(see_other(&back))
-}
-
-/// "Write now" for a target (a PBX the book is written into): starts a run on the job runner
-/// as the API's `POST …/targets/{name}/sync` does and waits up to `SYNC_WAIT` for it.
-pub async fn sync_target(
-    req: HttpRequest,
-    body: web::Bytes,
-    me: Signed,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, Rejected> {
-    use crate::targets::{Request, Why};
-    me.need(Scope::Admin)?;
-    me.check(&Form::parse(&body))?;
-    let name = name_of(&req);
-    let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
-    let run = Request {
-        why: Why::Demand,
-        dry_run: false,
-        force: false,
-    };
-    let outcome = match web::block(move || st.targets.start(&key, &n, run)).await? {
-        Ok(o) => o,
-        Err(e) => {
-            me.flash(&state, false, ApiError::from(e).message, None);
-            return Ok(see_other("/admin"));
-        }
-    };
-    let (ok, message) = match actix_web::rt::time::timeout(SYNC_WAIT, outcome).await {
-        Err(_) => (
-            true,
-            format!("target `{name}` is being written; its light shows the result when it ends"),
-        ),
-        Ok(Err(_)) => (
-            false,
-            format!("the run of `{name}` ended without an answer; the server log has the details"),
-        ),
-        Ok(Ok(Err(e))) => (false, ApiError::from(e).message),
-        Ok(Ok(Ok(o))) => match o.stopped {
-            Some(why) => (
-                false,
-                format!("the run of `{name}` stopped; what was written is recorded: {why}"),
-            ),
-            None => (true, format!("target `{name}` written")),
-        },
-    };
-    me.flash(&state, ok, message, None);
-    Ok(see_other("/admin"))
 }
