@@ -201,7 +201,9 @@ fn plan_view(v: &Value, refused: Option<String>, book: Option<&Book>) -> Plan {
         refused,
         unchanged: v.get("unchanged").and_then(Value::as_u64).unwrap_or(0),
         parts: vec![
-            part(v, "create", "Create", None, book, |e| text(e, "name")),
+            part(v, "create", "Create", None, book, |e| {
+                format!("a new entry “{}”", text(e, "name"))
+            }),
             part(v, "update", "Update", None, book, changes),
             part(v, "delete", "Delete", None, book, |e| {
                 format!("entry {}", text(e, "remote_id"))
