@@ -157,6 +157,15 @@ impl Signed {
         }
     }
 
+    /// A submitted form, once the key may do what it asks (`scope`) and its CSRF token is
+    /// this session's: the checks every form of these pages starts with.
+    pub fn form(&self, scope: Scope, body: &[u8]) -> Result<Form, Rejected> {
+        self.need(scope)?;
+        let form = Form::parse(body);
+        self.check(&form)?;
+        Ok(form)
+    }
+
     /// A note for the next page.
     pub fn flash(
         &self,

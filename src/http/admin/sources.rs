@@ -3,7 +3,7 @@
 //! All through `Syncer` and the store, like the API's routes.
 
 use super::overview::light;
-use super::{blocking, name_of, page, page_with, see_other, Form, Nav, Rejected, Signed, RUN_WAIT};
+use super::{blocking, name_of, page, page_with, see_other, Nav, Rejected, Signed, RUN_WAIT};
 use crate::domain::Scope;
 use crate::http::error::ApiError;
 use crate::http::AppState;
@@ -100,9 +100,7 @@ pub async fn add(
     mut me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let name = f.text("name").unwrap_or_default();
     let settings = f.get("settings").unwrap_or("").to_owned();
     let (st, key, n, s) = (
@@ -206,9 +204,7 @@ pub async fn save(
     mut me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let settings = f.get("settings").unwrap_or("").to_owned();
     let (st, key, n, s) = (
@@ -253,8 +249,7 @@ pub async fn delete(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    me.check(&Form::parse(&body))?;
+    me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
     let gone = blocking(move || Ok(st.store.delete_source(&key, &n)?)).await?;
@@ -279,9 +274,7 @@ pub async fn sync(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let back = match f.get("back") {
         Some("source") => format!("/admin/sources/{name}"),

@@ -4,7 +4,7 @@
 //! and write now. All through `Targets`, like the API's routes (src/http/targets.rs).
 
 use super::overview::{target_light, Light};
-use super::{blocking, name_of, page, page_with, see_other, Form, Nav, Rejected, Signed, RUN_WAIT};
+use super::{blocking, name_of, page, page_with, see_other, Nav, Rejected, Signed, RUN_WAIT};
 use crate::book::Book;
 use crate::domain::{ContactId, Scope};
 use crate::http::error::ApiError;
@@ -285,9 +285,7 @@ pub async fn add(
     mut me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let name = f.text("name").unwrap_or_default();
     let settings = f.get("settings").unwrap_or("").to_owned();
     let (st, key, n, s) = (
@@ -393,9 +391,7 @@ pub async fn save(
     mut me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let settings = f.get("settings").unwrap_or("").to_owned();
     let (st, key, n, s) = (
@@ -431,8 +427,7 @@ pub async fn delete(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    me.check(&Form::parse(&body))?;
+    me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
     if blocking(move || Ok(st.targets.delete(&key, &n)?)).await? {
@@ -473,8 +468,7 @@ pub async fn plan(
     mut me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    me.check(&Form::parse(&body))?;
+    me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let back = format!("/admin/targets/{name}");
     let outcome = match start(&state, &me, &name, true, false).await? {
@@ -514,9 +508,7 @@ pub async fn sync(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let back = match f.get("back") {
         Some("target") => format!("/admin/targets/{name}"),
