@@ -13,6 +13,7 @@ mod book;
 mod keys;
 mod overview;
 mod phones;
+mod put;
 pub mod session;
 mod settings;
 mod signin;

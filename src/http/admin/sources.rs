@@ -3,12 +3,12 @@
 //! All through `Syncer` and the store, like the API's routes.
 
 use super::overview::light;
+use super::put::{self, put, Named};
 use super::{blocking, name_of, page, page_with, see_other, Nav, Rejected, Signed, RUN_WAIT};
-use crate::domain::Scope;
+use crate::domain::{ApiKey, Scope};
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::sources::{source_status, SourceError, SourceStatus};
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
@@ -35,6 +35,24 @@ const EXAMPLES: [(&str, &str); 5] = [
         "{\n  \"kind\": \"ldap\",\n  \"url\": \"ldaps://dc1.corp.example:636\",\n  \"bind_dn\": \"CN=phonedir,OU=Service,DC=corp,DC=example\",\n  \"password\": \"…\",\n  \"base\": \"OU=Staff,DC=corp,DC=example\",\n  \"schema\": \"ad\"\n}",
     ),
 ];
+
+/// Pulled sources for the add and edit forms (`put`), through `Syncer` like the API.
+pub struct Sources;
+
+impl Named for Sources {
+    const WHAT: &'static str = "source";
+
+    fn exists(st: &AppState, key: &ApiKey, name: &str) -> Result<bool, ApiError> {
+        Ok(st.store.source(key, name)?.is_some())
+    }
+
+    fn put(st: &AppState, key: &ApiKey, name: &str, settings: &[u8]) -> Result<(), ApiError> {
+        st.syncer
+            .put(key, name, settings)
+            .map(drop)
+            .map_err(source_error)
+    }
+}
 
 pub struct Row {
     pub s: SourceStatus,
@@ -103,24 +121,8 @@ pub async fn add(
     let f = me.form(Scope::Admin, &body)?;
     let name = f.text("name").unwrap_or_default();
     let settings = f.get("settings").unwrap_or("").to_owned();
-    let (st, key, n, s) = (
-        state.clone(),
-        me.access.directory.clone(),
-        name.clone(),
-        settings.clone(),
-    );
-    let done = web::block(move || {
-        if st.store.source(&key, &n)?.is_some() {
-            return Err(SourceError::KindChange {
-                name: n.clone(),
-                kind: "existing".into(),
-            });
-        }
-        st.syncer.put(&key, &n, s.as_bytes())
-    })
-    .await?;
-    match done {
-        Ok(_) => {
+    match put::<Sources>(&state, &me, put::Form::Add, &name, &settings).await? {
+        Ok(()) => {
             me.flash(
                 &state,
                 true,
@@ -130,19 +132,13 @@ pub async fn add(
             Ok(see_other(&format!("/admin/sources/{name}")))
         }
         Err(e) => {
-            let message = match &e {
-                SourceError::KindChange { kind, .. } if kind == "existing" => {
-                    format!("a source `{name}` exists already; edit it, or choose another name")
-                }
-                _ => source_error(e).message,
-            };
             let rows = rows(&state, &me).await?;
             Ok(page_with(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                e.status,
                 &SourcesPage {
                     n: me.nav("sources"),
                     rows,
-                    error: Some(message),
+                    error: Some(e.message),
                     name,
                     settings,
                     examples: EXAMPLES.to_vec(),
@@ -207,26 +203,12 @@ pub async fn save(
     let f = me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let settings = f.get("settings").unwrap_or("").to_owned();
-    let (st, key, n, s) = (
-        state.clone(),
-        me.access.directory.clone(),
-        name.clone(),
-        settings.clone(),
-    );
-    let done = web::block(move || {
-        st.store
-            .source(&key, &n)?
-            .ok_or(SourceError::UnknownSource)?;
-        st.syncer.put(&key, &n, s.as_bytes())
-    })
-    .await?;
-    match done {
-        Ok(_) => {
+    match put::<Sources>(&state, &me, put::Form::Edit, &name, &settings).await? {
+        Ok(()) => {
             me.flash(&state, true, format!("source `{name}` saved"), None);
             Ok(see_other(&format!("/admin/sources/{name}")))
         }
         Err(e) => {
-            let e = source_error(e);
             let (row, _, pulled) = detail(&state, &me, &name).await?;
             Ok(page_with(
                 e.status,

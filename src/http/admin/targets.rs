@@ -4,9 +4,10 @@
 //! and write now. All through `Targets`, like the API's routes (src/http/targets.rs).
 
 use super::overview::{target_light, Light};
+use super::put::{self, put, Named};
 use super::{blocking, name_of, page, page_with, see_other, Nav, Rejected, Signed, RUN_WAIT};
 use crate::book::Book;
-use crate::domain::{ContactId, Scope};
+use crate::domain::{ApiKey, ContactId, Scope};
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::targets::{target_status, Request, TargetDetail, TargetError, TargetStatus, Why};
@@ -36,6 +37,21 @@ const EXAMPLES: [(&str, &str); 5] = [
         "{\n  \"kind\": \"fritzbox\",\n  \"url\": \"http://192.168.178.1:49000\",\n  \"username\": \"phonedir\",\n  \"password\": \"…\",\n  \"phonebook\": \"Firma\"\n}",
     ),
 ];
+
+/// Targets for the add and edit forms (`put`), through `Targets` like the API.
+struct Targets;
+
+impl Named for Targets {
+    const WHAT: &'static str = "target";
+
+    fn exists(st: &AppState, key: &ApiKey, name: &str) -> Result<bool, ApiError> {
+        Ok(st.store.target(key, name)?.is_some())
+    }
+
+    fn put(st: &AppState, key: &ApiKey, name: &str, settings: &[u8]) -> Result<(), ApiError> {
+        Ok(st.targets.put(key, name, settings).map(drop)?)
+    }
+}
 
 /// Entries a list of the plan or the last run shows at most; the counts are always whole.
 const SHOWN: usize = 200;
@@ -288,22 +304,8 @@ pub async fn add(
     let f = me.form(Scope::Admin, &body)?;
     let name = f.text("name").unwrap_or_default();
     let settings = f.get("settings").unwrap_or("").to_owned();
-    let (st, key, n, s) = (
-        state.clone(),
-        me.access.directory.clone(),
-        name.clone(),
-        settings.clone(),
-    );
-    // `None`: a target of this name exists (a PUT would replace it; this form only adds).
-    let done = web::block(move || {
-        if st.store.target(&key, &n)?.is_some() {
-            return Ok(None);
-        }
-        st.targets.put(&key, &n, s.as_bytes()).map(Some)
-    })
-    .await?;
-    let (status, message) = match done {
-        Ok(Some(_)) => {
+    match put::<Targets>(&state, &me, put::Form::Add, &name, &settings).await? {
+        Ok(()) => {
             me.flash(
                 &state,
                 true,
@@ -312,22 +314,16 @@ pub async fn add(
                 ),
                 None,
             );
-            return Ok(see_other(&format!("/admin/targets/{name}")));
+            Ok(see_other(&format!("/admin/targets/{name}")))
         }
-        Ok(None) => (
-            StatusCode::CONFLICT,
-            format!("a target `{name}` exists already; edit it, or choose another name"),
-        ),
         Err(e) => {
-            let e = ApiError::from(e);
-            (e.status, e.message)
+            let lights = lights(&state, &me).await?;
+            Ok(page_with(
+                e.status,
+                &list_page(&mut me, lights, Some(e.message), name, settings),
+            ))
         }
-    };
-    let lights = lights(&state, &me).await?;
-    Ok(page_with(
-        status,
-        &list_page(&mut me, lights, Some(message), name, settings),
-    ))
+    }
 }
 
 /// The target's settings (masked), status and last plan, and the book to name contacts by.
@@ -394,26 +390,12 @@ pub async fn save(
     let f = me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let settings = f.get("settings").unwrap_or("").to_owned();
-    let (st, key, n, s) = (
-        state.clone(),
-        me.access.directory.clone(),
-        name.clone(),
-        settings.clone(),
-    );
-    // This form edits: a target deleted meanwhile is not made again.
-    let done = web::block(move || {
-        st.store.target(&key, &n)?.ok_or(TargetError::Unknown)?;
-        st.targets.put(&key, &n, s.as_bytes())
-    })
-    .await?;
-    match done {
-        Ok(_) => {
+    match put::<Targets>(&state, &me, put::Form::Edit, &name, &settings).await? {
+        Ok(()) => {
             me.flash(&state, true, format!("target `{name}` saved"), None);
             Ok(see_other(&format!("/admin/targets/{name}")))
         }
-        Err(TargetError::Unknown) => Err(ApiError::from(TargetError::Unknown).into()),
         Err(e) => {
-            let e = ApiError::from(e);
             let p =
                 target_page(&state, &mut me, name, Some(settings), Some(e.message), None).await?;
             Ok(page_with(e.status, &p))
