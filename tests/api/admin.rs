@@ -672,4 +672,11 @@ fn targets_are_added_edited_planned_written_and_deleted_on_their_pages() {
     assert_eq!(target_of(&s, "ec").status, 404);
     assert_eq!(state.lock().unwrap().contacts.len(), 3);
     assert_eq!(b.get("/admin/targets/ec").status, 404);
+    for action in ["plan", "sync"] {
+        let r = b.post(
+            &format!("/admin/targets/ec/{action}"),
+            &form(&[("csrf", &csrf), ("back", "target")]),
+        );
+        assert_eq!(r.status, 404, "{action}: {}", r.body);
+    }
 }

@@ -425,7 +425,8 @@ pub async fn delete(
     Ok(see_other("/admin/targets"))
 }
 
-/// Starts a run of the target on the job runner, as the API's `POST …/targets/{name}/sync`.
+/// Starts a run of the target on the job runner, as the API's `POST …/targets/{name}/sync`;
+/// `Ok(Err(_))` is a run that could not start (one goes on, the server is busy).
 async fn start(
     state: &web::Data<AppState>,
     me: &Signed,
@@ -439,7 +440,11 @@ async fn start(
         dry_run,
         force,
     };
-    Ok(web::block(move || st.targets.start(&key, &n, run)).await?)
+    match web::block(move || st.targets.start(&key, &n, run)).await? {
+        // No such target: a page of its own, not a note on a page that is not there.
+        Err(TargetError::Unknown) => Err(ApiError::from(TargetError::Unknown).into()),
+        started => Ok(started),
+    }
 }
 
 /// "Plan (dry run)": what a run would write, writing nothing. The plan is kept with the
@@ -455,7 +460,6 @@ pub async fn plan(
     let back = format!("/admin/targets/{name}");
     let outcome = match start(&state, &me, &name, true, false).await? {
         Ok(o) => o,
-        Err(TargetError::Unknown) => return Err(ApiError::from(TargetError::Unknown).into()),
         Err(e) => {
             me.flash(&state, false, ApiError::from(e).message, None);
             return Ok(see_other(&back));
