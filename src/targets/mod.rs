@@ -397,7 +397,7 @@ pub struct TargetDetail {
     #[schema(value_type = Object)]
     pub settings: Value,
     pub status: TargetStatus,
-    /// The plan of the last `?dry_run=true`, or null.
+    /// The plan of the last `?dry_run=true` with `at`, when it was made; or null.
     #[schema(value_type = Option<Object>)]
     pub last_dry_run: Value,
 }

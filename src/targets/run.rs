@@ -133,7 +133,10 @@ impl Targets {
             + i64::try_from(backoff(interval.max(3600), row.failures).as_secs()).unwrap_or(3600);
         match ended {
             Ok(Ended::Planned(plan)) => {
-                self.store.save_dry_run(row.id, &plan.to_string())?;
+                // Kept with when it was made: a plan ages as the book and the PBX change.
+                let mut kept = plan.clone();
+                kept["at"] = rfc3339(now()).into();
+                self.store.save_dry_run(row.id, &kept.to_string())?;
                 Ok(Outcome {
                     status: self.status(key, &row.name)?,
                     plan,

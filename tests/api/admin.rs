@@ -2,7 +2,7 @@
 //! cookie flags, CSRF tokens, the read-only view of a read key, the wrong-key throttle.
 //! `browser.rs` drives the same pages in Chromium.
 
-use crate::helpers::{fixture, send, tls_agent, with_book, Response, Server, KEY};
+use crate::helpers::{fixture, send, tls_agent, with_book, Response, Server, KEY, LOCAL_SOURCES};
 use crate::keys::{call, new_key};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -218,7 +218,12 @@ fn a_read_key_gets_a_read_only_view() {
     assert!(!overview.body.contains("Sync now"));
     let csrf = csrf_of(&overview.body);
     // Pages and forms that change things are refused, with a sentence.
-    for page in ["/admin/keys", "/admin/sources", "/admin/upload"] {
+    for page in [
+        "/admin/keys",
+        "/admin/sources",
+        "/admin/targets",
+        "/admin/upload",
+    ] {
         let r = b.get(page);
         assert_eq!(r.status, 403, "{page}: {}", r.body);
     }
@@ -397,4 +402,281 @@ fn targets_have_a_light_and_write_now_on_the_overview() {
         "{e}: {}",
         after.body
     );
+}
+
+/// A form's fields as a browser encodes them.
+fn form(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// The text of the settings field of a page, as the browser would send it back.
+fn settings_field(html: &str) -> String {
+    let start = html
+        .find("name=\"settings\"")
+        .and_then(|i| html[i..].find('>').map(|j| i + j + 1))
+        .unwrap_or_else(|| panic!("no settings field in {html}"));
+    let end = start + html[start..].find("</textarea>").expect("</textarea>");
+    html[start..end]
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn target_of(s: &Server, name: &str) -> Response {
+    call(
+        s,
+        KEY,
+        "GET",
+        &format!("/api/v1/directories/{KEY}/targets/{name}"),
+        None,
+    )
+}
+
+#[test]
+fn targets_are_added_edited_planned_written_and_deleted_on_their_pages() {
+    use crate::targets::{easyconnect, writes, Easy};
+    use serde_json::{json, Value};
+    use std::sync::{Arc, Mutex};
+    // Two entries in the PBX could each be Oliver Baltz: he is skipped and reported.
+    let state = Arc::new(Mutex::new(Easy::default()));
+    for i in 1..=2 {
+        let dn = format!("cn=Oliver Baltz,o=ACME,{i}");
+        state.lock().unwrap().contacts.insert(
+            dn.clone(),
+            json!({"cn": "Oliver Baltz", "distinguishedname": dn}),
+        );
+    }
+    let pbx = easyconnect(state.clone());
+    let s = with_book(LOCAL_SOURCES);
+    let book = s.api().status().json()["contacts"].as_u64().unwrap();
+    assert_eq!(book, 6);
+    let mut b = Browser::http(&s);
+    assert_eq!(b.sign_in(KEY).status, 303);
+
+    // The list, empty, with an example for every kind and a link in the bar.
+    let list = b.get("/admin/targets");
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains("No targets yet"), "{}", list.body);
+    for kind in ["innovaphone", "easyconnect", "3cx", "placetel", "fritzbox"] {
+        assert!(list.body.contains(&format!("<h3>{kind}</h3>")), "{kind}");
+    }
+    assert!(list
+        .body
+        .contains("<a href=\"/admin/targets\" aria-current=\"page\">Targets</a>"));
+    let csrf = csrf_of(&list.body);
+
+    // Add one: to its page, the secret masked.
+    let settings = json!({"kind": "easyconnect", "url": format!("{}/ACME", pbx.base),
+                          "apikey": "EC-KEY", "interval_s": 0, "debounce_s": 3600});
+    let add = |b: &mut Browser, name: &str, settings: &str| {
+        b.post(
+            "/admin/targets",
+            &form(&[("csrf", &csrf), ("name", name), ("settings", settings)]),
+        )
+    };
+    let r = add(&mut b, "ec", &settings.to_string());
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/admin/targets/ec"));
+    let page = b.get("/admin/targets/ec");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("target `ec` added"), "{}", page.body);
+    assert!(page.body.contains("never run"), "{}", page.body);
+    assert!(page.body.contains("No plan yet"), "{}", page.body);
+    assert!(!page.body.contains("EC-KEY"), "the secret is on the page");
+    let shown: Value = serde_json::from_str(&settings_field(&page.body)).expect("JSON");
+    assert_eq!(shown["apikey"], "********", "{shown}");
+    assert_eq!(shown["url"], settings["url"]);
+
+    // The same name again, or settings the API refuses: the form again with the reason and
+    // what was typed; nothing stored.
+    let r = add(&mut b, "ec", &settings.to_string());
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("exists already"), "{}", r.body);
+    let r = add(
+        &mut b,
+        "pbx2",
+        r#"{"kind": "easyconnect", "apikey": "k", "colour": "red"}"#,
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("colour"), "{}", r.body);
+    assert!(r.body.contains("value=\"pbx2\""), "{}", r.body);
+    assert_eq!(target_of(&s, "pbx2").status, 404);
+
+    // Edit it, sending the masked secret back: the change is stored, the secret kept.
+    let mut edited = shown.clone();
+    edited["dbsid"] = "4".into();
+    let r = b.post(
+        "/admin/targets/ec",
+        &form(&[("csrf", &csrf), ("settings", &edited.to_string())]),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let api = target_of(&s, "ec").json();
+    assert_eq!(api["settings"]["dbsid"], "4", "{api}");
+    assert_eq!(api["settings"]["apikey"], "********", "{api}");
+    // The mask with another URL does not carry the secret there.
+    let mut moved = edited.clone();
+    moved["url"] = "https://evil.example/ACME".into();
+    let r = b.post(
+        "/admin/targets/ec",
+        &form(&[("csrf", &csrf), ("settings", &moved.to_string())]),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("evil.example"),
+        "the typed text is gone: {}",
+        r.body
+    );
+    assert_eq!(
+        target_of(&s, "ec").json()["settings"]["url"],
+        settings["url"]
+    );
+
+    // The plan: read from the PBX (which answers only the right key, so the secret was
+    // kept), shown on the page, nothing written.
+    let r = b.post("/admin/targets/ec/plan", &form(&[("csrf", &csrf)]));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/admin/targets/ec"));
+    let page = b.get("/admin/targets/ec");
+    assert!(page.body.contains("nothing was written"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("id=\"plan-create\">{}<", book - 1)),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("id=\"plan-skipped\">1<"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(">Jürgen Weiß</a>") && page.body.contains("a new entry “Jürgen Weiß”"),
+        "{}",
+        page.body
+    );
+    let skipped = &page.body[page
+        .body
+        .find("id=\"plan-skipped-list\"")
+        .expect("skipped list")..];
+    assert!(skipped.contains("Oliver Baltz"), "{skipped}");
+    assert!(
+        writes(&pbx).is_empty(),
+        "a dry run wrote: {:?}",
+        writes(&pbx)
+    );
+    assert_eq!(state.lock().unwrap().contacts.len(), 2);
+    let api = target_of(&s, "ec").json();
+    assert_eq!(
+        api["last_dry_run"]["create"].as_array().map(Vec::len),
+        Some(usize::try_from(book).unwrap() - 1),
+        "{api}"
+    );
+
+    // Write now, back to its page: the run's counts and its skipped contact.
+    let r = b.post(
+        "/admin/targets/ec/sync",
+        &form(&[("csrf", &csrf), ("back", "target")]),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/admin/targets/ec"));
+    let page = b.get("/admin/targets/ec");
+    assert!(
+        page.body.contains("target `ec` written: 5 created"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("light green"), "{}", page.body);
+    assert!(page.body.contains("id=\"run-created\">5<"), "{}", page.body);
+    let skipped = &page.body[page
+        .body
+        .find("id=\"run-skipped-list\"")
+        .expect("skipped list")..];
+    assert!(skipped.contains("Oliver Baltz"), "{skipped}");
+    assert_eq!(state.lock().unwrap().contacts.len(), 2 + 5);
+
+    // The book shrinks by two thirds: the plan is refused by the shrink guard and shown
+    // with the deletes it held back; written anyway with the box ticked.
+    let smaller = fixture("syncblue-directory.csv");
+    let smaller: String = String::from_utf8(smaller)
+        .unwrap()
+        .lines()
+        .take(3)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let r = s.push(&format!("/contacts/{KEY}?force=true"), smaller.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = b.post("/admin/targets/ec/plan", &form(&[("csrf", &csrf)]));
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("would write nothing"), "{}", r.body);
+    assert!(r.body.contains("id=\"plan-delete\">4<"), "{}", r.body);
+    let deletes = &r.body[r.body.find("id=\"plan-delete-list\"").expect("delete list")..];
+    assert!(deletes.contains("cn=Support Hotline"), "{deletes}");
+    assert_eq!(state.lock().unwrap().contacts.len(), 7);
+    let r = b.post(
+        "/admin/targets/ec/sync",
+        &form(&[("csrf", &csrf), ("back", "target"), ("force", "1")]),
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = b.get("/admin/targets/ec");
+    assert!(page.body.contains("4 deleted"), "{}", page.body);
+    assert_eq!(state.lock().unwrap().contacts.len(), 3);
+
+    // On the overview and the list its name leads to its page.
+    for at in ["/admin", "/admin/targets"] {
+        let p = b.get(at);
+        assert!(
+            p.body.contains("href=\"/admin/targets/ec\""),
+            "{at}: {}",
+            p.body
+        );
+    }
+    // Forms without the session's token are refused.
+    assert_eq!(b.post("/admin/targets/ec/plan", "").status, 403);
+    assert_eq!(b.post("/admin/targets/ec/delete", "csrf=x").status, 403);
+
+    // A read key sees none of it and changes nothing.
+    let read = new_key(&s, "read", "desk");
+    let mut r_b = Browser::http(&s);
+    assert_eq!(r_b.sign_in(&read).status, 303);
+    let theirs = r_b.csrf();
+    assert!(!r_b.get("/admin").body.contains("/admin/targets"));
+    for path in ["/admin/targets", "/admin/targets/ec"] {
+        let r = r_b.get(path);
+        assert_eq!(r.status, 403, "{path}: {}", r.body);
+        assert!(r.body.contains("needs the directory key"), "{}", r.body);
+    }
+    let with_token = form(&[("csrf", &theirs), ("name", "x"), ("settings", "{}")]);
+    for path in [
+        "/admin/targets",
+        "/admin/targets/ec",
+        "/admin/targets/ec/plan",
+        "/admin/targets/ec/sync",
+        "/admin/targets/ec/delete",
+    ] {
+        assert_eq!(r_b.post(path, &with_token).status, 403, "{path}");
+    }
+    assert_eq!(target_of(&s, "ec").status, 200);
+
+    // Delete: gone from phonedir, its entries stay in the PBX.
+    let r = b.post("/admin/targets/ec/delete", &form(&[("csrf", &csrf)]));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/admin/targets"));
+    let list = b.get("/admin/targets");
+    assert!(list.body.contains("stay in the PBX"), "{}", list.body);
+    assert!(list.body.contains("No targets yet"), "{}", list.body);
+    assert_eq!(target_of(&s, "ec").status, 404);
+    assert_eq!(state.lock().unwrap().contacts.len(), 3);
+    assert_eq!(b.get("/admin/targets/ec").status, 404);
+    for action in ["plan", "sync"] {
+        let r = b.post(
+            &format!("/admin/targets/ec/{action}"),
+            &form(&[("csrf", &csrf), ("back", "target")]),
+        );
+        assert_eq!(r.status, 404, "{action}: {}", r.body);
+    }
 }

@@ -1,10 +1,11 @@
 //! The admin pages in a real browser: headless Chromium (Debian's package, installed by
 //! tests/tools/install.py), driven over WebDriver by chromedriver with plain HTTP and JSON.
 //! A person's round: sign in, upload a file with a bad row and see its line, store it, see
-//! the book, make a read key and revoke it. Every page is photographed; with
+//! the book, make a read key and revoke it, add a source, add a target and see its plan
+//! against a fake PBX. Every page is photographed; with
 //! `PHONEDIR_UPDATE_SCREENSHOTS=1` the pictures replace the ones in docs/admin/.
 
-use crate::helpers::{with_book, Server, KEY};
+use crate::helpers::{with_book, Server, KEY, LOCAL_SOURCES};
 use crate::tools;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -275,7 +276,8 @@ fn wait_for(d: &Driver, what: &str, ok: impl Fn(&Driver) -> bool) {
 
 #[test]
 fn a_person_signs_in_uploads_stores_and_manages_keys_in_chromium() {
-    let s: Server = with_book(&[]);
+    // Loopback allowed: the target below writes into a fake PBX on this machine.
+    let s: Server = with_book(LOCAL_SOURCES);
     let d = Driver::start();
     let base = s.http.clone();
 
@@ -433,6 +435,41 @@ fn a_person_signs_in_uploads_stores_and_manages_keys_in_chromium() {
     d.go(&format!("{base}/admin"));
     assert!(d.try_text("span.light.red").is_some(), "no red light");
     d.screenshot("overview");
+
+    // A target: added on its page, its plan made against a PBX (the EasyConnect fake),
+    // written.
+    let pbx = crate::targets::easyconnect(Default::default());
+    d.go(&format!("{base}/admin/targets"));
+    d.type_into("#name", "pbx");
+    d.type_into(
+        "#settings",
+        &json!({"kind": "easyconnect", "url": format!("{}/ACME", pbx.base), "apikey": "EC-KEY",
+                "interval_s": 0, "debounce_s": 3600})
+        .to_string(),
+    );
+    d.click("form[action='/admin/targets'] button");
+    wait_for(&d, "the new target", |d| {
+        d.url().ends_with("/admin/targets/pbx")
+    });
+    let shown = d.value("#settings");
+    assert!(
+        shown.contains("********") && !shown.contains("EC-KEY"),
+        "{shown}"
+    );
+    d.click("form[action='/admin/targets/pbx/plan'] button");
+    wait_for(&d, "the plan", |d| d.page().contains("nothing was written"));
+    let planned: usize = d.text("#plan-create").parse().expect("a count");
+    assert_eq!(planned, after, "every contact of the book is created");
+    assert!(crate::targets::writes(&pbx).is_empty(), "the plan wrote");
+    d.screenshot("target");
+    d.click("form[action='/admin/targets/pbx/sync'] button");
+    wait_for(&d, "the run", |d| {
+        d.try_text(".flash").unwrap_or_default().contains("written")
+    });
+    assert_eq!(d.text("#run-created"), after.to_string());
+    d.go(&format!("{base}/admin/targets"));
+    assert!(d.try_text("span.light.green").is_some(), "no green light");
+    d.screenshot("targets");
 
     // The API explorer loads the document from vendored files only.
     d.go(&format!("{base}/api/docs"));

@@ -38,7 +38,7 @@ fn plan_of(v: &Value) -> Value {
 }
 
 /// Requests that change something (every method but GET), except token requests.
-fn writes(f: &Fake) -> Vec<Request> {
+pub(crate) fn writes(f: &Fake) -> Vec<Request> {
     f.requests()
         .into_iter()
         .filter(|r| r.method != "GET" && r.path() != "/connect/token")
@@ -810,12 +810,13 @@ fn placetel_pages_waits_when_throttled_survives_a_lost_answer_and_guards_deletes
 // EasyConnect: the seed article's search → PUT / POST flow.
 
 #[derive(Default)]
-struct Easy {
-    contacts: BTreeMap<String, Value>,
+pub(crate) struct Easy {
+    /// By distinguishedname.
+    pub(crate) contacts: BTreeMap<String, Value>,
     next: u32,
 }
 
-fn easyconnect(state: Arc<Mutex<Easy>>) -> Fake {
+pub(crate) fn easyconnect(state: Arc<Mutex<Easy>>) -> Fake {
     Fake::start(move |req| {
         if req.query("apikey").as_deref() != Some("EC-KEY") {
             return Reply::json(401, json!({"error": "invalid apikey"}));

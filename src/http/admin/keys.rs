@@ -1,6 +1,6 @@
 //! Read and push keys: make one with a label (shown once), list them masked, revoke one.
 
-use super::{blocking, page, see_other, Form, Nav, Rejected, Signed};
+use super::{blocking, page, see_other, Nav, Rejected, Signed};
 use crate::domain::Scope;
 use crate::http::error::ApiError;
 use crate::http::keys::{key_view, KeyView};
@@ -38,9 +38,7 @@ pub async fn create(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let scope = match f.get("scope") {
         Some("push") => Scope::Push,
         Some("read") | None => Scope::Read,
@@ -94,8 +92,7 @@ pub async fn revoke(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    me.check(&Form::parse(&body))?;
+    me.form(Scope::Admin, &body)?;
     let id = req
         .match_info()
         .get("id")

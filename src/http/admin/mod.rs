@@ -13,10 +13,12 @@ mod book;
 mod keys;
 mod overview;
 mod phones;
+mod put;
 pub mod session;
 mod settings;
 mod signin;
 mod sources;
+mod targets;
 mod upload;
 
 use super::error::ApiError;
@@ -33,6 +35,11 @@ use futures_util::future::LocalBoxFuture;
 pub use session::Sessions;
 use session::{Flash, COOKIE};
 use std::fmt;
+use std::time::Duration;
+
+/// How long "sync now", "write now" and "plan" wait for the result before the page says it
+/// goes on (the light, or the target's page, shows it when it ends).
+const RUN_WAIT: Duration = Duration::from_secs(30);
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -60,7 +67,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sources/{name}", web::post().to(sources::save))
             .route("/sources/{name}/delete", web::post().to(sources::delete))
             .route("/sources/{name}/sync", web::post().to(sources::sync))
-            .route("/targets/{name}/sync", web::post().to(sources::sync_target)),
+            .route("/targets", web::get().to(targets::list))
+            .route("/targets", web::post().to(targets::add))
+            .route("/targets/{name}", web::get().to(targets::edit))
+            .route("/targets/{name}", web::post().to(targets::save))
+            .route("/targets/{name}/delete", web::post().to(targets::delete))
+            .route("/targets/{name}/plan", web::post().to(targets::plan))
+            .route("/targets/{name}/sync", web::post().to(targets::sync)),
     );
 }
 
@@ -143,6 +156,15 @@ impl Signed {
         } else {
             Err(Rejected::Scope(scope))
         }
+    }
+
+    /// A submitted form, once the key may do what it asks (`scope`) and its CSRF token is
+    /// this session's: the checks every form of these pages starts with.
+    pub fn form(&self, scope: Scope, body: &[u8]) -> Result<Form, Rejected> {
+        self.need(scope)?;
+        let form = Form::parse(body);
+        self.check(&form)?;
+        Ok(form)
     }
 
     /// A note for the next page.
@@ -378,6 +400,11 @@ impl Form {
     pub fn checked(&self, name: &str) -> bool {
         self.get(name).is_some_and(|v| !v.is_empty())
     }
+}
+
+/// The `{name}` of a source's or target's page address.
+fn name_of(req: &HttpRequest) -> String {
+    req.match_info().get("name").unwrap_or("").to_owned()
 }
 
 /// `scheme://host` of this request, for the URLs a phone is given.

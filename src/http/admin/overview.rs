@@ -77,7 +77,7 @@ pub fn lights(status: &DirectoryStatus) -> Vec<Light> {
         .collect()
 }
 
-fn target_light(t: &TargetStatus) -> Light {
+pub fn target_light(t: &TargetStatus) -> Light {
     let counts = t.counts.as_ref();
     let count = |k: &str| {
         counts
@@ -112,6 +112,8 @@ struct Overview {
     s: DirectoryStatus,
     lights: Vec<Light>,
     red: usize,
+    /// Where "sync now" and "write now" go back to: here (the overview).
+    back: &'static str,
 }
 
 pub async fn show(mut me: Signed, state: web::Data<AppState>) -> Result<HttpResponse, Rejected> {
@@ -124,5 +126,6 @@ pub async fn show(mut me: Signed, state: web::Data<AppState>) -> Result<HttpResp
         s,
         lights,
         red,
+        back: "",
     }))
 }

@@ -3,7 +3,7 @@
 //! it in; signed in with the directory key, the page offers to make a read key for phones
 //! and fills in the new one, once.
 
-use super::{page, see_other, Form, Nav, Rejected, Signed};
+use super::{page, see_other, Nav, Rejected, Signed};
 use crate::domain::Scope;
 use crate::http::error::ApiError;
 use crate::http::AppState;
@@ -142,8 +142,7 @@ pub async fn make_key(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    me.check(&Form::parse(&body))?;
+    me.form(Scope::Admin, &body)?;
     let (st, dir) = (state.clone(), me.access.directory.clone());
     let (key, _) = web::block(move || {
         st.store

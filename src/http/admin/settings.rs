@@ -1,7 +1,7 @@
 //! The directory's settings: name, region, number shapes, outside prefix, shrink guard. The
 //! form becomes the same `RawSettings` the API takes, checked by the same rules.
 
-use super::{blocking, page, page_with, see_other, Form, Nav, Rejected, Signed};
+use super::{blocking, page, page_with, see_other, Nav, Rejected, Signed};
 use crate::domain::{DirectorySettings, RawSettings, Scope, Shape};
 use crate::http::error::ApiError;
 use crate::http::AppState;
@@ -66,9 +66,7 @@ pub async fn save(
     mut me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let shrink = f.text("max_shrink_percent");
     let raw = RawSettings {
         name: f.text("name"),

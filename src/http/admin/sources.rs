@@ -3,18 +3,14 @@
 //! All through `Syncer` and the store, like the API's routes.
 
 use super::overview::light;
-use super::{blocking, page, page_with, see_other, Form, Nav, Rejected, Signed};
-use crate::domain::Scope;
+use super::put::{self, put, Named};
+use super::{blocking, name_of, page, page_with, see_other, Nav, Rejected, Signed, RUN_WAIT};
+use crate::domain::{ApiKey, Scope};
 use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::sources::{source_status, SourceError, SourceStatus};
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use std::time::Duration;
-
-/// How long "sync now" waits for the result before the page says it goes on.
-const SYNC_WAIT: Duration = Duration::from_secs(30);
 
 /// Settings to start from, per kind (the README has every field).
 const EXAMPLES: [(&str, &str); 5] = [
@@ -39,6 +35,24 @@ const EXAMPLES: [(&str, &str); 5] = [
         "{\n  \"kind\": \"ldap\",\n  \"url\": \"ldaps://dc1.corp.example:636\",\n  \"bind_dn\": \"CN=phonedir,OU=Service,DC=corp,DC=example\",\n  \"password\": \"…\",\n  \"base\": \"OU=Staff,DC=corp,DC=example\",\n  \"schema\": \"ad\"\n}",
     ),
 ];
+
+/// Pulled sources for the add and edit forms (`put`), through `Syncer` like the API.
+pub struct Sources;
+
+impl Named for Sources {
+    const WHAT: &'static str = "source";
+
+    fn exists(st: &AppState, key: &ApiKey, name: &str) -> Result<bool, ApiError> {
+        Ok(st.store.source(key, name)?.is_some())
+    }
+
+    fn put(st: &AppState, key: &ApiKey, name: &str, settings: &[u8]) -> Result<(), ApiError> {
+        st.syncer
+            .put(key, name, settings)
+            .map(drop)
+            .map_err(source_error)
+    }
+}
 
 pub struct Row {
     pub s: SourceStatus,
@@ -65,10 +79,6 @@ struct SourcePage {
     settings: String,
     error: Option<String>,
     pulled: bool,
-}
-
-fn name_of(req: &HttpRequest) -> String {
-    req.match_info().get("name").unwrap_or("").to_owned()
 }
 
 fn source_error(e: SourceError) -> ApiError {
@@ -108,29 +118,11 @@ pub async fn add(
     mut me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let name = f.text("name").unwrap_or_default();
     let settings = f.get("settings").unwrap_or("").to_owned();
-    let (st, key, n, s) = (
-        state.clone(),
-        me.access.directory.clone(),
-        name.clone(),
-        settings.clone(),
-    );
-    let done = web::block(move || {
-        if st.store.source(&key, &n)?.is_some() {
-            return Err(SourceError::KindChange {
-                name: n.clone(),
-                kind: "existing".into(),
-            });
-        }
-        st.syncer.put(&key, &n, s.as_bytes())
-    })
-    .await?;
-    match done {
-        Ok(_) => {
+    match put::<Sources>(&state, &me, put::Form::Add, &name, &settings).await? {
+        Ok(()) => {
             me.flash(
                 &state,
                 true,
@@ -140,19 +132,13 @@ pub async fn add(
             Ok(see_other(&format!("/admin/sources/{name}")))
         }
         Err(e) => {
-            let message = match &e {
-                SourceError::KindChange { kind, .. } if kind == "existing" => {
-                    format!("a source `{name}` exists already; edit it, or choose another name")
-                }
-                _ => source_error(e).message,
-            };
             let rows = rows(&state, &me).await?;
             Ok(page_with(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                e.status,
                 &SourcesPage {
                     n: me.nav("sources"),
                     rows,
-                    error: Some(message),
+                    error: Some(e.message),
                     name,
                     settings,
                     examples: EXAMPLES.to_vec(),
@@ -214,31 +200,15 @@ pub async fn save(
     mut me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let settings = f.get("settings").unwrap_or("").to_owned();
-    let (st, key, n, s) = (
-        state.clone(),
-        me.access.directory.clone(),
-        name.clone(),
-        settings.clone(),
-    );
-    let done = web::block(move || {
-        st.store
-            .source(&key, &n)?
-            .ok_or(SourceError::UnknownSource)?;
-        st.syncer.put(&key, &n, s.as_bytes())
-    })
-    .await?;
-    match done {
-        Ok(_) => {
+    match put::<Sources>(&state, &me, put::Form::Edit, &name, &settings).await? {
+        Ok(()) => {
             me.flash(&state, true, format!("source `{name}` saved"), None);
             Ok(see_other(&format!("/admin/sources/{name}")))
         }
         Err(e) => {
-            let e = source_error(e);
             let (row, _, pulled) = detail(&state, &me, &name).await?;
             Ok(page_with(
                 e.status,
@@ -261,8 +231,7 @@ pub async fn delete(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    me.check(&Form::parse(&body))?;
+    me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
     let gone = blocking(move || Ok(st.store.delete_source(&key, &n)?)).await?;
@@ -279,7 +248,7 @@ pub async fn delete(
     Ok(see_other("/admin/sources"))
 }
 
-/// Runs a sync now and waits up to `SYNC_WAIT` for it; the page it goes back to shows the
+/// Runs a sync now and waits up to `RUN_WAIT` for it; the page it goes back to shows the
 /// light.
 pub async fn sync(
     req: HttpRequest,
@@ -287,9 +256,7 @@ pub async fn sync(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Admin)?;
-    let f = Form::parse(&body);
-    me.check(&f)?;
+    let f = me.form(Scope::Admin, &body)?;
     let name = name_of(&req);
     let back = match f.get("back") {
         Some("source") => format!("/admin/sources/{name}"),
@@ -304,7 +271,7 @@ pub async fn sync(
             return Ok(see_other(&back));
         }
     };
-    match actix_web::rt::time::timeout(SYNC_WAIT, outcome).await {
+    match actix_web::rt::time::timeout(RUN_WAIT, outcome).await {
         Err(_) => me.flash(
             &state,
             true,
@@ -335,51 +302,4 @@ pub async fn sync(
         Ok(Ok(Err(e))) => me.flash(&state, false, source_error(e).message, None),
     }
     Ok(see_other(&back))
-}
-
-/// "Write now" for a target (a PBX the book is written into): starts a run on the job runner
-/// as the API's `POST …/targets/{name}/sync` does and waits up to `SYNC_WAIT` for it.
-pub async fn sync_target(
-    req: HttpRequest,
-    body: web::Bytes,
-    me: Signed,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, Rejected> {
-    use crate::targets::{Request, Why};
-    me.need(Scope::Admin)?;
-    me.check(&Form::parse(&body))?;
-    let name = name_of(&req);
-    let (st, key, n) = (state.clone(), me.access.directory.clone(), name.clone());
-    let run = Request {
-        why: Why::Demand,
-        dry_run: false,
-        force: false,
-    };
-    let outcome = match web::block(move || st.targets.start(&key, &n, run)).await? {
-        Ok(o) => o,
-        Err(e) => {
-            me.flash(&state, false, ApiError::from(e).message, None);
-            return Ok(see_other("/admin"));
-        }
-    };
-    let (ok, message) = match actix_web::rt::time::timeout(SYNC_WAIT, outcome).await {
-        Err(_) => (
-            true,
-            format!("target `{name}` is being written; its light shows the result when it ends"),
-        ),
-        Ok(Err(_)) => (
-            false,
-            format!("the run of `{name}` ended without an answer; the server log has the details"),
-        ),
-        Ok(Ok(Err(e))) => (false, ApiError::from(e).message),
-        Ok(Ok(Ok(o))) => match o.stopped {
-            Some(why) => (
-                false,
-                format!("the run of `{name}` stopped; what was written is recorded: {why}"),
-            ),
-            None => (true, format!("target `{name}` written")),
-        },
-    };
-    me.flash(&state, ok, message, None);
-    Ok(see_other("/admin"))
 }

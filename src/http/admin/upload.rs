@@ -240,8 +240,7 @@ pub async fn store(
     me: Signed,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Rejected> {
-    me.need(Scope::Push)?;
-    me.check(&Form::parse(&body))?;
+    me.form(Scope::Push, &body)?;
     let pending = state.admin.with(&me.id, |s| s.pending.take()).flatten();
     let Some(p) = pending else {
         me.flash(
