@@ -28,7 +28,7 @@ BIN = sys.argv[1]
 QUICK = "--quick" in sys.argv
 HERE = os.path.dirname(os.path.abspath(__file__))
 T = tempfile.mkdtemp(prefix="phonedir-carddav-")
-BIG, SMALL = "DAVBIG00000001", "DAVSMALL000001"
+BIG, SMALL = "DAVBIGq7Rt2xK9", "DAVSMLq7Rt2xK9"
 procs = []
 
 
