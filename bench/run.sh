@@ -153,10 +153,8 @@ for i in $(seq 1 "$DIRS"); do
 done
 HWM=$(awk '/VmHWM/ {print $2}' "/proc/$PHONEDIR_PID/status")
 RSS=$(awk '/VmRSS/ {print $2}' "/proc/$PHONEDIR_PID/status")
-# The process's own memory (heap) apart from SQLite's memory-mapped database pages, which
-# are the OS page cache: shared, clean and dropped first when memory runs short.
+# The process's own memory (heap), apart from the mapped binary.
 ANON=$(awk '/RssAnon/ {print $2}' "/proc/$PHONEDIR_PID/status")
-FILE=$(awk '/RssFile/ {print $2}' "/proc/$PHONEDIR_PID/status")
 
 echo "repeated pushes ..." >&2
 REPEAT=200
@@ -186,8 +184,7 @@ CPU=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; ex
   echo "| same over HTTPS | $p_tls ($p_tls99) | nginx $n_tls ($n_tls99) | $(ratio "$p_tls" "$n_tls")× (≥ 1.0) |"
   echo "| 304 revalidation, HTTP: requests/s (p99) | $p_304 ($p_30499) | nginx $n_304 ($n_30499) | $(ratio "$p_304" "$n_304")× (≥ 1.0) |"
   echo "| push of 100,000 contacts ($NUMS numbers; $PUSHED stored), seconds | $PUSH | phonenumbers parse+format only $PY ($PYOK valid) | $(ratio "$PUSH" "$PY")× (≤ 0.5) |"
-  echo "| RSS after $DIRS directories × 1,000 contacts, every book fetched once: the process's own (heap) | $((ANON / 1024)) MiB | the two caches' bounds: 128 MiB | (≤ 150 MiB + the book cache's 64 MiB) |"
-  echo "| same, with SQLite's memory-mapped pages (page cache); peak | $((RSS / 1024)) MiB; peak $((HWM / 1024)) MiB | | (reported) |"
+  echo "| peak RSS after $DIRS directories × 1,000 contacts, every book fetched once | $((HWM / 1024)) MiB (now $((RSS / 1024)) MiB, of it heap $((ANON / 1024)) MiB) | | (≤ 150 MiB) |"
   echo "| heap RSS across $REPEAT further pushes of a changing 1,000-contact book, each fetched | $((RSS_BEFORE / 1024)) → $((RSS_AFTER / 1024)) MiB | before | $(ratio "$RSS_AFTER" "$RSS_BEFORE")× (no growth: ≈ 1.0) |"
 } | tee bench/results.md
 

@@ -311,7 +311,10 @@ fn contact_bytes(c: &Contact) -> usize {
         .map(|s| heap(s.capacity()))
         .sum::<usize>()
         + heap(c.numbers.capacity() * std::mem::size_of::<crate::domain::PhoneNumber>())
-        + c.numbers.iter().map(|n| heap(n.value.capacity())).sum::<usize>()
+        + c.numbers
+            .iter()
+            .map(|n| heap(n.value.capacity()))
+            .sum::<usize>()
         + heap(c.sources.capacity() * std::mem::size_of::<String>())
         + c.sources.iter().map(|s| heap(s.capacity())).sum::<usize>()
 }

@@ -519,15 +519,15 @@ fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // FULL: a push that answered 200 survives a power cut; pushes are rare, reads are not
-    // affected. Reads through a memory map: a book's first build reads the whole directory,
-    // and copying every page out of the OS cache cost more than the query itself. The WAL
+    // affected. No memory map: every page a book's build touched stayed in the process's
+    // resident memory (250 MB of 460 with 1,000 directories read) for a first build of a
+    // 100,000-contact book that took 0.6 s without it. The WAL
     // file shrinks back to 64 MiB when it restarts after a checkpoint, so one big
     // replacement does not keep its size on disk.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA mmap_size = 268435456;
          PRAGMA journal_size_limit = 67108864;",
     )?;
     Ok(conn)
