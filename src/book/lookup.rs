@@ -24,13 +24,15 @@ pub const MIN_SUFFIX_DIGITS: usize = SUFFIX;
 /// (`0023648873040`); such a number is read without the prefix first, then as it is.
 ///
 /// `index` is `contacts`' number index; each call costs a few binary searches, whatever the
-/// size of the book.
+/// size of the book, plus the hits: at most `limit` of them, since a company's switchboard
+/// number may be on thousands of contacts and a PBX wants one name.
 pub fn by_number<'a>(
     contacts: &'a [Contact],
     index: &Numbers,
     raw: &str,
     rules: &NumberRules,
     outside_prefix: &str,
+    limit: usize,
 ) -> Vec<Hit<'a>> {
     let raw = raw.trim();
     let mut shapes = Vec::with_capacity(2);
@@ -41,14 +43,14 @@ pub fn by_number<'a>(
     }
     shapes.push(raw);
     for shape in &shapes {
-        let exact = exact(contacts, index, shape, rules);
+        let exact = exact(contacts, index, shape, rules, limit);
         if !exact.is_empty() {
             return exact;
         }
     }
     shapes
         .iter()
-        .map(|shape| by_suffix(contacts, index, shape))
+        .map(|shape| by_suffix(contacts, index, shape, limit))
         .find(|hits| !hits.is_empty())
         .unwrap_or_default()
 }
@@ -63,6 +65,7 @@ fn exact<'a>(
     index: &Numbers,
     raw: &str,
     rules: &NumberRules,
+    limit: usize,
 ) -> Vec<Hit<'a>> {
     let Ok(wanted) = rules.parse(raw, NumberType::Work) else {
         return Vec::new();
@@ -76,10 +79,16 @@ fn exact<'a>(
             number,
             exact: true,
         })
+        .take(limit)
         .collect()
 }
 
-fn by_suffix<'a>(contacts: &'a [Contact], index: &Numbers, raw: &str) -> Vec<Hit<'a>> {
+fn by_suffix<'a>(
+    contacts: &'a [Contact],
+    index: &Numbers,
+    raw: &str,
+    limit: usize,
+) -> Vec<Hit<'a>> {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     let tail = digits.trim_start_matches('0');
     if tail.len() < MIN_SUFFIX_DIGITS {
@@ -95,7 +104,9 @@ fn by_suffix<'a>(contacts: &'a [Contact], index: &Numbers, raw: &str) -> Vec<Hit
             exact: false,
         })
         .collect();
+    // Stable: equally close hits keep book order.
     hits.sort_by_key(|h| h.number.value.len());
+    hits.truncate(limit);
     hits
 }
 
@@ -138,15 +149,22 @@ mod tests {
             "0231 1234567",
             "0231/123 45 67",
         ] {
-            let hits = by_number(&b, &Numbers::build(&b), q, &de, "");
+            let hits = by_number(&b, &Numbers::build(&b), q, &de, "", usize::MAX);
             assert_eq!(names(&hits), vec!["Anna"], "{q}");
             assert!(hits[0].exact);
         }
         assert_eq!(
-            names(&by_number(&b, &Numbers::build(&b), "42", &de, "")),
+            names(&by_number(
+                &b,
+                &Numbers::build(&b),
+                "42",
+                &de,
+                "",
+                usize::MAX
+            )),
             vec!["Ben"]
         );
-        assert!(by_number(&b, &Numbers::build(&b), "43", &de, "").is_empty());
+        assert!(by_number(&b, &Numbers::build(&b), "43", &de, "", usize::MAX).is_empty());
         // Without a region a national number still matches on its trailing digits.
         let hits = by_number(
             &b,
@@ -154,6 +172,7 @@ mod tests {
             "0231 1234567",
             &NumberRules::default(),
             "",
+            usize::MAX,
         );
         assert_eq!(names(&hits), vec!["Anna"]);
         assert!(!hits[0].exact);
@@ -167,17 +186,31 @@ mod tests {
         };
         let b = book();
         for q in ["00231 1234567", "0004923112345 67", "042"] {
-            let hits = by_number(&b, &Numbers::build(&b), q, &de, "0");
+            let hits = by_number(&b, &Numbers::build(&b), q, &de, "0", usize::MAX);
             assert!(!hits.is_empty() && hits[0].exact, "{q}");
         }
         assert_eq!(
-            names(&by_number(&b, &Numbers::build(&b), "042", &de, "0")),
+            names(&by_number(
+                &b,
+                &Numbers::build(&b),
+                "042",
+                &de,
+                "0",
+                usize::MAX
+            )),
             vec!["Ben"]
         );
         // Without the prefix setting a prefixed number is no exact match.
-        assert!(by_number(&b, &Numbers::build(&b), "00231 1234567", &de, "")
-            .iter()
-            .all(|h| !h.exact));
+        assert!(by_number(
+            &b,
+            &Numbers::build(&b),
+            "00231 1234567",
+            &de,
+            "",
+            usize::MAX
+        )
+        .iter()
+        .all(|h| !h.exact));
         let mut two = book();
         two.insert(
             0,
@@ -196,6 +229,7 @@ mod tests {
             "2311234567",
             &NumberRules::default(),
             "",
+            usize::MAX,
         );
         assert_eq!(names(&hits), vec!["Anna", "Long"]);
         assert_eq!(
@@ -204,11 +238,37 @@ mod tests {
                 &Numbers::build(&two),
                 "2311234567",
                 &NumberRules::default(),
-                ""
+                "",
+                1,
             )[0]
             .contact
             .display_name,
             "Anna"
         );
+    }
+
+    #[test]
+    fn a_shared_switchboard_number_answers_at_most_the_limit_in_book_order() {
+        let de = NumberRules {
+            region: Some("DE".parse().unwrap()),
+            ..Default::default()
+        };
+        let b: Vec<Contact> = (0..500)
+            .map(|i| Contact {
+                display_name: format!("Person {i:03}"),
+                numbers: vec![PhoneNumber {
+                    kind: NumberType::Work,
+                    value: "+492311234567".into(),
+                }],
+                ..Default::default()
+            })
+            .collect();
+        let index = Numbers::build(&b);
+        let all = by_number(&b, &index, "0231 1234567", &de, "", usize::MAX);
+        assert_eq!(all.len(), 500);
+        let first = by_number(&b, &index, "0231 1234567", &de, "", 1);
+        assert_eq!(names(&first), vec!["Person 000"]);
+        let few = by_number(&b, &index, "2311234567", &NumberRules::default(), "", 3);
+        assert_eq!(names(&few), vec!["Person 000", "Person 001", "Person 002"]);
     }
 }

@@ -164,14 +164,23 @@ impl Book {
         )
     }
 
-    /// Every number in the book that is the calling number, best first (see `lookup`).
+    /// The numbers in the book that are the calling number, best first, at most `limit`
+    /// (see `lookup::by_number`).
     pub fn lookup(
         &self,
         raw: &str,
         rules: &NumberRules,
         outside_prefix: &str,
+        limit: usize,
     ) -> Vec<lookup::Hit<'_>> {
-        lookup::by_number(&self.contacts, &self.numbers, raw, rules, outside_prefix)
+        lookup::by_number(
+            &self.contacts,
+            &self.numbers,
+            raw,
+            rules,
+            outside_prefix,
+            limit,
+        )
     }
 
     /// The position of a contact of this book (for hits that come back as references).

@@ -111,7 +111,7 @@ fn search_and_lookup_come_from_the_indexes() {
         region: "DE".parse().ok(),
         ..Default::default()
     };
-    let hits = b.lookup("0231 1234567", &rules, "");
+    let hits = b.lookup("0231 1234567", &rules, "", usize::MAX);
     assert_eq!(hits[0].contact.display_name, "Jörg Müller");
     assert!(hits[0].exact);
 }

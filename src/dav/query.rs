@@ -57,7 +57,7 @@ impl<'a> Prepared<'a> {
             if let Test::Checks { matches, .. } = &filter.test {
                 for m in matches {
                     let set = if m.kind == MatchType::Equals {
-                        book.lookup(&m.text, rules, "")
+                        book.lookup(&m.text, rules, "", usize::MAX)
                             .into_iter()
                             .filter(|h| h.exact)
                             .map(|h| h.number as *const PhoneNumber as usize)

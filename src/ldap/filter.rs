@@ -361,7 +361,7 @@ fn plan(book: &Book, q: &Query, numbers: &Numbers, below: u32) -> Plan {
         Query::Not(q) => Plan::Not(Box::new(sub(q))),
         Query::Number(kinds, Test::Equal(v)) => {
             let mut set: Vec<u32> = book
-                .lookup(v, &numbers.rules, numbers.outside_prefix)
+                .lookup(v, &numbers.rules, numbers.outside_prefix, usize::MAX)
                 .into_iter()
                 .filter(|h| kinds.contains(h.number.kind))
                 .filter_map(|h| book.index_of(h.contact))

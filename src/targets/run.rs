@@ -577,7 +577,7 @@ fn candidates(
         }
         let mut ids: Vec<ContactId> = Vec::new();
         for (_, n) in &r.payload.numbers {
-            for hit in book.lookup(n, rules, "") {
+            for hit in book.lookup(n, rules, "", usize::MAX) {
                 if hit.exact && !ids.contains(&hit.contact.id) {
                     ids.push(hit.contact.id);
                 }

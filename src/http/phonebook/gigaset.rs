@@ -38,6 +38,11 @@ const SENT_BY_BASES: [&str; 13] = [
     "reqsrc",
     "limit",
 ];
+/// Callers a reverse lookup (`hm`) lists at most: a switchboard number on thousands of
+/// contacts is answered with the first of them, in book order, not all (the handset shows
+/// one name for a call).
+const REVERSE_HITS: usize = 100;
+
 const READ: [&str; 8] = ["command", "type", "first", "count", "ln", "fn", "hm", "mb"];
 
 /// A `get_list` request, or the protocol error to answer it with.
@@ -256,17 +261,16 @@ impl Ask {
             // handset shows the caller with the number they called from.
             Some((_, raw)) => {
                 let mut found: Vec<Entry> = Vec::new();
-                let mut contacts = 0;
-                for h in book.lookup(raw, rules, p.outside_prefix.as_str()) {
+                let mut seen = std::collections::HashSet::new();
+                let hits = book.lookup(raw, rules, p.outside_prefix.as_str(), REVERSE_HITS);
+                for h in hits {
                     let shown = found
                         .iter()
                         .any(|e| e.contact.id == h.contact.id && e.holds(h.number));
                     if shown {
                         continue;
                     }
-                    if !found.iter().any(|e| e.contact.id == h.contact.id) {
-                        contacts += 1;
-                    }
+                    seen.insert(h.contact.id);
                     if let Some(e) = gigaset::entries(h.contact)
                         .into_iter()
                         .find(|e| e.holds(h.number))
@@ -274,7 +278,7 @@ impl Ask {
                         found.push(e);
                     }
                 }
-                (found, contacts)
+                (found, seen.len())
             }
             None => return list_by_name(book, r, p),
         };

@@ -153,7 +153,7 @@ fn find(
         region: p.region,
         max_extension_digits: limits.max_extension_digits,
     };
-    let hits = book.lookup(number, &rules, p.outside_prefix.as_str());
+    let hits = book.lookup(number, &rules, p.outside_prefix.as_str(), 1);
     hits.first().map(|h| LookupHit {
         number: h.number.value.clone(),
         name: h.contact.display_name.clone(),
