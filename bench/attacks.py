@@ -26,8 +26,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "phonedir")
 RSS_BOUND_MIB = 768
-VICTIM = "VICTIMabc01234"
-ATTACKER = "EVILabcABC0123"
+VICTIM = "VICTIMq7Rt2xK9"
+ATTACKER = "EVILq7Rt2xK9pZ"
 RESULTS = []
 
 
@@ -111,7 +111,10 @@ class Phonedir:
         self.log = open(os.path.join(self.data, "server.log"), "w")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--data-dir", self.data, "--http", "127.0.0.1:%d" % self.port,
-             "--https", "off", "--no-access-log", "--default-region", "DE", *extra],
+             "--https", "off", "--no-access-log", "--default-region", "DE",
+             # The remote systems of the attacks are played on loopback: allowed, so that
+             # their answers reach the parsers (the network policy is tested elsewhere).
+             "--source-allow", "127.0.0.0/8", *extra],
             stdout=subprocess.DEVNULL, stderr=self.log)
         for _ in range(200):
             try:
