@@ -13,6 +13,10 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 
+/// Reserved namespaces (Namespaces in XML 1.0, section 3).
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
+
 pub const DAV: &str = "DAV:";
 pub const CARDDAV: &str = "urn:ietf:params:xml:ns:carddav";
 pub const CALSERVER: &str = "http://calendarserver.org/ns/";
@@ -164,6 +168,14 @@ pub fn parse(body: &[u8]) -> Result<Doc, XmlError> {
                         )))
                     }
                 };
+                // The xml and xmlns namespaces are bound to their own prefixes for good: an
+                // element in them cannot be written back under another one (found by the
+                // dav_server fuzz target), and no DAV property lives there.
+                if ns == XML_NAMESPACE || ns == XMLNS_NAMESPACE {
+                    return Err(malformed(&format!(
+                        "an element in the reserved namespace `{ns}` is not a property"
+                    )));
+                }
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 // Names come back in answers (unknown properties): only plain ones, so what
                 // is written back is well-formed. DAV and vCard names are all ASCII.
@@ -720,6 +732,29 @@ mod tests {
             propfind(br#"<propfind xmlns="DAV:"><propname/></propfind>"#).unwrap(),
             Props::Names
         );
+    }
+
+    #[test]
+    fn properties_in_the_reserved_namespaces_are_refused() {
+        // Found by the dav_server fuzz target: echoed as an unknown property, an element in
+        // the xml namespace under another prefix made the answer unparseable.
+        for ns in [XML_NAMESPACE, XMLNS_NAMESPACE] {
+            let body = format!(
+                r#"<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><xa xmlns="{ns}"/></d:prop></d:propfind>"#
+            );
+            let e = propfind(body.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains("reserved namespace"), "{e}");
+            // Bound to another prefix, the reader itself refuses it.
+            let body = format!(
+                r#"<d:propfind xmlns:d="DAV:"><d:prop><X:xa xmlns:X="{ns}"/></d:prop></d:propfind>"#
+            );
+            assert!(propfind(body.as_bytes()).is_err());
+        }
+        let crash = include_bytes!("../../fuzz/corpus/dav_server/reserved-namespace");
+        assert!(propfind(crash).is_err());
+        assert!(report(crash).is_err());
+        let body = r#"<d:propfind xmlns:d="DAV:"><d:prop><xml:lang/></d:prop></d:propfind>"#;
+        assert!(propfind(body.as_bytes()).is_err());
     }
 
     #[test]
