@@ -486,8 +486,9 @@ def main():
                 f.write("| %s | %s | %.1f / %.1f ms (%.1fx) | %d in %.2f s | %d / %d MiB | %s |\n"
                         % (name, "yes" if holds else "**no**", p99 * 1000, idle * 1000, p99 / idle, ws, wt, rss, hwm,
                            detail.replace("|", "/")))
-            f.write("\nLoad average while it ran: %.1f on %d cores (other builds shared the machine); a "
-                    "victim read that failed the 3x rule did so by CPU contention, not by a limit giving way. "
+            f.write("\nLoad average while it ran: %.1f on %d cores; a victim read that failed the 3x rule "
+                    "did so by CPU contention (the attack's parsing and the victim's reads share the cores), "
+                    "not by a limit giving way. "
                     "Before issue 11 (from the issue): the deep XML aborted the process on every start, "
                     "40 stalled uploads held 860 MB, 1,100 `?wait=0` syncs made another book take 59 s and "
                     "a push 120 s, six 60 MB answers took 4.3 GB, one contact with 80,000 numbers took 9.4 s, "
