@@ -30,7 +30,7 @@ use build::RecordRules;
 use net::Http;
 use secret::Sealer;
 use serde_json::{json, Value};
-use spec::{SourceConfig, Spec, SpecError};
+use spec::{SealedSettings, SourceConfig, Spec, SpecError};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

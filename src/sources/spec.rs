@@ -385,7 +385,7 @@ impl Spec {
         }
     }
 
-    fn secrets_mut(&mut self) -> Vec<&mut String> {
+    pub(crate) fn secrets_mut(&mut self) -> Vec<&mut String> {
         match self {
             Spec::Push {} => vec![],
             Spec::Graph(g) => vec![&mut g.client_secret],
@@ -444,12 +444,12 @@ impl SourceConfig {
     pub fn parse(body: &[u8]) -> Result<SourceConfig, SpecError> {
         let value: Value =
             serde_json::from_slice(body).map_err(|e| SpecError::Shape(redacted(&e)))?;
-        let cfg = SourceConfig::from_value(value)?;
+        let cfg = SourceConfig::from_json(value)?;
         cfg.validate()?;
         Ok(cfg)
     }
 
-    fn from_value(value: Value) -> Result<SourceConfig, SpecError> {
+    fn from_json(value: Value) -> Result<SourceConfig, SpecError> {
         let Value::Object(mut map) = value else {
             return Err(SpecError::Shape("expected a JSON object".into()));
         };
@@ -611,7 +611,7 @@ impl SourceConfig {
         keep_secrets(names, self.spec.secrets_mut(), old, moved)
     }
 
-    fn to_value(&self) -> Value {
+    fn to_json(&self) -> Value {
         let mut v = serde_json::to_value(&self.spec).unwrap_or(Value::Object(Map::new()));
         if let Value::Object(m) = &mut v {
             m.insert("interval_s".into(), self.interval_s.into());
@@ -627,10 +627,23 @@ impl SourceConfig {
         v
     }
 
+    pub fn region(&self) -> Option<Region> {
+        self.region.as_deref().and_then(|r| r.parse().ok())
+    }
+}
+
+/// Settings with secrets in them (a source's, a target's): masked for the API, sealed at
+/// rest, opened when read back. One copy of those three steps for both.
+pub trait SealedSettings: Clone + Sized {
+    /// Every secret field, to mask, seal or open in place.
+    fn secrets(&mut self) -> Vec<&mut String>;
+    fn to_value(&self) -> Value;
+    fn from_value(value: Value) -> Result<Self, SpecError>;
+
     /// The settings as shown by the API: secrets masked.
-    pub fn masked(&self) -> Value {
+    fn masked(&self) -> Value {
         let mut c = self.clone();
-        for s in c.spec.secrets_mut() {
+        for s in c.secrets() {
             if !s.is_empty() {
                 *s = MASK.into();
             }
@@ -639,9 +652,9 @@ impl SourceConfig {
     }
 
     /// The settings as stored: secrets sealed.
-    pub fn sealed(&self, sealer: &Sealer) -> Result<String, SpecError> {
+    fn sealed(&self, sealer: &Sealer) -> Result<String, SpecError> {
         let mut c = self.clone();
-        for s in c.spec.secrets_mut() {
+        for s in c.secrets() {
             if !s.is_empty() {
                 *s = sealer.seal(s)?;
             }
@@ -650,20 +663,30 @@ impl SourceConfig {
     }
 
     /// Reads stored settings and opens their secrets.
-    pub fn unsealed(stored: &str, sealer: &Sealer) -> Result<SourceConfig, SpecError> {
+    fn unsealed(stored: &str, sealer: &Sealer) -> Result<Self, SpecError> {
         let value: Value =
             serde_json::from_str(stored).map_err(|e| SpecError::Shape(e.to_string()))?;
-        let mut c = SourceConfig::from_value(value)?;
-        for s in c.spec.secrets_mut() {
+        let mut c = Self::from_value(value)?;
+        for s in c.secrets() {
             if !s.is_empty() {
                 *s = sealer.open(s)?;
             }
         }
         Ok(c)
     }
+}
 
-    pub fn region(&self) -> Option<Region> {
-        self.region.as_deref().and_then(|r| r.parse().ok())
+impl SealedSettings for SourceConfig {
+    fn secrets(&mut self) -> Vec<&mut String> {
+        self.spec.secrets_mut()
+    }
+
+    fn to_value(&self) -> Value {
+        self.to_json()
+    }
+
+    fn from_value(value: Value) -> Result<Self, SpecError> {
+        SourceConfig::from_json(value)
     }
 }
 

@@ -29,7 +29,7 @@ use crate::jobs::{Ctx, Job, Runner, SubmitError};
 use crate::push::{valid_source_name, Limits};
 use crate::secret::Sealer;
 use crate::sources::net::{Http, NetPolicy};
-use crate::sources::spec::SpecError;
+use crate::sources::spec::{SealedSettings, SpecError};
 use crate::sources::{now, rfc3339};
 use crate::store::{Store, StoreError, TargetRow, TargetSettings, Trigger};
 use serde_json::{json, Value};

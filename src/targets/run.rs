@@ -16,6 +16,7 @@ use crate::jobs::Ctx;
 use crate::phone::NumberRules;
 use crate::render::{Presenter, ShapeParams};
 use crate::sources::net::origin;
+use crate::sources::spec::SealedSettings;
 use crate::sources::{backoff, now, rfc3339};
 use crate::store::{EntryRow, RunEnd, StoreError, TargetRow};
 use serde_json::{json, Value};

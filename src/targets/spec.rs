@@ -4,8 +4,7 @@
 //! sources' are (`sources::spec`'s shared rules).
 
 use crate::domain::Shape;
-use crate::secret::Sealer;
-use crate::sources::spec::{keep_secrets, moved_field, redacted, SpecError, MASK};
+use crate::sources::spec::{keep_secrets, moved_field, redacted, SealedSettings, SpecError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -152,7 +151,7 @@ impl TargetSpec {
         }
     }
 
-    fn secrets_mut(&mut self) -> Vec<&mut String> {
+    pub(crate) fn secrets_mut(&mut self) -> Vec<&mut String> {
         match self {
             TargetSpec::Innovaphone(s) => vec![&mut s.password],
             TargetSpec::Fritzbox(s) => vec![&mut s.password],
@@ -197,12 +196,12 @@ impl TargetConfig {
     pub fn parse(body: &[u8]) -> Result<TargetConfig, SpecError> {
         let value: Value =
             serde_json::from_slice(body).map_err(|e| SpecError::Shape(redacted(&e)))?;
-        let cfg = TargetConfig::from_value(value)?;
+        let cfg = TargetConfig::from_json(value)?;
         cfg.validate()?;
         Ok(cfg)
     }
 
-    fn from_value(value: Value) -> Result<TargetConfig, SpecError> {
+    fn from_json(value: Value) -> Result<TargetConfig, SpecError> {
         let Value::Object(mut map) = value else {
             return Err(SpecError::Shape("expected a JSON object".into()));
         };
@@ -342,7 +341,7 @@ impl TargetConfig {
             .map(|(_, n)| *n)
     }
 
-    fn to_value(&self) -> Value {
+    fn to_json(&self) -> Value {
         let mut v = serde_json::to_value(&self.spec).unwrap_or(Value::Object(Map::new()));
         if let Value::Object(m) = &mut v {
             m.insert("interval_s".into(), self.interval_s.into());
@@ -357,46 +356,27 @@ impl TargetConfig {
         }
         v
     }
+}
 
-    /// The settings as shown by the API: secrets masked.
-    pub fn masked(&self) -> Value {
-        let mut c = self.clone();
-        for s in c.spec.secrets_mut() {
-            if !s.is_empty() {
-                *s = MASK.into();
-            }
-        }
-        c.to_value()
+impl SealedSettings for TargetConfig {
+    fn secrets(&mut self) -> Vec<&mut String> {
+        self.spec.secrets_mut()
     }
 
-    /// The settings as stored: secrets sealed.
-    pub fn sealed(&self, sealer: &Sealer) -> Result<String, SpecError> {
-        let mut c = self.clone();
-        for s in c.spec.secrets_mut() {
-            if !s.is_empty() {
-                *s = sealer.seal(s)?;
-            }
-        }
-        Ok(c.to_value().to_string())
+    fn to_value(&self) -> Value {
+        self.to_json()
     }
 
-    /// Reads stored settings and opens their secrets.
-    pub fn unsealed(stored: &str, sealer: &Sealer) -> Result<TargetConfig, SpecError> {
-        let value: Value =
-            serde_json::from_str(stored).map_err(|e| SpecError::Shape(e.to_string()))?;
-        let mut c = TargetConfig::from_value(value)?;
-        for s in c.spec.secrets_mut() {
-            if !s.is_empty() {
-                *s = sealer.open(s)?;
-            }
-        }
-        Ok(c)
+    fn from_value(value: Value) -> Result<Self, SpecError> {
+        TargetConfig::from_json(value)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Sealer;
+    use crate::sources::spec::MASK;
 
     #[test]
     fn parses_defaults_masks_seals_and_keeps_secrets() {
