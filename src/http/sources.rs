@@ -141,7 +141,12 @@ fn wait_of(req: &HttpRequest) -> Result<Duration, ApiError> {
     let mut p = params::api(req.query_string())?;
     let wait = p.take("wait")?;
     p.finish(&["wait", API_KEY])?;
-    let secs = match wait.as_deref().map(str::trim) {
+    Ok(Duration::from_secs(wait_seconds(wait.as_deref())?))
+}
+
+/// The value of a `?wait=` (a source's or a target's run): 60 if absent, at most 600.
+pub(super) fn wait_seconds(wait: Option<&str>) -> Result<u64, ApiError> {
+    Ok(match wait.map(str::trim) {
         None | Some("") => DEFAULT_WAIT_S,
         Some(w) => w.parse::<u64>().ok().filter(|s| *s <= 600).ok_or_else(|| {
             ApiError::new(
@@ -149,8 +154,7 @@ fn wait_of(req: &HttpRequest) -> Result<Duration, ApiError> {
                 format!("wait is `{w}`; use a number of seconds from 0 to 600"),
             )
         })?,
-    };
-    Ok(Duration::from_secs(secs))
+    })
 }
 
 /// Runs a sync now and answers its status; 202 if it takes longer than `wait` seconds.

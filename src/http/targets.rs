@@ -11,9 +11,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use std::time::Duration;
 
-/// How long `POST …/sync` waits for the result before answering 202 by default.
-const DEFAULT_WAIT_S: u64 = 60;
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/targets", web::get().to(list))
         .route("/targets/{name}", web::get().to(get))
@@ -149,15 +146,7 @@ async fn sync(
     let dry_run = p.flag("dry_run")?;
     let force = p.flag("force")?;
     p.finish(&["wait", "dry_run", "force", API_KEY])?;
-    let wait = match wait.as_deref().map(str::trim) {
-        None | Some("") => DEFAULT_WAIT_S,
-        Some(w) => w.parse::<u64>().ok().filter(|s| *s <= 600).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("wait is `{w}`; use a number of seconds from 0 to 600"),
-            )
-        })?,
-    };
+    let wait = super::sources::wait_seconds(wait.as_deref())?;
     let (st, name) = (state.clone(), name_of(&req));
     let status_url = format!("/api/v1/directories/{}/targets/{name}", auth.0.as_str());
     let k = auth.0.clone();
