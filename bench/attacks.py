@@ -26,7 +26,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "phonedir")
 RSS_BOUND_MIB = 768
+# Two other tenants: one whose phones read its book (the reader, `Probe`), one that writes
+# (`victim_write`). Apart, so that the reads measured are the reads a phone makes of an
+# unchanged book, not rebuilds after the victim's own writes.
 VICTIM = "VICTIMq7Rt2xK9"
+WRITER = "WRITERq7Rt2xK9"
 ATTACKER = "EVILq7Rt2xK9pZ"
 RESULTS = []
 
@@ -56,7 +60,9 @@ def big_json(mib):
     return b"".join(parts)
 
 
+# Bodies made before the attacks, so that making them is not measured as the attack.
 BIG = {}
+BODIES = {}
 FAKE_HITS = {"endless": 0}
 
 
@@ -92,8 +98,6 @@ class Fake(http.server.BaseHTTPRequestHandler):
             self.send(200, json.dumps(body).encode())
         elif path.startswith("/big"):
             mib = int(path.split("/")[2])
-            if mib not in BIG:
-                BIG[mib] = big_json(mib)
             self.send(200, BIG[mib])
         else:
             self.send(200, json.dumps({"value": [{"name": "Quick Person", "phone": "+493020000002"}]}).encode())
@@ -182,40 +186,70 @@ def csv_book(n, prefix="Person", offset=0):
 
 
 class Probe:
-    """Another directory's reader: one GET of its book after the other, timed."""
+    """Another directory's reader: one GET of its book after the other, timed, in a process of
+    its own at normal priority. On the internet the victim's phones, the attacker and the
+    remote systems the attacker points its sources at are different machines; here they
+    share two cores, so the reader must not wait for this script's own interpreter (its
+    lock is held for tens of ms while it builds a big body), and the attacker's side runs
+    at lower priority (`main`). What is left is the server's own contention.
 
-    def __init__(self, srv):
-        self.srv, self.times, self.errors, self.stop_flag = srv, [], 0, False
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
+    The reader process is started once, before this script lowers its priority, and reads
+    while it is told to: `start`, then `stop`, which answers the timings as JSON."""
 
-    def run(self):
-        c = self.srv.conn(30)
-        while not self.stop_flag:
+    process = None
+
+    @classmethod
+    def launch(cls, srv):
+        cls.process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--probe", str(srv.port), VICTIM],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def __init__(self, _srv):
+        self.p = Probe.process
+        self.p.stdin.write("start\n")
+        self.p.stdin.flush()
+        assert self.p.stdout.readline().strip() == "reading"
+
+    def finish(self):
+        self.p.stdin.write("stop\n")
+        self.p.stdin.flush()
+        res = json.loads(self.p.stdout.readline())
+        t = sorted(res["times"])
+        return t[min(len(t) - 1, int(len(t) * 0.99))] if t else float("inf"), res["errors"], len(t)
+
+
+def probe_main(port, key):
+    """The reader's process (see `Probe`)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            return
+        if line.strip() != "start":
+            continue
+        stop = threading.Event()
+        threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+        times, errors = [], 0
+        print("reading", flush=True)
+        while not stop.is_set():
             t0 = time.perf_counter()
             try:
-                c.request("GET", "/contacts/%s/yealink/v1" % VICTIM)
+                c.request("GET", "/contacts/%s/yealink/v1" % key)
                 r = c.getresponse()
                 r.read()
                 ok = r.status == 200
             except OSError:
                 ok = False
                 c.close()
-                c = self.srv.conn(30)
-            self.times.append(time.perf_counter() - t0)
-            self.errors += 0 if ok else 1
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            times.append(time.perf_counter() - t0)
+            errors += 0 if ok else 1
             time.sleep(0.005)
-
-    def finish(self):
-        self.stop_flag = True
-        self.t.join()
-        t = sorted(self.times)
-        return t[min(len(t) - 1, int(len(t) * 0.99))] if t else float("inf"), self.errors, len(t)
+        print(json.dumps({"times": times, "errors": errors}), flush=True)
 
 
 def victim_write(srv, i):
     t0 = time.perf_counter()
-    status, body = srv.push(VICTIM, csv_book(20, "Probe", offset=1000 * (i % 7)), source="probe")
+    status, body = srv.push(WRITER, csv_book(20, "Probe", offset=1000 * (i % 7)), source="probe")
     return status, time.perf_counter() - t0
 
 
@@ -388,7 +422,7 @@ def many_numbers(srv, _):
 
 def big_replacement(srv, _):
     """A 167,000-contact source replaced while another directory writes."""
-    first, second = csv_book(167000, "Old"), csv_book(167000, "New", offset=300000)
+    first, second = BODIES["old"], BODIES["new"]
     st1, _ = srv.push(ATTACKER, first, source="big", timeout=600)
     worst, writes, done = 0.0, 0, []
 
@@ -436,15 +470,24 @@ def second_server(srv, _):
 
 
 def main():
+    if sys.argv[1:2] == ["--probe"]:
+        return probe_main(int(sys.argv[2]), sys.argv[3])
     out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
+    for mib in (60, 30):
+        BIG[mib] = big_json(mib)
+    BODIES["old"], BODIES["new"] = csv_book(167000, "Old"), csv_book(167000, "New", offset=300000)
     if not os.path.exists(BIN):
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     fake = ThreadingServer(("127.0.0.1", 0), Fake)
     threading.Thread(target=fake.serve_forever, daemon=True).start()
     fake_url = "http://127.0.0.1:%d" % fake.server_address[1]
     srv = Phonedir()
+    Probe.launch(srv)
+    # The attacker and its remote systems yield the cores to the server and the reader.
+    os.nice(10)
     try:
         assert srv.push(VICTIM, csv_book(1000))[0] == 200
+        assert srv.push(WRITER, csv_book(1000))[0] == 200
         assert srv.push(ATTACKER, csv_book(10, "Evil"))[0] == 200
         srv.api(VICTIM, "PUT", "/sources/crm", {
             "kind": "rest", "url": fake_url + "/quick", "interval_s": 0, "records": "/value",
@@ -471,6 +514,7 @@ def main():
         ]:
             attack(srv, name, idle_p99, lambda: fn(srv, fake_url))
     finally:
+        Probe.process.stdin.close()
         srv.stop()
     if out:
         with open(out, "w") as f:

@@ -305,11 +305,12 @@ http {{ access_log off; client_body_temp_path {T}/nginx; proxy_temp_path {T}/ngi
             print(f"\nnote: {name}: {r[2].strip()}")
 
 
-try:
-    main()
-finally:
-    for p in procs:
-        try:
-            p.kill()
-        except Exception:
-            pass
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        for p in procs:
+            try:
+                p.kill()
+            except Exception:
+                pass
