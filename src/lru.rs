@@ -62,6 +62,21 @@ impl<K: Clone + Eq + Hash, V: Clone> Lru<K, V> {
             },
         );
         self.bytes += size;
+        self.evict();
+    }
+
+    /// Counts `extra` more bytes for what `key` holds (a value that grew after it was
+    /// stored), then forgets the least recently used entries until the bound holds, this
+    /// one too if it must. Nothing for a key not held.
+    pub fn grow(&mut self, key: &K, extra: usize) {
+        if let Some(s) = self.entries.get_mut(key) {
+            s.size += extra;
+            self.bytes += extra;
+            self.evict();
+        }
+    }
+
+    fn evict(&mut self) {
         while self.bytes > self.max_bytes {
             let Some((_, oldest)) = self.order.pop_first() else {
                 break;

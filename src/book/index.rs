@@ -3,7 +3,7 @@
 //! number, no allocation per entry), searched by binary search, so a lookup or a search
 //! costs about the same in a book of 100,000 as in one of 1,000.
 
-use crate::domain::text::{fold, fold_german};
+use crate::domain::text::{fold, fold_german, fold_into, has_german_letters};
 use crate::domain::Contact;
 use crate::render::split_name;
 
@@ -170,11 +170,11 @@ impl Names {
             hits = union(&hits, &self.with_prefix(g, fields, below));
         }
         if terms.0.len() > 1 {
-            let mut scratch = Vec::new();
+            let mut buf = String::new();
             hits.retain(|&i| {
                 contacts
                     .get(i as usize)
-                    .is_some_and(|c| terms.match_rest(c, fields, &mut scratch))
+                    .is_some_and(|c| terms.match_rest(c, fields, &mut buf))
             });
         }
         hits
@@ -188,7 +188,7 @@ impl Names {
 }
 
 /// Every word of a contact's names with the fields it appears in, plain and German-folded:
-/// what the index holds for it, and what a candidate is checked against.
+/// what the index holds for it (`Terms::match_from` checks a candidate by the same rule).
 fn words_of(c: &Contact, out: &mut Vec<(String, Fields)>) {
     out.clear();
     let (split_given, split_family) = split_name(c);
@@ -219,7 +219,7 @@ fn words_of(c: &Contact, out: &mut Vec<(String, Fields)>) {
 pub fn matches(c: &Contact, typed: &str, fields: Fields) -> bool {
     match Terms::new(typed.trim().trim_end_matches('*')) {
         None => true,
-        Some(t) => t.match_from(0, c, fields, &mut Vec::new()),
+        Some(t) => t.match_from(0, c, fields, &mut String::new()),
     }
 }
 
@@ -241,21 +241,38 @@ impl Terms {
     }
 
     /// Whether every term but the first starts a word of the contact's `fields`.
-    fn match_rest(&self, c: &Contact, fields: Fields, scratch: &mut Vec<(String, Fields)>) -> bool {
-        self.match_from(1, c, fields, scratch)
+    fn match_rest(&self, c: &Contact, fields: Fields, buf: &mut String) -> bool {
+        self.match_from(1, c, fields, buf)
     }
 
-    fn match_from(
-        &self,
-        from: usize,
-        c: &Contact,
-        fields: Fields,
-        scratch: &mut Vec<(String, Fields)>,
-    ) -> bool {
-        words_of(c, scratch);
+    /// The rule of `words_of` for a few candidates, without building their words: each
+    /// field is folded into one reused buffer (German-folded too when it has an umlaut or
+    /// `ß`), so checking a hit allocates nothing.
+    fn match_from(&self, from: usize, c: &Contact, fields: Fields, buf: &mut String) -> bool {
+        let (split_given, split_family) = split_name(c);
+        let values = [
+            (DISPLAY, c.display_name.as_str()),
+            (GIVEN, c.given_name.as_str()),
+            (FAMILY, c.family_name.as_str()),
+            (COMPANY, c.company.as_str()),
+            (SPLIT_GIVEN, split_given),
+            (SPLIT_FAMILY, split_family),
+        ];
         self.0[from..].iter().all(|(p, g)| {
-            scratch.iter().any(|(w, f)| {
-                f & fields != 0 && (w.starts_with(p.as_str()) || w.starts_with(g.as_str()))
+            values.iter().any(|(f, value)| {
+                let starts = |buf: &String| {
+                    buf.split(' ')
+                        .any(|w| w.starts_with(p.as_str()) || w.starts_with(g.as_str()))
+                };
+                f & fields != 0
+                    && !value.is_empty()
+                    && ({
+                        fold_into(buf, value, false);
+                        starts(buf)
+                    } || has_german_letters(value) && {
+                        fold_into(buf, value, true);
+                        starts(buf)
+                    })
             })
         })
     }
@@ -439,6 +456,18 @@ mod tests {
         assert_eq!(n.search(&book, "gross", ANY_NAME, u32::MAX), vec![0]);
         assert_eq!(n.search(&book, "anna sch", ANY_NAME, u32::MAX), vec![2]);
         assert_eq!(n.search(&book, "sch anna", ANY_NAME, u32::MAX), vec![2]);
+        // Every word typed, in either folding, in any field the search looks at.
+        for q in ["mueller joerg", "jorg mue", "mul baeck", "groß jö"] {
+            assert_eq!(n.search(&book, q, ANY_NAME, u32::MAX), vec![0], "{q}");
+        }
+        assert!(n
+            .search(&book, "mueller acme", ANY_NAME, u32::MAX)
+            .is_empty());
+        assert!(n
+            .search(&book, "anna acme", FAMILY | GIVEN, u32::MAX)
+            .is_empty());
+        assert!(matches(&book[0], "jö MÜ", SPLIT_GIVEN | SPLIT_FAMILY));
+        assert!(!matches(&book[0], "jö gross", SPLIT_GIVEN | SPLIT_FAMILY));
         assert_eq!(
             n.search(&book, "anna mul", ANY_NAME, u32::MAX),
             Vec::<u32>::new()

@@ -1,13 +1,13 @@
 //! Rendered phone books, kept per (directory, version, view, query) so a phone polling an
 //! unchanged book costs a map lookup and a reference count. Bodies are `Bytes`, shared with
-//! the response without copying, and gzipped once when stored. The cache is bounded in
+//! the response without copying, and gzipped once, when the first phone that takes gzip asks. The cache is bounded in
 //! bytes and forgets the least recently used books first; a new version is a new key, so
 //! nothing stale is ever served.
 
 use crate::lru::Lru;
 use actix_web::web::Bytes;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CacheKey {
@@ -27,8 +27,9 @@ pub struct Cached {
     pub content_type: &'static str,
     pub notice: Option<String>,
     pub body: Bytes,
-    /// The body gzipped, when that is smaller.
-    pub gzip: Option<Bytes>,
+    /// The body gzipped, when that is smaller; made when first asked for (`BookCache::gzip`):
+    /// many phones do not take gzip, and a search is rendered for one request.
+    gzip: OnceLock<Option<Bytes>>,
 }
 
 impl Cached {
@@ -45,7 +46,6 @@ impl Cached {
         let mut body = body;
         body.shrink_to_fit();
         let body = Bytes::from(body);
-        let gzip = gzip(&body).filter(|z| z.len() < body.len());
         // A header carries ASCII only; a notice with `ß` in it would be dropped unseen.
         let notice = notice.map(|n| deunicode::deunicode(&n));
         Cached {
@@ -55,13 +55,19 @@ impl Cached {
             content_type,
             notice,
             body,
-            gzip,
+            gzip: OnceLock::new(),
         }
     }
 
+    /// Whether the gzipped body is made (or known not to be worth it).
+    pub fn gzip_made(&self) -> bool {
+        self.gzip.get().is_some()
+    }
+
+    /// What it costs in the cache, apart from a gzipped body made later (`BookCache::gzip`
+    /// counts that when it is made).
     fn size(&self) -> usize {
         self.body.len()
-            + self.gzip.as_ref().map_or(0, Bytes::len)
             + self.etag.len()
             + self.gzip_etag.len()
             + self.notice.as_ref().map_or(0, String::len)
@@ -125,6 +131,26 @@ impl BookCache {
         lru.insert(key, value, size);
     }
 
+    /// The gzipped body of `value` (stored under `key`, or not kept), when that is smaller
+    /// than the body: compressed once, by the first caller, which also counts its bytes
+    /// against the cache's bound. CPU work: call it off the request threads unless
+    /// `gzip_made`.
+    pub fn gzip(&self, key: &CacheKey, value: &Cached) -> Option<Bytes> {
+        let mut made = None;
+        let z = value.gzip.get_or_init(|| {
+            let z = gzip(&value.body).filter(|z| z.len() < value.body.len());
+            made = z.as_ref().map(Bytes::len);
+            z
+        });
+        if let Some(extra) = made {
+            self.inner
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .grow(key, extra);
+        }
+        z.clone()
+    }
+
     /// (entries, bytes) held now.
     pub fn usage(&self) -> (usize, usize) {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).usage()
@@ -182,16 +208,42 @@ mod tests {
     }
 
     #[test]
-    fn gzip_is_kept_when_smaller_and_decodes_to_the_body() {
+    fn gzip_is_made_when_asked_kept_when_smaller_and_decodes_to_the_body() {
+        let cache = BookCache::new(1 << 20);
         let e = entry(1000);
-        let z = e.gzip.clone().expect("repetitive body compresses");
+        cache.insert(key(1, 1), e.clone());
+        let before = cache.usage().1;
+        assert!(
+            !e.gzip_made(),
+            "nothing is compressed until a phone takes gzip"
+        );
+        let z = cache
+            .gzip(&key(1, 1), &e)
+            .expect("repetitive body compresses");
+        assert!(e.gzip_made());
         let mut out = String::new();
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut out).unwrap();
         assert_eq!(out.as_bytes(), &e.body[..]);
-        assert!(
-            Cached::new("e".into(), "z".into(), 1, "t", None, "x".into())
-                .gzip
-                .is_none()
-        );
+        // Counted once against the bound, however often asked.
+        assert_eq!(cache.usage().1, before + z.len());
+        assert_eq!(cache.gzip(&key(1, 1), &e), Some(z.clone()));
+        assert_eq!(cache.usage().1, before + z.len());
+        let tiny = Cached::new("e".into(), "z".into(), 1, "t", None, "x".into());
+        assert!(cache.gzip(&key(2, 1), &tiny).is_none());
+    }
+
+    #[test]
+    fn a_gzip_made_later_counts_against_the_bound() {
+        let one = entry(1000).size();
+        let cache = BookCache::new(one * 2 + 10);
+        let (a, b) = (entry(1000), entry(1000));
+        cache.insert(key(1, 1), a.clone());
+        cache.insert(key(2, 1), b.clone());
+        assert_eq!(cache.usage().0, 2);
+        // The second's gzip does not fit beside both: the least recently used goes.
+        cache.gzip(&key(2, 1), &b).expect("compresses");
+        assert!(cache.get(&key(1, 1)).is_none());
+        assert!(cache.get(&key(2, 1)).is_some());
+        assert!(cache.usage().1 <= one * 2 + 10);
     }
 }

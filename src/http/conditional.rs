@@ -10,6 +10,7 @@ use super::error::ApiError;
 use super::phonebook::Ask;
 use super::AppState;
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::sync::Arc;
 
@@ -46,7 +47,8 @@ pub async fn respond(
             query: view_key.clone(),
         };
         if let Some(hit) = state.cache.get(&ck) {
-            return Ok(send(&hit, gzip));
+            let z = gzipped(state, &ck, &hit, gzip).await?;
+            return Ok(send(&hit, z));
         }
     }
 
@@ -74,28 +76,48 @@ pub async fn respond(
             rendered.notice,
             rendered.body,
         ));
-        st.cache.insert(
-            CacheKey {
-                directory_id: d.id,
-                version: d.version,
-                view: ask.tag(),
-                query: view_key,
-            },
-            cached.clone(),
-        );
-        Ok(Outcome::Body(cached))
+        let ck = CacheKey {
+            directory_id: d.id,
+            version: d.version,
+            view: ask.tag(),
+            query: view_key,
+        };
+        st.cache.insert(ck.clone(), cached.clone());
+        let z = gzip.then(|| st.cache.gzip(&ck, &cached)).flatten();
+        Ok(Outcome::Body(cached, z))
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
     Ok(match outcome {
         Outcome::NotModified(tag) => not_modified(&tag, gzip),
-        Outcome::Body(c) => send(&c, gzip),
+        Outcome::Body(c, z) => send(&c, z),
     })
 }
 
 enum Outcome {
     NotModified(Tag),
-    Body(Arc<Cached>),
+    /// The body, and its gzipped bytes for a phone that takes gzip.
+    Body(Arc<Cached>, Option<Bytes>),
+}
+
+/// The gzipped body for a phone that takes gzip, None to send the body as it is. The first
+/// phone to ask has it compressed, off the request threads: a whole book is megabytes.
+async fn gzipped(
+    state: &web::Data<AppState>,
+    key: &CacheKey,
+    c: &Arc<Cached>,
+    gzip: bool,
+) -> Result<Option<Bytes>, ApiError> {
+    if !gzip {
+        return Ok(None);
+    }
+    if c.gzip_made() {
+        return Ok(state.cache.gzip(key, c));
+    }
+    let (st, key, c) = (state.clone(), key.clone(), c.clone());
+    web::block(move || st.cache.gzip(&key, &c))
+        .await
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// The strong ETags of one rendering of one directory version, as sent plainly and gzipped
@@ -148,8 +170,8 @@ fn not_modified(tag: &Tag, gzip: bool) -> HttpResponse {
         .finish()
 }
 
-/// The cached body as it is (a reference count, no copy), gzipped if the phone takes it.
-fn send(c: &Cached, gzip: bool) -> HttpResponse {
+/// The cached body as it is (a reference count, no copy), or gzipped (`z`).
+fn send(c: &Cached, z: Option<Bytes>) -> HttpResponse {
     let mut resp = HttpResponse::Ok();
     resp.content_type(c.content_type)
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -158,12 +180,12 @@ fn send(c: &Cached, gzip: bool) -> HttpResponse {
     if let Some(n) = &c.notice {
         resp.insert_header(("X-Phonedir-Notice", n.clone()));
     }
-    match (&c.gzip, gzip) {
-        (Some(z), true) => resp
+    match z {
+        Some(z) => resp
             .insert_header((header::ETAG, c.gzip_etag.clone()))
             .insert_header((header::CONTENT_ENCODING, "gzip"))
-            .body(z.clone()),
-        _ => resp
+            .body(z),
+        None => resp
             .insert_header((header::ETAG, c.etag.clone()))
             .body(c.body.clone()),
     }
