@@ -11,7 +11,8 @@
 #   5. CardDAV (bench/carddav.py): a full multiget of 100,000 cards vs their push, a
 #      current-token sync-collection vs the same on 1,000 cards, memory during the multiget
 #   6. LDAP searches/s of a Yealink search-as-you-type sequence on 100,000 contacts vs the
-#      same on 1,000 (bench/ldap.py, python ldap3 clients)
+#      same on 1,000 (bench/ldap.py, python-ldap clients: OpenLDAP's C library, as phones
+#      use C clients; the Debian python3 that has it runs the script)
 #   7. the book (bench/book.py): caller-ID lookups/s and uncached Yealink/Gigaset searches/s
 #      on 100,000 contacts vs 1,000 (and lookups vs nginx serving 100 bytes), the first
 #      render of a 100,000-contact book in every format vs its push, peak RSS with 1,000
@@ -27,12 +28,12 @@ if [ "$QUICK" = "--quick" ]; then DURATION=3s; DIRS=100; fi
 need_apt=()
 command -v wrk >/dev/null || need_apt+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+/usr/bin/python3 -c 'import ldap, phonenumbers' 2>/dev/null || need_apt+=(python3-ldap python3-phonenumbers)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 python3 -c 'import phonenumbers' 2>/dev/null || pip install -q phonenumbers
-python3 -c 'import ldap3' 2>/dev/null || pip install -q ldap3
 
 cargo build --release --quiet
 BIN=target/release/phonedir
@@ -192,6 +193,6 @@ echo "CardDAV: full multiget, current-token sync ..." >&2
 python3 bench/carddav.py "$BIN" $QUICK | tee -a bench/results.md
 echo "LDAP search as you type, 100k vs 1k ..." >&2
 kill "$PHONEDIR_PID"; wait "$PHONEDIR_PID" 2>/dev/null || true
-{ echo; python3 bench/ldap.py "$BIN" $QUICK; } | tee -a bench/results.md
+{ echo; /usr/bin/python3 bench/ldap.py "$BIN" $QUICK; } | tee -a bench/results.md
 echo "The book: lookups, searches, first renders, memory ..." >&2
 { echo; echo "## The book (bench/book.py, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD))"; echo; python3 bench/book.py "$BIN" "$NGINX" $QUICK; } | tee -a bench/results.md

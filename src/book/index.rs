@@ -124,11 +124,15 @@ impl Names {
         if prefix.is_empty() {
             return Vec::new();
         }
+        // The words with this prefix are one stretch of the sorted runs, found by two binary
+        // searches: a first letter has thousands of words in a big book, and most of them
+        // are skipped by their first entry without reading the word.
         let first = self.runs.partition_point(|r| self.run_word(r) < prefix);
+        let rest = &self.runs[first..];
+        let len = rest.partition_point(|r| self.run_word(r).starts_with(prefix));
         let mut out: Vec<u32> = Vec::new();
-        for r in self.runs[first..]
+        for r in rest[..len]
             .iter()
-            .take_while(|r| self.run_word(r).starts_with(prefix))
             .filter(|r| r.fields & fields != 0 && r.first < below)
         {
             let at = r.start as usize;
