@@ -14,10 +14,12 @@
 //! - `session`: one connection's protocol state: binds, controls, extended operations.
 //! - `auth`: which directory a presented key opens (the one place keys are checked).
 //! - `server`: listeners, TLS, StartTLS, and the bounds on connections and messages.
+//! - `ber`: the search entries' encoding, written directly (the rest is ldap3_proto's).
 //! - `replay`: a byte stream answered without network or store (fuzzing, robustness tests).
 
 pub mod attrs;
 pub mod auth;
+mod ber;
 pub mod dn;
 pub mod filter;
 #[doc(hidden)]

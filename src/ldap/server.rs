@@ -238,7 +238,14 @@ impl Encoder<LdapMsg> for Codec {
     type Error = std::io::Error;
 
     fn encode(&mut self, msg: LdapMsg, buf: &mut BytesMut) -> Result<(), std::io::Error> {
-        self.0.encode(msg, buf)
+        // The entries of a search, most of what is sent, are written directly (`ber`).
+        match &msg.op {
+            ldap3_proto::proto::LdapOp::SearchResultEntry(e) if msg.ctrl.is_empty() => {
+                super::ber::entry_message(msg.msgid, e, buf);
+                Ok(())
+            }
+            _ => self.0.encode(msg, buf),
+        }
     }
 }
 
