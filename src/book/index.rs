@@ -191,19 +191,24 @@ impl Names {
     }
 }
 
-/// Every word of a contact's names with the fields it appears in, plain and German-folded:
-/// what the index holds for it (`Terms::match_from` checks a candidate by the same rule).
-fn words_of(c: &Contact, out: &mut Vec<(String, Fields)>) {
-    out.clear();
+/// Each name field a search looks in, with its value.
+fn name_fields(c: &Contact) -> [(Fields, &str); 6] {
     let (split_given, split_family) = split_name(c);
-    for (field, value) in [
+    [
         (DISPLAY, c.display_name.as_str()),
         (GIVEN, c.given_name.as_str()),
         (FAMILY, c.family_name.as_str()),
         (COMPANY, c.company.as_str()),
         (SPLIT_GIVEN, split_given),
         (SPLIT_FAMILY, split_family),
-    ] {
+    ]
+}
+
+/// Every word of a contact's names with the fields it appears in, plain and German-folded:
+/// what the index holds for it (`Terms::match_from` checks a candidate by the same rule).
+fn words_of(c: &Contact, out: &mut Vec<(String, Fields)>) {
+    out.clear();
+    for (field, value) in name_fields(c) {
         if value.is_empty() {
             continue;
         }
@@ -253,15 +258,7 @@ impl Terms {
     /// field is folded into one reused buffer (German-folded too when it has an umlaut or
     /// `ß`), so checking a hit allocates nothing.
     fn match_from(&self, from: usize, c: &Contact, fields: Fields, buf: &mut String) -> bool {
-        let (split_given, split_family) = split_name(c);
-        let values = [
-            (DISPLAY, c.display_name.as_str()),
-            (GIVEN, c.given_name.as_str()),
-            (FAMILY, c.family_name.as_str()),
-            (COMPANY, c.company.as_str()),
-            (SPLIT_GIVEN, split_given),
-            (SPLIT_FAMILY, split_family),
-        ];
+        let values = name_fields(c);
         self.0[from..].iter().all(|(p, g)| {
             values.iter().any(|(f, value)| {
                 let starts = |buf: &String| {
