@@ -5,13 +5,14 @@ against the same on a 1,000-contact one (the reference, measured in the same run
 The sequence: 60 family names from the book, each typed letter by letter (1 to 4 letters), one
 search per keystroke with Yealink's default name filter `(|(cn=X*)(sn=X*))`, its attributes
 and its default max_hits (50). Clients are python-ldap (OpenLDAP libldap) processes, or python
-ldap3 where python-ldap is missing, on persistent bound
-connections (and, as phones that connect per search do, a connection per search). Besides the
+ldap3 where python-ldap is missing, on persistent bound connections (and, as phones that
+connect per search do, a connection per search). Besides the
 searches/s the client sees, the server's own CPU time per search is read from /proc, which
 the client's speed does not distort.
 
 Usage: bench/ldap.py BIN [--quick]   (run by bench/run.sh with Debian's python3 and its
 python3-ldap; needs `phonenumbers` for bench/gen_contacts.py). Prints a markdown table.
+SECS=N in the environment measures N seconds per run instead of 10 (3 with --quick).
 """
 import multiprocessing
 import os

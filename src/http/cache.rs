@@ -1,8 +1,8 @@
 //! Rendered phone books, kept per (directory, version, view, query) so a phone polling an
 //! unchanged book costs a map lookup and a reference count. Bodies are `Bytes`, shared with
-//! the response without copying, and gzipped once, when the first phone that takes gzip asks. The cache is bounded in
-//! bytes and forgets the least recently used books first; a new version is a new key, so
-//! nothing stale is ever served.
+//! the response without copying, and gzipped once, when the first phone that takes gzip
+//! asks. The cache is bounded in bytes and forgets the least recently used books first; a
+//! new version is a new key, so nothing stale is ever served.
 
 use crate::lru::Lru;
 use actix_web::web::Bytes;

@@ -24,7 +24,7 @@
 
 use crate::book::index::{self, intersect, union};
 use crate::book::Book;
-use crate::domain::text::{fold, fold_german};
+use crate::domain::text::{fold, fold_german, has_german_letters};
 use crate::domain::{Contact, ContactId, NumberType};
 use crate::phone::NumberRules;
 use ldap3_proto::proto::{LdapFilter, LdapSubstringFilter};
@@ -501,9 +501,7 @@ impl Matcher {
         }
         let plain = fold(&value);
         // The German folding differs only where an umlaut or ß is.
-        let german = value
-            .contains(['ä', 'ö', 'ü', 'Ä', 'Ö', 'Ü', 'ß'])
-            .then(|| fold_german(&value));
+        let german = has_german_letters(&value).then(|| fold_german(&value));
         let mut folded = std::iter::once(&plain).chain(german.as_ref());
         match self {
             Matcher::Present => true,
