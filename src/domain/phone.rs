@@ -11,9 +11,10 @@ use phonenumber::country;
 use std::fmt;
 use std::str::FromStr;
 
-/// A country whose national numbers we can read (ISO 3166 alpha-2, `DE`).
+/// A country whose national numbers we can read (ISO 3166 alpha-2, `DE`), with its calling
+/// code, which every number a reader shows is compared with.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Region(country::Id);
+pub struct Region(country::Id, u16);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error(
@@ -29,10 +30,10 @@ impl FromStr for Region {
             return Err(RegionError(s.to_owned()));
         }
         let id = country::Id::from_str(&up).map_err(|_| RegionError(s.to_owned()))?;
-        if phonenumber::metadata::DATABASE.by_id(up.as_str()).is_none() {
-            return Err(RegionError(s.to_owned()));
-        }
-        Ok(Region(id))
+        let meta = db()
+            .by_id(up.as_str())
+            .ok_or_else(|| RegionError(s.to_owned()))?;
+        Ok(Region(id, meta.country_code()))
     }
 }
 
@@ -43,10 +44,7 @@ impl Region {
 
     /// The country calling code (`49` for DE).
     pub fn calling_code(&self) -> u16 {
-        phonenumber::metadata::DATABASE
-            .by_id(self.code())
-            .map(|m| m.country_code())
-            .unwrap_or(0)
+        self.1
     }
 }
 
@@ -279,26 +277,35 @@ pub fn calling_code(e164: &str) -> Option<u16> {
     split_calling_code(digits).map(|(code, ..)| code)
 }
 
-/// (calling code, its length, its regions): whichever prefix of one to three digits is a
-/// calling code, since they are prefix-free.
-fn split_calling_code(
-    digits: &str,
-) -> Option<(u16, usize, Vec<&'static phonenumber::metadata::Metadata>)> {
+/// (calling code, its length): whichever prefix of one to three digits is a calling code,
+/// since they are prefix-free.
+fn split_calling_code(digits: &str) -> Option<(u16, usize)> {
     (1..=3.min(digits.len())).find_map(|len| {
         let code: u16 = digits.get(..len)?.parse().ok()?;
-        db().by_code(&code).map(|regions| (code, len, regions))
+        is_calling_code(code).then_some((code, len))
     })
+}
+
+/// Whether some region has this calling code. Readers ask it for every number they show, so
+/// it is a table made once, not the crate's `by_code`, which collects a Vec per call.
+fn is_calling_code(code: u16) -> bool {
+    static CODES: std::sync::OnceLock<Box<[bool]>> = std::sync::OnceLock::new();
+    CODES
+        .get_or_init(|| (0..1000u16).map(|c| db().by_code(&c).is_some()).collect())
+        .get(usize::from(code))
+        .copied()
+        .unwrap_or(false)
 }
 
 /// `+` and digits: a valid national number of the calling code, as written or without the
 /// trunk prefix a writer left in (`+49 (0)89 …`).
 fn canonical(digits: &str) -> Option<String> {
-    let (code, len, regions) = split_calling_code(digits)?;
+    let (code, len) = split_calling_code(digits)?;
     let nsn = &digits[len..];
     if valid_national(code, nsn) {
         return Some(format!("+{digits}"));
     }
-    regions
+    db().by_code(&code)?
         .iter()
         .filter_map(|m| m.national_prefix())
         .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))

@@ -82,28 +82,52 @@ impl Presenter {
     }
 
     pub fn show(&self, n: &PhoneNumber) -> String {
+        self.shown(n).to_string()
+    }
+
+    /// The number as `show` writes it, written straight into a renderer's output: readers
+    /// that answer searches write many numbers per request and need no String for each.
+    pub fn shown<'a>(&'a self, n: &'a PhoneNumber) -> Shown<'a> {
+        Shown(Some((self, n)))
+    }
+}
+
+/// A number in its shape (`Presenter::shown`), or nothing (`Shown::default()`, an empty slot).
+#[derive(Clone, Copy, Default)]
+pub struct Shown<'a>(Option<(&'a Presenter, &'a PhoneNumber)>);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some((p, n)) = self.0 else {
+            return Ok(());
+        };
         if n.is_extension() {
-            return n.value.clone();
+            return f.write_str(&n.value);
         }
         let digits = n.value.trim_start_matches('+');
-        let home = self
+        let home = p
             .region
             .filter(|r| crate::phone::calling_code(&n.value) == Some(r.calling_code()));
-        let shaped = match (self.shape, home) {
-            (Shape::E164, _) | (Shape::National, None) => n.value.clone(),
-            (Shape::Intl00, _) | (Shape::Auto, None) => format!("00{digits}"),
-            (Shape::National | Shape::Auto, Some(_)) => {
-                national(&n.value).unwrap_or_else(|| format!("00{digits}"))
-            }
+        let national_digits;
+        // The shape as (what goes before, the rest).
+        let (intl, rest): (bool, &str) = match (p.shape, home) {
+            (Shape::E164, _) | (Shape::National, None) => (false, &n.value),
+            (Shape::Intl00, _) | (Shape::Auto, None) => (true, digits),
+            (Shape::National | Shape::Auto, Some(_)) => match national(&n.value) {
+                Some(d) => {
+                    national_digits = d;
+                    (false, &national_digits)
+                }
+                None => (true, digits),
+            },
         };
-        if self.outside_prefix.is_empty() {
-            return shaped;
-        }
-        // A dial string cannot carry `+` after digits: behind an outside-line prefix the
-        // international form is written with `00`.
-        match shaped.strip_prefix('+') {
-            Some(rest) => format!("{}00{rest}", self.outside_prefix),
-            None => format!("{}{shaped}", self.outside_prefix),
+        f.write_str(p.outside_prefix.as_str())?;
+        match rest.strip_prefix('+') {
+            // A dial string cannot carry `+` after digits: behind an outside-line prefix the
+            // international form is written with `00`.
+            Some(after) if !p.outside_prefix.is_empty() => write!(f, "00{after}"),
+            _ if intl => write!(f, "00{rest}"),
+            _ => f.write_str(rest),
         }
     }
 }
