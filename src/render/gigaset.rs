@@ -1,29 +1,32 @@
 //! Gigaset: the online-directory protocol that DECT bases (N510, N720, C530 IP, …) speak for
 //! search and caller-name lookup, and the central phone book file (N610/N670/N870).
 
+use super::shape::Shown;
 use super::{cut, split_name, Presenter, RenderError, Rendered};
+use std::borrow::Cow;
 use crate::domain::text::count;
 use crate::domain::{Contact, NumberType, PhoneNumber};
 use askama::Template;
 
-/// One entry of the online directory as the template writes it.
-struct Row {
-    ln: String,
-    fn_: String,
-    hm: String,
-    mb: String,
-    fx: String,
-    em: String,
+/// One entry of the online directory as the template writes it, borrowed from the book:
+/// handsets search as their user types, and each answer is rendered anew.
+struct Row<'a> {
+    ln: Cow<'a, str>,
+    fn_: Cow<'a, str>,
+    hm: Shown<'a>,
+    mb: Shown<'a>,
+    fx: Shown<'a>,
+    em: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "gigaset_list.xml")]
-struct List {
+struct List<'a> {
     total: usize,
     first: usize,
     last: usize,
     notfound: &'static str,
-    entries: Vec<Row>,
+    entries: Vec<Row<'a>>,
 }
 
 #[derive(Template)]
@@ -60,21 +63,24 @@ pub struct Entry<'a> {
     pub fx: Option<&'a PhoneNumber>,
 }
 
-impl Entry<'_> {
+impl<'a> Entry<'a> {
     pub fn holds(&self, n: &PhoneNumber) -> bool {
         [self.hm, self.mb, self.fx].contains(&Some(n))
     }
 
-    fn row(&self, p: &Presenter) -> Row {
+    fn row<'p>(&self, p: &'p Presenter) -> Row<'p>
+    where
+        'a: 'p,
+    {
         let (given, family) = split_name(self.contact);
-        let (mut ln, mut fn_) = (family.to_owned(), given.to_owned());
+        let (mut ln, mut fn_) = (Cow::Borrowed(family), Cow::Borrowed(given));
         if let Some(label) = self.label {
             // After the first name if there is one (`Weiß, Jürgen (Home)`), else after
             // the only name (`ACME GmbH (Fax)`).
             let name = if fn_.is_empty() { &mut ln } else { &mut fn_ };
-            name.push_str(&format!(" ({label})"));
+            *name = Cow::Owned(format!("{name} ({label})"));
         }
-        let show = |n: Option<&PhoneNumber>| n.map(|n| p.show(n)).unwrap_or_default();
+        let show = |n: Option<&'a PhoneNumber>| n.map(|n| p.shown(n)).unwrap_or_default();
         Row {
             ln,
             fn_,
@@ -82,9 +88,9 @@ impl Entry<'_> {
             mb: show(self.mb),
             fx: show(self.fx),
             em: if self.label.is_none() {
-                self.contact.email.clone()
+                &self.contact.email
             } else {
-                String::new()
+                ""
             },
         }
     }
@@ -346,7 +352,10 @@ mod tests {
         let rows: Vec<(String, String, String, String, String)> = entries(&c)
             .iter()
             .map(|e| e.row(&p))
-            .map(|r| (r.ln, r.fn_, r.hm, r.mb, r.fx))
+            .map(|r| {
+                let shown = |s: Shown| s.to_string();
+                (r.ln.into(), r.fn_.into(), shown(r.hm), shown(r.mb), shown(r.fx))
+            })
             .collect();
         let row = |f: &str, hm: &str, mb: &str, fx: &str| {
             ("Weiß".into(), f.into(), hm.into(), mb.into(), fx.into())
@@ -371,7 +380,7 @@ mod tests {
             ..Default::default()
         };
         let r = entries(&acme)[1].row(&p);
-        assert_eq!((r.ln.as_str(), r.fn_.as_str()), ("ACME (Work)", ""));
+        assert_eq!((&*r.ln, &*r.fn_), ("ACME (Work)", ""));
     }
 
     #[test]

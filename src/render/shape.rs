@@ -96,6 +96,13 @@ impl Presenter {
 #[derive(Clone, Copy, Default)]
 pub struct Shown<'a>(Option<(&'a Presenter, &'a PhoneNumber)>);
 
+impl Shown<'_> {
+    /// An empty slot: a stored number is never written as nothing.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
 impl std::fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Some((p, n)) = self.0 else {

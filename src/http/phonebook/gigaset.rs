@@ -326,9 +326,11 @@ fn list_by_name(book: &Book, r: &Request, p: &Presenter) -> Result<Rendered, Ren
     let (all, rank) = (&order.0, &order.1);
     let found: Option<Vec<u32>> = names.split_first().map(|((typed, fields), rest)| {
         let mut v = book.with_prefix(typed, *fields);
+        let mut rest: Vec<index::Typed> =
+            rest.iter().map(|(t, f)| index::Typed::new(t, *f)).collect();
         v.retain(|i| {
             let c = &book.contacts[*i as usize];
-            rest.iter().all(|(t, f)| index::matches(c, t, *f))
+            rest.iter_mut().all(|t| t.matches(c))
         });
         v.sort_by_key(|i| rank[*i as usize]);
         v
