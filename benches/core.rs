@@ -270,5 +270,62 @@ fn ldap_search(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, normalization, ingest, render, ldap_search);
+/// A Yealink's `?q=` search as the server answers it uncached: the index, then the answer
+/// rendered. Whole family names typed: one hit each in 1,000 contacts, about 24 in 100,000,
+/// so this shows what a search costs apart from the HTTP around it, and how it grows with
+/// the answer (bench/book.py measures it end to end).
+fn yealink_search(c: &mut Criterion) {
+    use phonedir::domain::search::Query;
+    let mut g = c.benchmark_group("yealink_search");
+    for n in [1_000, 100_000] {
+        let b = people(n);
+        // 2,000 different names, as many phones ask: the answers are not all in the CPU's
+        // caches, as a few names asked again and again would be.
+        let queries: Vec<Query> = (0..2000)
+            .filter_map(|i| Query::parse(&b.contacts[i * 7919 % n].family_name))
+            .collect();
+        g.throughput(Throughput::Elements(queries.len() as u64));
+        let p = Presenter::default();
+        g.bench_function(format!("find_{n}_contacts"), |bench| {
+            bench.iter(|| {
+                for q in &queries {
+                    black_box(b.search(q));
+                }
+            })
+        });
+        // A family name and the first letters of a given name: every entry of the family
+        // is checked for the second word.
+        let two: Vec<Query> = (0..2000)
+            .filter_map(|i| {
+                let c = &b.contacts[i * 7919 % n];
+                let given: String = c.given_name.chars().take(2).collect();
+                Query::parse(&format!("{} {given}", c.family_name))
+            })
+            .collect();
+        g.bench_function(format!("find_two_words_{n}_contacts"), |bench| {
+            bench.iter(|| {
+                for q in &two {
+                    black_box(b.search(q));
+                }
+            })
+        });
+        g.bench_function(format!("find_and_render_{n}_contacts"), |bench| {
+            bench.iter(|| {
+                for q in &queries {
+                    let _ = black_box(Format::Yealink.render("ACME", &b.search(q), &p));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    normalization,
+    ingest,
+    render,
+    ldap_search,
+    yealink_search
+);
 criterion_main!(benches);

@@ -131,10 +131,12 @@ impl Names {
         let rest = &self.runs[first..];
         let len = rest.partition_point(|r| self.run_word(r).starts_with(prefix));
         let mut out: Vec<u32> = Vec::new();
+        let mut runs = 0;
         for r in rest[..len]
             .iter()
             .filter(|r| r.fields & fields != 0 && r.first < below)
         {
+            runs += 1;
             let at = r.start as usize;
             let run = self.entries.get(at..at + r.count as usize).unwrap_or(&[]);
             // A run is in entry order: what follows `below` is not wanted.
@@ -145,8 +147,11 @@ impl Names {
                     .map(|(e, _)| *e),
             );
         }
-        out.sort_unstable();
-        out.dedup();
+        // One word's entries are ascending and distinct already (a whole name typed).
+        if runs > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
         out
     }
 
@@ -174,6 +179,11 @@ impl Names {
             hits = union(&hits, &self.with_prefix(g, fields, below));
         }
         if terms.0.len() > 1 {
+            super::warm(
+                hits.iter().filter_map(|&i| contacts.get(i as usize)),
+                true,
+                false,
+            );
             let mut buf = String::new();
             hits.retain(|&i| {
                 contacts
@@ -488,9 +498,15 @@ mod tests {
         let mut names = Typed::new("jö MÜ", SPLIT_GIVEN | SPLIT_FAMILY);
         assert!(names.matches(&book[0]));
         assert!(!names.matches(&book[1]));
-        assert!(names.matches(&book[0]), "the reused buffer holds nothing over");
+        assert!(
+            names.matches(&book[0]),
+            "the reused buffer holds nothing over"
+        );
         assert!(!Typed::new("jö gross", SPLIT_GIVEN | SPLIT_FAMILY).matches(&book[0]));
-        assert!(Typed::new(" * ", SPLIT_GIVEN).matches(&book[1]), "nothing typed");
+        assert!(
+            Typed::new(" * ", SPLIT_GIVEN).matches(&book[1]),
+            "nothing typed"
+        );
         assert_eq!(
             n.search(&book, "anna mul", ANY_NAME, u32::MAX),
             Vec::<u32>::new()

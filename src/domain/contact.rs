@@ -77,9 +77,17 @@ impl Contact {
     /// before mobile, home and the rest, fax last (a phone cannot call a fax usefully).
     /// Within a type the source's order stays.
     pub fn numbers_by_preference(&self) -> Vec<&PhoneNumber> {
-        let mut v: Vec<&PhoneNumber> = self.numbers.iter().collect();
-        v.sort_by_key(|n| dial_rank(n.kind));
-        v
+        self.by_preference().collect()
+    }
+
+    /// The same order without a Vec, for readers that render a search answer per request:
+    /// one pass over the (few) numbers per type.
+    pub fn by_preference(&self) -> impl Iterator<Item = &PhoneNumber> + '_ {
+        (0..=MAX_DIAL_RANK).flat_map(move |rank| {
+            self.numbers
+                .iter()
+                .filter(move |n| dial_rank(n.kind) == rank)
+        })
     }
 
     pub fn first_of(&self, kind: NumberType) -> Option<&PhoneNumber> {
@@ -104,6 +112,8 @@ pub fn composed_name(given: &str, middle: &str, family: &str, company: &str) -> 
 }
 
 /// The documented Yealink/Gigaset slot order: WORK, EXTENSION, MOBILE, HOME, OTHER, PAGER, FAX.
+const MAX_DIAL_RANK: u8 = 6;
+
 pub fn dial_rank(t: NumberType) -> u8 {
     match t {
         NumberType::Work => 0,
@@ -112,7 +122,7 @@ pub fn dial_rank(t: NumberType) -> u8 {
         NumberType::Home => 3,
         NumberType::Other => 4,
         NumberType::Pager => 5,
-        NumberType::Fax => 6,
+        NumberType::Fax => MAX_DIAL_RANK,
     }
 }
 

@@ -3,10 +3,10 @@
 
 use super::shape::Shown;
 use super::{cut, split_name, Presenter, RenderError, Rendered};
-use std::borrow::Cow;
 use crate::domain::text::count;
 use crate::domain::{Contact, NumberType, PhoneNumber};
 use askama::Template;
+use std::borrow::Cow;
 
 /// One entry of the online directory as the template writes it, borrowed from the book:
 /// handsets search as their user types, and each answer is rendered anew.
@@ -354,7 +354,13 @@ mod tests {
             .map(|e| e.row(&p))
             .map(|r| {
                 let shown = |s: Shown| s.to_string();
-                (r.ln.into(), r.fn_.into(), shown(r.hm), shown(r.mb), shown(r.fx))
+                (
+                    r.ln.into(),
+                    r.fn_.into(),
+                    shown(r.hm),
+                    shown(r.mb),
+                    shown(r.fx),
+                )
             })
             .collect();
         let row = |f: &str, hm: &str, mb: &str, fx: &str| {

@@ -104,10 +104,9 @@ pub fn grouped(
         let units = members
             .into_iter()
             .map(|c| {
-                let nums = c.numbers_by_preference();
-                cut += nums.len().saturating_sub(PHONES_PER_UNIT);
+                cut += c.numbers.len().saturating_sub(PHONES_PER_UNIT);
                 let mut phones: [Shown; PHONES_PER_UNIT] = Default::default();
-                for (slot, n) in phones.iter_mut().zip(nums) {
+                for (slot, n) in phones.iter_mut().zip(c.by_preference()) {
                     *slot = p.shown(n);
                 }
                 Unit {
@@ -118,11 +117,14 @@ pub fn grouped(
             .collect();
         menus.push(Menu { name, units });
     }
-    let body = Book {
+    // A Unit is about 130 bytes: sized once, the body is not copied as it grows.
+    let units: usize = menus.iter().map(|m| m.units.len()).sum();
+    let mut body = String::with_capacity(256 + 160 * (units + menus.len()));
+    Book {
         title: title(book_title),
         menus,
     }
-    .render()?;
+    .render_into(&mut body)?;
     let mut r = Rendered::xml(body);
     if cut > 0 {
         r.notice = Some(format!(
@@ -155,8 +157,7 @@ pub fn directory(contacts: &[&Contact], p: &Presenter) -> Result<Rendered, Rende
         .map(|c| Entry {
             name: &c.display_name,
             numbers: c
-                .numbers_by_preference()
-                .into_iter()
+                .by_preference()
                 .map(|n| Labelled {
                     label: n.kind.label(),
                     number: p.shown(n),
