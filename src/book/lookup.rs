@@ -67,20 +67,35 @@ fn exact<'a>(
     rules: &NumberRules,
     limit: usize,
 ) -> Vec<Hit<'a>> {
+    let stored_as = |extension: bool, value: &str| -> Vec<Hit<'a>> {
+        index
+            .exact(extension, value)
+            .filter_map(|slot| at(contacts, slot))
+            .filter(|(_, n)| n.value == value && n.is_extension() == extension)
+            .map(|(contact, number)| Hit {
+                contact,
+                number,
+                exact: true,
+            })
+            .take(limit)
+            .collect()
+    };
+    // Most caller IDs come in E.164, as numbers are stored: such a one is looked up as it
+    // is, without the metadata's patterns (a stored number is valid, so the same string is
+    // too). Only when it is not stored so is it read, which may still find it (`+49 (0)…`).
+    let plain_e164 = raw
+        .strip_prefix('+')
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    if plain_e164 {
+        let hits = stored_as(false, raw);
+        if !hits.is_empty() {
+            return hits;
+        }
+    }
     let Ok(wanted) = rules.parse(raw, NumberType::Work) else {
         return Vec::new();
     };
-    index
-        .exact(wanted.is_extension(), &wanted.value)
-        .filter_map(|slot| at(contacts, slot))
-        .filter(|(_, n)| n.value == wanted.value && n.is_extension() == wanted.is_extension())
-        .map(|(contact, number)| Hit {
-            contact,
-            number,
-            exact: true,
-        })
-        .take(limit)
-        .collect()
+    stored_as(wanted.is_extension(), &wanted.value)
 }
 
 fn by_suffix<'a>(

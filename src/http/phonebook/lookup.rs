@@ -26,16 +26,17 @@ const ACCEPTED: [&str; 5] = [
 
 /// Who is calling: the best contact for a number in any shape a PBX sends.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct LookupHit {
+// Borrowed from the book and serialized at once: a PBX asks on every call.
+pub struct LookupHit<'a> {
     /// The matching number as stored (E.164, or an extension).
-    pub number: String,
+    pub number: &'a str,
     /// The name to show.
-    pub name: String,
+    pub name: &'a str,
     #[serde(rename = "type")]
     pub kind: crate::domain::NumberType,
     /// False for a match of the trailing digits only.
     pub exact: bool,
-    pub contact: crate::domain::Contact,
+    pub contact: &'a crate::domain::Contact,
 }
 
 /// Caller-ID lookup: JSON, or with `format=text` the bare name (every other answer has an
@@ -123,7 +124,7 @@ async fn answer(
     Ok(match (found, text) {
         (Some(hit), true) => resp
             .content_type("text/plain; charset=utf-8")
-            .body(hit.name),
+            .body(hit.name.to_owned()),
         // An empty body: a PBX shows nothing rather than an error text as the caller's name.
         (None, true) => resp
             .content_type("text/plain; charset=utf-8")
@@ -137,12 +138,12 @@ async fn answer(
     })
 }
 
-fn find(
-    book: &Arc<Book>,
+fn find<'a>(
+    book: &'a Arc<Book>,
     number: &str,
     shape: ShapeParams,
     limits: &crate::push::Limits,
-) -> Option<LookupHit> {
+) -> Option<LookupHit<'a>> {
     // The lookup reads numbers with the phone books' rules (region, outside prefix).
     let ask = Ask {
         view: View::Whole(Format::Yealink, None),
@@ -155,11 +156,11 @@ fn find(
     };
     let hits = book.lookup(number, &rules, p.outside_prefix.as_str(), 1);
     hits.first().map(|h| LookupHit {
-        number: h.number.value.clone(),
-        name: h.contact.display_name.clone(),
+        number: &h.number.value,
+        name: &h.contact.display_name,
         kind: h.number.kind,
         exact: h.exact,
-        contact: h.contact.clone(),
+        contact: h.contact,
     })
 }
 
