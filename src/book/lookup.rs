@@ -163,6 +163,9 @@ mod tests {
             "00492311234567",
             "0231 1234567",
             "0231/123 45 67",
+            // Not stored in this shape: read by the metadata, not only looked up as it is.
+            "+4902311234567",
+            "+49 231 1234567",
         ] {
             let hits = by_number(&b, &Numbers::build(&b), q, &de, "", usize::MAX);
             assert_eq!(names(&hits), vec!["Anna"], "{q}");
