@@ -331,12 +331,9 @@ fn contact_bytes(c: &Contact) -> usize {
         + c.sources.iter().map(|s| heap(s.capacity())).sum::<usize>()
 }
 
-#[cfg(test)]
-mod tests;
-
 /// Reads the parts of many entries a search is about to read one entry after the other:
-/// their names (to check a candidate for more words typed) or their numbers (to render a
-/// hit), level by level for all of them at once. In a big book the entries lie far apart
+/// their display names, and their other names (to check a candidate for more words typed)
+/// or their numbers (to render a hit), level by level for all of them at once. In a big book the entries lie far apart
 /// in memory and each level (the entry, its name's bytes, each number's bytes) is a cache
 /// miss that depends on the one before; read entry after entry, the misses come one at a
 /// time, read here level by level they overlap. In 100,000 contacts this is about half the
@@ -363,8 +360,10 @@ pub(crate) fn warm<'a>(
         }
     }
     for c in entries.clone() {
+        // Every reader checks or shows the display name.
+        black_box(c.display_name.as_bytes().first().copied());
         if names {
-            for s in [&c.display_name, &c.given_name, &c.family_name, &c.company] {
+            for s in [&c.given_name, &c.family_name, &c.company] {
                 black_box(s.as_bytes().first().copied());
             }
         }
@@ -380,3 +379,6 @@ pub(crate) fn warm<'a>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -111,9 +111,10 @@ pub fn composed_name(given: &str, middle: &str, family: &str, company: &str) -> 
     }
 }
 
-/// The documented Yealink/Gigaset slot order: WORK, EXTENSION, MOBILE, HOME, OTHER, PAGER, FAX.
+/// The last rank `dial_rank` gives.
 const MAX_DIAL_RANK: u8 = 6;
 
+/// The documented Yealink/Gigaset slot order: WORK, EXTENSION, MOBILE, HOME, OTHER, PAGER, FAX.
 pub fn dial_rank(t: NumberType) -> u8 {
     match t {
         NumberType::Work => 0,
