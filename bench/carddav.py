@@ -19,6 +19,7 @@ import os
 import re
 import socket
 import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -186,5 +187,8 @@ finally:
     for pr in procs:
         try:
             pr.kill()
+            pr.wait()
         except Exception:
             pass
+    # Its server's data (a 100,000-card book).
+    shutil.rmtree(T, ignore_errors=True)

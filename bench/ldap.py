@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import random
 import socket
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -180,4 +181,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        # Its server's data (books of 100,000 and 1,000 contacts).
+        shutil.rmtree(T, ignore_errors=True)
