@@ -179,11 +179,7 @@ impl Names {
             hits = union(&hits, &self.with_prefix(g, fields, below));
         }
         if terms.0.len() > 1 {
-            super::warm(
-                hits.iter().filter_map(|&i| contacts.get(i as usize)),
-                true,
-                false,
-            );
+            super::warm(contacts, &hits, true, false);
             let mut buf = String::new();
             hits.retain(|&i| {
                 contacts

@@ -141,12 +141,10 @@ impl Book {
             hits.sort_unstable();
             hits.dedup();
         }
-        let found: Vec<&Contact> = hits
-            .into_iter()
+        warm(&self.contacts, &hits, false, true);
+        hits.into_iter()
             .map(|i| &self.contacts[i as usize])
-            .collect();
-        warm(found.iter().copied(), false, true);
-        found
+            .collect()
     }
 
     /// Entries whose name fields (`index::SPLIT_FAMILY`, …) have a word starting with what
@@ -339,12 +337,9 @@ fn contact_bytes(c: &Contact) -> usize {
 /// time, read here level by level they overlap. In 100,000 contacts this is about half the
 /// cost of checking a family's entries for a given name, and of rendering the answer
 /// (benches/core.rs, `yealink_search`).
-pub(crate) fn warm<'a>(
-    entries: impl Iterator<Item = &'a Contact> + Clone,
-    names: bool,
-    numbers: bool,
-) {
+pub(crate) fn warm(contacts: &[Contact], at: &[u32], names: bool, numbers: bool) {
     use std::hint::black_box;
+    let entries = at.iter().filter_map(|&i| contacts.get(i as usize));
     // The entries themselves: a few hundred bytes each, so only the lines these fields are on.
     for c in entries.clone() {
         if names {

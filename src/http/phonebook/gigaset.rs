@@ -10,7 +10,6 @@
 use super::Ask as PhoneAsk;
 use super::{View, SHAPE_PARAMS};
 use crate::book::{index, warm, Book};
-use crate::domain::Contact;
 use crate::http::conditional::respond;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
@@ -327,11 +326,8 @@ fn list_by_name(book: &Book, r: &Request, p: &Presenter) -> Result<Rendered, Ren
     let (all, rank) = (&order.0, &order.1);
     let found: Option<Vec<u32>> = names.split_first().map(|((typed, fields), rest)| {
         let mut v = book.with_prefix(typed, *fields);
-        fn at<'b>(book: &'b Book, v: &'b [u32]) -> impl Iterator<Item = &'b Contact> + Clone {
-            v.iter().filter_map(|&i| book.contacts.get(i as usize))
-        }
         if !rest.is_empty() {
-            warm(at(book, &v), true, false);
+            warm(&book.contacts, &v, true, false);
         }
         let mut rest: Vec<index::Typed> =
             rest.iter().map(|(t, f)| index::Typed::new(t, *f)).collect();
@@ -340,7 +336,7 @@ fn list_by_name(book: &Book, r: &Request, p: &Presenter) -> Result<Rendered, Ren
             rest.iter_mut().all(|t| t.matches(c))
         });
         // Every hit's numbers are counted for the total.
-        warm(at(book, &v), false, true);
+        warm(&book.contacts, &v, false, true);
         v.sort_by_key(|i| rank[*i as usize]);
         v
     });
