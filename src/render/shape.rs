@@ -116,7 +116,7 @@ impl std::fmt::Display for Shown<'_> {
             .region
             .filter(|r| crate::phone::calling_code(&n.value) == Some(r.calling_code()));
         let national_digits;
-        // The shape as (what goes before, the rest).
+        // The shape as (whether `00` goes before it, the digits or E.164 to write).
         let (intl, rest): (bool, &str) = match (p.shape, home) {
             (Shape::E164, _) | (Shape::National, None) => (false, &n.value),
             (Shape::Intl00, _) | (Shape::Auto, None) => (true, digits),
