@@ -3,9 +3,10 @@
 //! number, no allocation per entry), searched by binary search, so a lookup or a search
 //! costs about the same in a book of 100,000 as in one of 1,000.
 
-use crate::domain::text::{fold, fold_german, fold_into, has_german_letters};
+use crate::domain::text::{fold, fold_german};
 use crate::domain::Contact;
 use crate::render::split_name;
+use std::ops::Range;
 
 /// Which name field a word came from.
 pub type Fields = u8;
@@ -35,10 +36,19 @@ pub struct Names {
     runs: Vec<Run>,
     /// (entry, fields) of every occurrence: each run's stretch, in entry order.
     entries: Vec<(u32, Fields)>,
+    /// Each entry's occurrences (positions in `entries`, ascending): entry `e`'s are
+    /// `by_entry[entry_at[e]..entry_at[e + 1]]`. The other words typed are checked on what
+    /// the first one found with these: a few integers per entry, where reading and folding
+    /// four names of an entry far away in a big book was half of a two-word search.
+    by_entry: Vec<u32>,
+    entry_at: Vec<u32>,
 }
 
 #[derive(Clone, Copy)]
 struct Run {
+    /// The word's first bytes (`head`): a search compares these, and reads the word from
+    /// `text` (a cache miss in a big book) only where they are equal.
+    head: u64,
     /// The word: `text[at..at + len]`.
     at: u32,
     len: u16,
@@ -81,6 +91,7 @@ impl Names {
             text: String::new(),
             runs: Vec::new(),
             entries: Vec::with_capacity(words.len()),
+            ..Names::default()
         };
         for (i, &(at, len, fields, entry)) in words.iter().enumerate() {
             let w = word(at, len);
@@ -97,6 +108,7 @@ impl Names {
                 }
                 _ => {
                     names.runs.push(Run {
+                        head: head(w),
                         at: u32::try_from(names.text.len()).unwrap_or(u32::MAX),
                         len,
                         fields,
@@ -110,6 +122,27 @@ impl Names {
         }
         names.text.shrink_to_fit();
         names.runs.shrink_to_fit();
+        // Entry by entry, by a count of each entry's occurrences (a counting sort).
+        let mut at = vec![0u32; contacts.len() + 1];
+        for &(e, _) in &names.entries {
+            if let Some(n) = at.get_mut(e as usize + 1) {
+                *n += 1;
+            }
+        }
+        for i in 1..at.len() {
+            at[i] += at[i - 1];
+        }
+        let mut next = at.clone();
+        names.by_entry = vec![0; names.entries.len()];
+        for (pos, &(e, _)) in names.entries.iter().enumerate() {
+            if let Some(n) = next.get_mut(e as usize) {
+                if let Some(slot) = names.by_entry.get_mut(*n as usize) {
+                    *slot = pos as u32;
+                }
+                *n += 1;
+            }
+        }
+        names.entry_at = at;
         names
     }
 
@@ -118,21 +151,58 @@ impl Names {
         self.text.get(at..at + r.len as usize).unwrap_or("")
     }
 
+    /// The runs of the words that start with `prefix`: one stretch of the sorted runs, found
+    /// by two binary searches.
+    fn runs_with_prefix(&self, prefix: &str) -> &[Run] {
+        if prefix.is_empty() {
+            return &[];
+        }
+        let ph = head(prefix);
+        let first = self.runs.partition_point(|r| match r.head.cmp(&ph) {
+            std::cmp::Ordering::Equal => self.run_word(r) < prefix,
+            other => other.is_lt(),
+        });
+        let rest = &self.runs[first..];
+        // A word starts with the prefix when its head does, and beyond eight bytes when its
+        // text does (no folded word holds a zero byte, so a short head never passes).
+        let mask = match prefix.len() {
+            n @ 1..=7 => !(u64::MAX >> (8 * n)),
+            _ => u64::MAX,
+        };
+        let starts = |r: &Run| {
+            r.head & mask == ph & mask
+                && (prefix.len() <= 8 || self.run_word(r).starts_with(prefix))
+        };
+        // The words with a prefix are few when a whole name is typed: their end is found in
+        // doubling steps from the first, not by a search over every word that follows.
+        let mut bound = 1;
+        while bound < rest.len() && starts(&rest[bound]) {
+            bound *= 2;
+        }
+        let lo = bound / 2;
+        let len = lo + rest[lo..bound.min(rest.len())].partition_point(starts);
+        &rest[..len]
+    }
+
+    /// Where the occurrences of the words that start with `prefix` lie in `entries`: their
+    /// runs are adjacent, and so are their stretches.
+    fn span(&self, prefix: &str) -> Range<u32> {
+        let runs = self.runs_with_prefix(prefix);
+        match (runs.first(), runs.last()) {
+            (Some(first), Some(last)) => first.start..last.start + last.count,
+            _ => 0..0,
+        }
+    }
+
     /// Entries (book positions, ascending, below `below`) with a word in one of `fields`
     /// that starts with `prefix` (already folded, one word).
     pub fn with_prefix(&self, prefix: &str, fields: Fields, below: u32) -> Vec<u32> {
-        if prefix.is_empty() {
-            return Vec::new();
-        }
-        // The words with this prefix are one stretch of the sorted runs, found by two binary
-        // searches: a first letter has thousands of words in a big book, and most of them
-        // are skipped by their first entry without reading the word.
-        let first = self.runs.partition_point(|r| self.run_word(r) < prefix);
-        let rest = &self.runs[first..];
-        let len = rest.partition_point(|r| self.run_word(r).starts_with(prefix));
+        // A first letter has thousands of words in a big book: most of them are skipped by
+        // their first entry without reading the word.
         let mut out: Vec<u32> = Vec::new();
         let mut runs = 0;
-        for r in rest[..len]
+        for r in self
+            .runs_with_prefix(prefix)
             .iter()
             .filter(|r| r.fields & fields != 0 && r.first < below)
         {
@@ -159,42 +229,76 @@ impl Names {
     /// folding or the German one (`Mül`, `mul` and `mue` all find `Müller`).
     ///
     /// Only the longest word typed is looked up in the index; the entries it finds are
-    /// checked for the other words one by one, so the cost follows the fewest hits of one
-    /// word, not the most.
+    /// checked for the other words one by one (`Typed`), so the cost follows the fewest hits
+    /// of one word, not the most.
     ///
     /// Only entries below `below` are looked at (`u32::MAX`: all of them).
-    pub fn search(
-        &self,
-        contacts: &[Contact],
-        typed: &str,
-        fields: Fields,
-        below: u32,
-    ) -> Vec<u32> {
+    pub fn search(&self, typed: &str, fields: Fields, below: u32) -> Vec<u32> {
         let Some(terms) = Terms::new(typed) else {
             return Vec::new();
         };
-        let (p, g) = &terms.0[0];
+        let rest = self.typed_terms(&terms.rest, fields);
+        if rest.finds_nothing() {
+            return Vec::new();
+        }
+        let (p, g) = &terms.first;
         let mut hits = self.with_prefix(p, fields, below);
         if g != p {
             hits = union(&hits, &self.with_prefix(g, fields, below));
         }
-        if terms.0.len() > 1 {
-            super::warm(contacts, &hits, true, false);
-            let mut buf = String::new();
-            hits.retain(|&i| {
-                contacts
-                    .get(i as usize)
-                    .is_some_and(|c| terms.match_rest(c, fields, &mut buf))
-            });
-        }
+        rest.retain(&mut hits);
         hits
+    }
+
+    /// What was typed into one name field, to check the entries another field's search
+    /// found (a Gigaset's first name on the hits of its last name) by the rule of `search`.
+    pub fn typed(&self, typed: &str, fields: Fields) -> Typed<'_> {
+        let terms = Terms::new(typed);
+        let all = terms
+            .iter()
+            .flat_map(|t| std::iter::once(&t.first).chain(&t.rest));
+        self.typed_terms(all, fields)
+    }
+
+    fn typed_terms<'t>(
+        &self,
+        terms: impl IntoIterator<Item = &'t (String, String)>,
+        fields: Fields,
+    ) -> Typed<'_> {
+        Typed {
+            names: self,
+            spans: terms
+                .into_iter()
+                .map(|(p, g)| [self.span(p), if g != p { self.span(g) } else { 0..0 }])
+                .collect(),
+            fields,
+        }
+    }
+
+    /// Entry `e`'s occurrences (positions in `entries`).
+    fn occurrences(&self, e: u32) -> &[u32] {
+        let e = e as usize;
+        match (self.entry_at.get(e), self.entry_at.get(e + 1)) {
+            (Some(&a), Some(&b)) => self.by_entry.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
     }
 
     pub fn bytes(&self) -> usize {
         self.text.capacity()
             + self.runs.capacity() * std::mem::size_of::<Run>()
             + self.entries.capacity() * std::mem::size_of::<(u32, Fields)>()
+            + (self.by_entry.capacity() + self.entry_at.capacity()) * std::mem::size_of::<u32>()
     }
+}
+
+/// A word's first eight bytes as one number (zero-padded, big-endian): as folded words hold
+/// no zero byte, two heads that differ order as their words do.
+fn head(w: &str) -> u64 {
+    let mut b = [0u8; 8];
+    let n = w.len().min(8);
+    b[..n].copy_from_slice(&w.as_bytes()[..n]);
+    u64::from_be_bytes(b)
 }
 
 /// Each name field a search looks in, with its value.
@@ -229,35 +333,57 @@ fn words_of(c: &Contact, out: &mut Vec<(String, Fields)>) {
     }
 }
 
-/// What was typed into one name field, folded once to check many candidates by the rule of
-/// `Names::search` without the index (a Gigaset's first name on the hits of its last name).
-pub struct Typed {
-    terms: Option<Terms>,
+/// Words typed, each with where the occurrences of the words it starts lie in the index:
+/// an entry has them all when each has an occurrence of the entry in its span, in one of the
+/// fields looked in. Nothing typed: every entry has it.
+pub struct Typed<'a> {
+    names: &'a Names,
+    /// Per word typed, the spans of its plain and its German folding.
+    spans: Vec<[Range<u32>; 2]>,
     fields: Fields,
-    /// The fold of the field being checked, reused from candidate to candidate.
-    buf: String,
 }
 
-impl Typed {
-    pub fn new(typed: &str, fields: Fields) -> Typed {
-        Typed {
-            terms: Terms::new(typed.trim().trim_end_matches('*')),
-            fields,
-            buf: String::new(),
-        }
+impl Typed<'_> {
+    /// Whether every word typed starts a word of entry `e`'s fields.
+    pub fn matches(&self, e: u32) -> bool {
+        let of = self.names.occurrences(e);
+        self.spans.iter().all(|spans| {
+            of.iter().any(|pos| {
+                spans.iter().any(|s| s.contains(pos))
+                    && self
+                        .names
+                        .entries
+                        .get(*pos as usize)
+                        .is_some_and(|(_, f)| f & self.fields != 0)
+            })
+        })
     }
 
-    /// Whether every word typed starts a word of the contact's fields. Nothing typed matches.
-    pub fn matches(&mut self, c: &Contact) -> bool {
-        match &self.terms {
-            None => true,
-            Some(t) => t.match_from(0, c, self.fields, &mut self.buf),
+    /// A word typed that starts no word of the book: no entry has them all.
+    fn finds_nothing(&self) -> bool {
+        self.spans.iter().any(|s| s.iter().all(Range::is_empty))
+    }
+
+    /// Keeps the entries that have every word typed. Their occurrences are read all at
+    /// once before they are checked: in a big book each is a cache miss, and read together
+    /// these overlap instead of coming one at a time.
+    pub fn retain(&self, hits: &mut Vec<u32>) {
+        if self.spans.is_empty() {
+            return;
         }
+        for &e in hits.iter() {
+            std::hint::black_box(self.names.occurrences(e).first());
+        }
+        hits.retain(|&e| self.matches(e));
     }
 }
 
-/// A typed search term as (plain, German) folded word pairs, longest first.
-struct Terms(Vec<(String, String)>);
+/// A typed search term as (plain, German) folded word pairs: the longest word, looked up
+/// in the index, and the others, checked on its hits.
+struct Terms {
+    first: (String, String),
+    rest: Vec<(String, String)>,
+}
 
 impl Terms {
     fn new(typed: &str) -> Option<Terms> {
@@ -270,35 +396,10 @@ impl Terms {
             .map(|(p, g)| (p.to_owned(), g.to_owned()))
             .collect();
         pairs.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
-        (!pairs.is_empty()).then_some(Terms(pairs))
-    }
-
-    /// Whether every term but the first starts a word of the contact's `fields`.
-    fn match_rest(&self, c: &Contact, fields: Fields, buf: &mut String) -> bool {
-        self.match_from(1, c, fields, buf)
-    }
-
-    /// The rule of `words_of` for a few candidates, without building their words: each
-    /// field is folded into one reused buffer (German-folded too when it has an umlaut or
-    /// `ß`), so checking a hit allocates nothing.
-    fn match_from(&self, from: usize, c: &Contact, fields: Fields, buf: &mut String) -> bool {
-        let values = name_fields(c);
-        self.0[from..].iter().all(|(p, g)| {
-            values.iter().any(|(f, value)| {
-                let starts = |buf: &String| {
-                    buf.split(' ')
-                        .any(|w| w.starts_with(p.as_str()) || w.starts_with(g.as_str()))
-                };
-                f & fields != 0
-                    && !value.is_empty()
-                    && ({
-                        fold_into(buf, value, false);
-                        starts(buf)
-                    } || has_german_letters(value) && {
-                        fold_into(buf, value, true);
-                        starts(buf)
-                    })
-            })
+        let mut pairs = pairs.into_iter();
+        Some(Terms {
+            first: pairs.next()?,
+            rest: pairs.collect(),
         })
     }
 }
@@ -470,48 +571,32 @@ mod tests {
         ];
         let n = Names::build(&book);
         for q in ["mul", "mue", "MÜLL", "Müll"] {
-            assert_eq!(n.search(&book, q, ANY_NAME, u32::MAX), vec![0, 1], "{q}");
+            assert_eq!(n.search(q, ANY_NAME, u32::MAX), vec![0, 1], "{q}");
         }
-        assert_eq!(n.search(&book, "lud", ANY_NAME, u32::MAX), vec![1]);
-        assert_eq!(
-            n.search(&book, "ller", ANY_NAME, u32::MAX),
-            Vec::<u32>::new()
-        );
-        assert_eq!(n.search(&book, "baeckerei", ANY_NAME, u32::MAX), vec![0]);
-        assert_eq!(n.search(&book, "gross", ANY_NAME, u32::MAX), vec![0]);
-        assert_eq!(n.search(&book, "anna sch", ANY_NAME, u32::MAX), vec![2]);
-        assert_eq!(n.search(&book, "sch anna", ANY_NAME, u32::MAX), vec![2]);
+        assert_eq!(n.search("lud", ANY_NAME, u32::MAX), vec![1]);
+        assert_eq!(n.search("ller", ANY_NAME, u32::MAX), Vec::<u32>::new());
+        assert_eq!(n.search("baeckerei", ANY_NAME, u32::MAX), vec![0]);
+        assert_eq!(n.search("gross", ANY_NAME, u32::MAX), vec![0]);
+        assert_eq!(n.search("anna sch", ANY_NAME, u32::MAX), vec![2]);
+        assert_eq!(n.search("sch anna", ANY_NAME, u32::MAX), vec![2]);
         // Every word typed, in either folding, in any field the search looks at.
         for q in ["mueller joerg", "jorg mue", "mul baeck", "groß jö"] {
-            assert_eq!(n.search(&book, q, ANY_NAME, u32::MAX), vec![0], "{q}");
+            assert_eq!(n.search(q, ANY_NAME, u32::MAX), vec![0], "{q}");
         }
-        assert!(n
-            .search(&book, "mueller acme", ANY_NAME, u32::MAX)
-            .is_empty());
-        assert!(n
-            .search(&book, "anna acme", FAMILY | GIVEN, u32::MAX)
-            .is_empty());
-        let mut names = Typed::new("jö MÜ", SPLIT_GIVEN | SPLIT_FAMILY);
-        assert!(names.matches(&book[0]));
-        assert!(!names.matches(&book[1]));
-        assert!(
-            names.matches(&book[0]),
-            "the reused buffer holds nothing over"
-        );
-        assert!(!Typed::new("jö gross", SPLIT_GIVEN | SPLIT_FAMILY).matches(&book[0]));
-        assert!(
-            Typed::new(" * ", SPLIT_GIVEN).matches(&book[1]),
-            "nothing typed"
-        );
-        assert_eq!(
-            n.search(&book, "anna mul", ANY_NAME, u32::MAX),
-            Vec::<u32>::new()
-        );
+        assert!(n.search("mueller acme", ANY_NAME, u32::MAX).is_empty());
+        assert!(n.search("anna acme", FAMILY | GIVEN, u32::MAX).is_empty());
+        let names = n.typed("jö MÜ", SPLIT_GIVEN | SPLIT_FAMILY);
+        assert!(names.matches(0));
+        assert!(!names.matches(1));
+        assert!(!n.typed("jö gross", SPLIT_GIVEN | SPLIT_FAMILY).matches(0));
+        assert!(n.typed(" ", SPLIT_GIVEN).matches(1), "nothing typed");
+        assert!(!n.typed("jö", SPLIT_GIVEN).matches(7), "no such entry");
+        assert_eq!(n.search("anna mul", ANY_NAME, u32::MAX), Vec::<u32>::new());
         // Fields: the company is no family name; a display-only entry's split family name
         // is its display name.
-        assert_eq!(n.search(&book, "acme", FAMILY, u32::MAX), Vec::<u32>::new());
-        assert_eq!(n.search(&book, "lud", SPLIT_FAMILY, u32::MAX), vec![1]);
-        assert_eq!(n.search(&book, "jorg", SPLIT_GIVEN, u32::MAX), vec![0]);
+        assert_eq!(n.search("acme", FAMILY, u32::MAX), Vec::<u32>::new());
+        assert_eq!(n.search("lud", SPLIT_FAMILY, u32::MAX), vec![1]);
+        assert_eq!(n.search("jorg", SPLIT_GIVEN, u32::MAX), vec![0]);
     }
 
     #[test]
@@ -520,14 +605,96 @@ mod tests {
             .map(|i| c(&format!("Anna {i}"), "Anna", &format!("N{i}"), "ACME"))
             .collect();
         let n = Names::build(&book);
-        assert_eq!(n.search(&book, "an", ANY_NAME, 3), vec![0, 1, 2]);
-        assert_eq!(n.search(&book, "an", ANY_NAME, u32::MAX).len(), 10);
-        assert_eq!(n.search(&book, "anna n", ANY_NAME, 2), vec![0, 1]);
+        assert_eq!(n.search("an", ANY_NAME, 3), vec![0, 1, 2]);
+        assert_eq!(n.search("an", ANY_NAME, u32::MAX).len(), 10);
+        assert_eq!(n.search("anna n", ANY_NAME, 2), vec![0, 1]);
         // A word only the company has is skipped for name fields, whatever its size.
-        assert!(n
-            .search(&book, "acme", DISPLAY | FAMILY, u32::MAX)
-            .is_empty());
-        assert_eq!(n.search(&book, "acme", COMPANY, 4), vec![0, 1, 2, 3]);
+        assert!(n.search("acme", DISPLAY | FAMILY, u32::MAX).is_empty());
+        assert_eq!(n.search("acme", COMPANY, 4), vec![0, 1, 2, 3]);
+    }
+
+    /// Whatever is typed, a search finds exactly the entries where every word typed starts
+    /// a word of `words_of` in the fields looked in: the index's first word and the
+    /// occurrence check of the others agree with the definition, read off each entry.
+    #[test]
+    fn searches_find_what_the_definition_says() {
+        let given = ["Jörg", "Anna", "Änne", "Jo", "", "Straße"];
+        let family = [
+            "Müller",
+            "Mueller",
+            "Schmidt",
+            "Schmitt-Groß",
+            "",
+            "Gernoderstein",
+            "Gernodersteiner",
+        ];
+        let company = ["ACME", "Bäckereibetrieb Groß", "", "Jo & Co"];
+        let book: Vec<Contact> = (0..6 * 7 * 4)
+            .map(|i| {
+                let (g, f) = (given[i % 6], family[(i / 6) % 7]);
+                let display = if i % 7 == 0 {
+                    String::new()
+                } else {
+                    format!("{g} {f}").trim().to_owned()
+                };
+                c(&display, g, f, company[(i / 42) % 4])
+            })
+            .collect();
+        let n = Names::build(&book);
+        let words: Vec<Vec<(String, Fields)>> = book
+            .iter()
+            .map(|c| {
+                let mut w = Vec::new();
+                words_of(c, &mut w);
+                w
+            })
+            .collect();
+        let typed = [
+            "m",
+            "mü",
+            "mue",
+            "schm",
+            "gro",
+            "j",
+            "jo",
+            "anna",
+            "ä",
+            "ae",
+            "strass",
+            "co",
+            "x",
+            "gernoder",
+            "gernoders",
+            "gernodersteine",
+            "gernoderx",
+            "gernodera",
+            "bäckereib",
+            "baeckereibetrieb",
+        ];
+        for fields in [ANY_NAME, SPLIT_GIVEN, SPLIT_FAMILY, COMPANY, FAMILY | GIVEN] {
+            for a in typed {
+                for b in ["", " j", " m", " ä", " gro", " acme", " zz"] {
+                    let q = format!("{a}{b}");
+                    let terms = Terms::new(&q).expect("something typed");
+                    let want: Vec<u32> = (0..book.len() as u32)
+                        .filter(|&e| {
+                            std::iter::once(&terms.first)
+                                .chain(&terms.rest)
+                                .all(|(p, g)| {
+                                    words[e as usize].iter().any(|(w, f)| {
+                                        f & fields != 0 && (w.starts_with(p) || w.starts_with(g))
+                                    })
+                                })
+                        })
+                        .collect();
+                    assert_eq!(n.search(&q, fields, u32::MAX), want, "{q} in {fields}");
+                    let t = n.typed(&q, fields);
+                    let checked: Vec<u32> =
+                        (0..book.len() as u32).filter(|&e| t.matches(e)).collect();
+                    assert_eq!(checked, want, "{q} checked in {fields}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -124,8 +124,7 @@ impl Book {
         let mut hits: Vec<u32> = if q.words().is_empty() {
             Vec::new()
         } else {
-            self.names
-                .search(&self.contacts, q.words(), index::ANY_NAME, u32::MAX)
+            self.names.search(q.words(), index::ANY_NAME, u32::MAX)
         };
         if let Some(d) = q.digits() {
             // Digits may sit anywhere in a number, so they are looked for in every number;
@@ -157,12 +156,14 @@ impl Book {
     /// hits in book order asks for a part of the book at a time, and the cost follows what
     /// it wants, not how many entries a first letter finds in a big book.
     pub fn with_prefix_below(&self, typed: &str, fields: Fields, below: u32) -> Vec<u32> {
-        self.names.search(
-            &self.contacts,
-            typed.trim().trim_end_matches('*'),
-            fields,
-            below,
-        )
+        self.names
+            .search(typed.trim().trim_end_matches('*'), fields, below)
+    }
+
+    /// What was typed into a name field (`Mül*` as in `with_prefix`), to check the hits of
+    /// another field's search by the same rule.
+    pub fn typed(&self, typed: &str, fields: Fields) -> index::Typed<'_> {
+        self.names.typed(typed.trim().trim_end_matches('*'), fields)
     }
 
     /// The numbers in the book that are the calling number, best first, at most `limit`

@@ -49,9 +49,8 @@ pub fn fold(s: &str) -> String {
     out
 }
 
-/// `fold` into `out` (cleared first), so a caller that folds many values reuses one
-/// buffer; with `german`, as `fold_german` folds.
-pub fn fold_into(out: &mut String, s: &str, german: bool) {
+/// `fold` into `out` (cleared first); with `german`, as `fold_german` folds.
+fn fold_into(out: &mut String, s: &str, german: bool) {
     out.clear();
     let mut pending_space = false;
     let mut buf = [0u8; 4];

@@ -326,15 +326,9 @@ fn list_by_name(book: &Book, r: &Request, p: &Presenter) -> Result<Rendered, Ren
     let (all, rank) = (&order.0, &order.1);
     let found: Option<Vec<u32>> = names.split_first().map(|((typed, fields), rest)| {
         let mut v = book.with_prefix(typed, *fields);
-        if !rest.is_empty() {
-            warm(&book.contacts, &v, true, false);
+        for (t, f) in rest {
+            book.typed(t, *f).retain(&mut v);
         }
-        let mut rest: Vec<index::Typed> =
-            rest.iter().map(|(t, f)| index::Typed::new(t, *f)).collect();
-        v.retain(|i| {
-            let c = &book.contacts[*i as usize];
-            rest.iter_mut().all(|t| t.matches(c))
-        });
         // Every hit's numbers are counted for the total.
         warm(&book.contacts, &v, false, true);
         v.sort_by_key(|i| rank[*i as usize]);
