@@ -40,14 +40,38 @@ pub enum RenderError {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct XmlEscaper;
 
+/// The bytes `XmlEscaper` looks at: markup, controls, and the lead bytes of C1 controls and
+/// of U+FFFE/U+FFFF.
+const ATTENTION: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[0x7f] = true;
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[0xc2] = true;
+    t[0xef] = true;
+    t
+};
+
 impl askama::filters::Escaper for XmlEscaper {
     /// Escapes markup and drops what XML 1.0 cannot carry (C0 controls other than tab and
     /// line breaks, DEL, C1 controls, U+FFFE/U+FFFF): ingest removes them already, this is
     /// the second line of defence, so one stray character never makes a book unparseable.
     fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, s: &str) -> std::fmt::Result {
         let b = s.as_bytes();
+        // Most names and every number need nothing: one look at each byte finds that, and
+        // the text is written whole.
+        let Some(mut i) = b.iter().position(|&c| ATTENTION[usize::from(c)]) else {
+            return dest.write_str(s);
+        };
         let mut last = 0;
-        let mut i = 0;
         while i < b.len() {
             let (entity, len) = match b[i] {
                 b'&' => ("&amp;", 1),

@@ -112,30 +112,41 @@ impl std::fmt::Display for Shown<'_> {
             return f.write_str(&n.value);
         }
         let digits = n.value.trim_start_matches('+');
-        let home = p
-            .region
-            .filter(|r| crate::phone::calling_code(&n.value) == Some(r.calling_code()));
+        // Only the shapes that write home numbers nationally ask for the country.
+        let home = || {
+            p.region
+                .is_some_and(|r| crate::phone::calling_code(&n.value) == Some(r.calling_code()))
+        };
         let national_digits;
         // The shape as (whether `00` goes before it, the digits or E.164 to write).
-        let (intl, rest): (bool, &str) = match (p.shape, home) {
-            (Shape::E164, _) | (Shape::National, None) => (false, &n.value),
-            (Shape::Intl00, _) | (Shape::Auto, None) => (true, digits),
-            (Shape::National | Shape::Auto, Some(_)) => match national(&n.value) {
+        let (intl, rest): (bool, &str) = match p.shape {
+            Shape::E164 => (false, &n.value),
+            Shape::Intl00 => (true, digits),
+            Shape::National | Shape::Auto if home() => match national(&n.value) {
                 Some(d) => {
                     national_digits = d;
                     (false, &national_digits)
                 }
                 None => (true, digits),
             },
+            Shape::National => (false, &n.value),
+            Shape::Auto => (true, digits),
         };
         f.write_str(p.outside_prefix.as_str())?;
-        match rest.strip_prefix('+') {
-            // A dial string cannot carry `+` after digits: behind an outside-line prefix the
-            // international form is written with `00`.
-            Some(after) if !p.outside_prefix.is_empty() => write!(f, "00{after}"),
-            _ if intl => write!(f, "00{rest}"),
-            _ => f.write_str(rest),
-        }
+        // A dial string cannot carry `+` after digits: behind an outside-line prefix the
+        // international form is written with `00`.
+        let rest = match rest.strip_prefix('+') {
+            Some(after) if !p.outside_prefix.is_empty() => {
+                f.write_str("00")?;
+                after
+            }
+            _ if intl => {
+                f.write_str("00")?;
+                rest
+            }
+            _ => rest,
+        };
+        f.write_str(rest)
     }
 }
 
