@@ -92,6 +92,13 @@ fn exact<'a>(
             return hits;
         }
     }
+    // The same for a national number in the region's own shape (`0231 1234567`).
+    if let Some(e164) = rules.first_national_reading(raw) {
+        let hits = stored_as(false, &e164);
+        if !hits.is_empty() {
+            return hits;
+        }
+    }
     let Ok(wanted) = rules.parse(raw, NumberType::Work) else {
         return Vec::new();
     };

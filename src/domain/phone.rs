@@ -144,6 +144,33 @@ impl NumberRules {
         self.parse(rest, kind.unwrap_or(default_type))
     }
 
+    /// What `parse` tries first for a national number written with separators only
+    /// (`0231 123 45-67` → `+492311234567` in DE): the region's trunk prefix replaced by its
+    /// calling code, without asking the metadata whether that number is valid. `parse`
+    /// returns this reading whenever it is valid, so a caller that finds it among numbers
+    /// known to be valid (a book's) has what `parse` would give, without its patterns.
+    pub fn first_national_reading(&self, raw: &str) -> Option<String> {
+        let region = self.region?;
+        let raw = raw.trim();
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'/' | b'.' | b'(' | b')'))
+        {
+            return None;
+        }
+        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        // Shorter ones are extensions (or cut short) to `parse`.
+        if digits.len() <= self.max_extension_digits {
+            return None;
+        }
+        let meta = db().by_id(region.code())?;
+        let prefix = meta
+            .national_prefix()
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?;
+        let rest = digits.strip_prefix(prefix).filter(|r| !r.is_empty())?;
+        Some(format!("+{}{rest}", meta.country_code()))
+    }
+
     /// Reads one number of a known type.
     pub fn parse(&self, raw: &str, kind: NumberType) -> Result<PhoneNumber, NumberError> {
         let input = strip_quotes(raw);
@@ -519,6 +546,75 @@ mod tests {
             region: Some("DE".parse().unwrap()),
             ..Default::default()
         }
+    }
+
+    /// Where the first national reading is a valid number, `parse` reads the same; where it
+    /// is none, a lookup falls back to `parse` (letters, `+`, extensions, no trunk prefix).
+    #[test]
+    fn the_first_national_reading_is_what_parse_reads_when_valid() {
+        let mut checked = 0;
+        for region in ["DE", "AT", "CH", "GB", "FR", "US", "IT", "NL"] {
+            let rules = NumberRules {
+                region: Some(region.parse().unwrap()),
+                ..Default::default()
+            };
+            for raw in [
+                "0231 1234567",
+                "0231/123 45-67",
+                "(0231) 1234567",
+                "030 12345678",
+                "0049 231 1234567",
+                "0041 44 668 18 00",
+                "01511 2345678",
+                "020 7946 0958",
+                "1 212 555 0100",
+                "06 12 34 56 78",
+                "0612345678",
+                "02 1234 5678",
+                "0664 1234567",
+                "044 668 18 00",
+            ] {
+                let Some(first) = rules.first_national_reading(raw) else {
+                    continue;
+                };
+                let valid = rules
+                    .parse(&first, NumberType::Work)
+                    .is_ok_and(|n| n.value == first);
+                if valid {
+                    checked += 1;
+                    let read = rules.parse(raw, NumberType::Work).map(|n| n.value);
+                    assert_eq!(read.as_deref(), Ok(first.as_str()), "{raw} in {region}");
+                }
+            }
+        }
+        assert!(checked >= 8, "only {checked} readings were valid numbers");
+        let de = de();
+        assert_eq!(
+            de.first_national_reading(" 0231 123 45-67 ").as_deref(),
+            Some("+492311234567")
+        );
+        for not_national in [
+            "+49 231 1234567",
+            "0231 ABCDEFG",
+            "42",
+            "012345",
+            "231 1234567x",
+        ] {
+            assert_eq!(
+                de.first_national_reading(not_national),
+                None,
+                "{not_national}"
+            );
+        }
+        assert_eq!(
+            de.first_national_reading("231 1234567"),
+            None,
+            "no trunk prefix"
+        );
+        assert_eq!(
+            NumberRules::default().first_national_reading("0231 1234567"),
+            None
+        );
     }
 
     #[test]
