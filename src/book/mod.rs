@@ -140,7 +140,7 @@ impl Book {
             hits.sort_unstable();
             hits.dedup();
         }
-        warm(&self.contacts, &hits, false, true);
+        warm(&self.contacts, &hits);
         hits.into_iter()
             .map(|i| &self.contacts[i as usize])
             .collect()
@@ -330,48 +330,28 @@ fn contact_bytes(c: &Contact) -> usize {
         + c.sources.iter().map(|s| heap(s.capacity())).sum::<usize>()
 }
 
-/// Reads the parts of many entries a search is about to read one entry after the other:
-/// their display names, and their other names (to check a candidate for more words typed)
-/// or their numbers (to render a hit), level by level for all of them at once. In a big book the entries lie far apart
-/// in memory and each level (the entry, its name's bytes, each number's bytes) is a cache
-/// miss that depends on the one before; read entry after entry, the misses come one at a
-/// time, read here level by level they overlap. In 100,000 contacts this is about half the
-/// cost of checking a family's entries for a given name, and of rendering the answer
-/// (benches/core.rs, `yealink_search`).
-pub(crate) fn warm(contacts: &[Contact], at: &[u32], names: bool, numbers: bool) {
+/// Reads the parts of many hits a reader is about to render one after the other: their
+/// display names and numbers, level by level for all of them at once. In a big book the
+/// entries lie far apart in memory and each level (the entry, its name's and numbers'
+/// bytes, each number's digits) is a cache miss that depends on the one before; read hit
+/// after hit, the misses come one at a time, read here level by level they overlap. In
+/// 100,000 contacts this was about half the cost of rendering a search's answer
+/// (benches/core.rs, `yealink_search`). Candidates checked for more words typed need none
+/// of this: the name index checks them by their words' positions (`index::Typed`).
+pub(crate) fn warm(contacts: &[Contact], at: &[u32]) {
     use std::hint::black_box;
     let entries = at.iter().filter_map(|&i| contacts.get(i as usize));
     // The entries themselves: a few hundred bytes each, so only the lines these fields are on.
     for c in entries.clone() {
-        if names {
-            black_box((
-                c.given_name.as_ptr(),
-                c.family_name.as_ptr(),
-                c.company.as_ptr(),
-            ));
-        }
-        black_box(c.display_name.as_ptr());
-        if numbers {
-            black_box(c.numbers.as_ptr());
-        }
+        black_box((c.display_name.as_ptr(), c.numbers.as_ptr()));
     }
     for c in entries.clone() {
-        // Every reader checks or shows the display name.
         black_box(c.display_name.as_bytes().first().copied());
-        if names {
-            for s in [&c.given_name, &c.family_name, &c.company] {
-                black_box(s.as_bytes().first().copied());
-            }
-        }
-        if numbers {
-            black_box(c.numbers.first().map(|n| n.value.as_ptr()));
-        }
+        black_box(c.numbers.first().map(|n| n.value.as_ptr()));
     }
-    if numbers {
-        for c in entries {
-            for n in &c.numbers {
-                black_box(n.value.as_bytes().first().copied());
-            }
+    for c in entries {
+        for n in &c.numbers {
+            black_box(n.value.as_bytes().first().copied());
         }
     }
 }

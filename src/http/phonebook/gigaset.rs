@@ -330,7 +330,7 @@ fn list_by_name(book: &Book, r: &Request, p: &Presenter) -> Result<Rendered, Ren
             book.typed(t, *f).retain(&mut v);
         }
         // Every hit's numbers are counted for the total.
-        warm(&book.contacts, &v, false, true);
+        warm(&book.contacts, &v);
         v.sort_by_key(|i| rank[*i as usize]);
         v
     });
