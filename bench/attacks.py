@@ -7,7 +7,9 @@ complete, and the server's memory stays under a stated bound.
 Python 3 standard library only; builds the release binary if it is missing. Remote systems
 (CardDAV, JSON APIs) are played by a local HTTP server in this script.
 
-Usage: bench/attacks.py [--out bench/attacks.md]
+Usage: bench/attacks.py [--out bench/attacks.md] [--only WORDS]...
+  --only: run just the attacks whose name contains WORDS (repeatable), e.g.
+          --only "?wait=0" --only replacement, while working on one of them.
 """
 import http.client
 import http.server
@@ -24,7 +26,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "phonedir")
+BIN = os.environ.get("PHONEDIR_BIN") or os.path.join(ROOT, "target", "release", "phonedir")
 RSS_BOUND_MIB = 768
 # Two other tenants: one whose phones read its book (the reader, `Probe`), one that writes
 # (`victim_write`). Apart, so that the reads measured are the reads a phone makes of an
@@ -473,6 +475,7 @@ def main():
     if sys.argv[1:2] == ["--probe"]:
         return probe_main(int(sys.argv[2]), sys.argv[3])
     out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
+    only = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--only"]
     for mib in (60, 30):
         BIG[mib] = big_json(mib)
     BODIES["old"], BODIES["new"] = csv_book(167000, "Old"), csv_book(167000, "New", offset=300000)
@@ -512,6 +515,8 @@ def main():
             ("control characters in a name", control_chars),
             ("a second serve on the same data dir", second_server),
         ]:
+            if only and not any(w in name for w in only):
+                continue
             attack(srv, name, idle_p99, lambda: fn(srv, fake_url))
     finally:
         Probe.process.stdin.close()
