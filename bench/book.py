@@ -310,11 +310,12 @@ if __name__ == "__main__":
     try:
         main()
     finally:
+        # Terminated, not killed: a killed nginx master leaves its workers running.
         for p in procs:
             try:
-                p.kill()
-                p.wait()
+                p.terminate()
+                p.wait(timeout=10)
             except Exception:
-                pass
+                p.kill()
         # Its servers' data: gigabytes per run (1,000 directories, 100,000-contact books).
         shutil.rmtree(T, ignore_errors=True)
