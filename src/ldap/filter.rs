@@ -499,6 +499,10 @@ impl Matcher {
         if value.is_empty() {
             return false;
         }
+        // Presence needs no folding.
+        if matches!(self, Matcher::Present) {
+            return true;
+        }
         let plain = fold(&value);
         // The German folding differs only where an umlaut or ß is.
         let german = has_german_letters(&value).then(|| fold_german(&value));
