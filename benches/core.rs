@@ -320,12 +320,51 @@ fn yealink_search(c: &mut Criterion) {
     g.finish();
 }
 
+/// Storing a rendered answer (every uncached search stores one) in an empty render cache
+/// and in one full of small answers: the cost must not grow with what the cache holds.
+fn render_cache(c: &mut Criterion) {
+    use phonedir::http::cache::{BookCache, CacheKey, Cached};
+    use std::sync::Arc;
+    let mut g = c.benchmark_group("render_cache_insert");
+    let key = |q: usize| CacheKey {
+        directory_id: (q % 50) as i64,
+        version: 1,
+        view: "yealink",
+        query: format!("q={q}"),
+    };
+    let answer = || {
+        Arc::new(Cached::new(
+            "\"e\"".into(),
+            "\"e-gz\"".into(),
+            1,
+            "text/xml",
+            None,
+            "x".repeat(600),
+        ))
+    };
+    for held in [0usize, 20_000] {
+        let cache = BookCache::new(16 << 20);
+        for q in 0..held {
+            cache.insert(key(q), answer());
+        }
+        let mut q = held;
+        g.bench_function(format!("holding_{held}_answers"), |b| {
+            b.iter(|| {
+                q += 1;
+                cache.insert(key(q), answer());
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     normalization,
     ingest,
     render,
     ldap_search,
-    yealink_search
+    yealink_search,
+    render_cache
 );
 criterion_main!(benches);

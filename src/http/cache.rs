@@ -6,6 +6,7 @@
 
 use crate::lru::Lru;
 use actix_web::web::Bytes;
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -94,22 +95,36 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
 }
 
 pub struct BookCache {
-    inner: Mutex<Lru<CacheKey, Arc<Cached>>>,
+    inner: Mutex<Inner>,
 }
+
+struct Inner {
+    lru: Lru<CacheKey, Arc<Cached>>,
+    /// The newest version stored of each directory with bodies here: older versions'
+    /// bodies are swept when a newer one first comes (see `insert`).
+    newest: HashMap<i64, i64>,
+}
+
+/// Directories whose newest version is remembered; beyond, the memory starts again (an
+/// older body then waits for the least-recently-used rule instead of the sweep).
+const NEWEST_TRACKED: usize = 100_000;
 
 impl BookCache {
     pub fn new(max_bytes: usize) -> BookCache {
         BookCache {
-            inner: Mutex::new(Lru::new(max_bytes)),
+            inner: Mutex::new(Inner {
+                lru: Lru::new(max_bytes),
+                newest: HashMap::new(),
+            }),
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn get(&self, key: &CacheKey) -> Option<Arc<Cached>> {
-        let hit = self
-            .inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key);
+        let hit = self.lock().lru.get(key);
         if hit.is_some() {
             crate::metrics::global().cache_hit();
         }
@@ -120,15 +135,24 @@ impl BookCache {
     pub fn insert(&self, key: CacheKey, value: Arc<Cached>) {
         crate::metrics::global().cache_miss();
         let size = value.size() + key.query.len();
-        let mut lru = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        // Older versions of the same view can never be asked for again.
-        lru.retain(|k| {
-            !(k.directory_id == key.directory_id
-                && k.version < key.version
-                && k.view == key.view
-                && k.query == key.query)
-        });
-        lru.insert(key, value, size);
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        // Bodies of a directory's older versions can never be asked for again (readers ask
+        // for the version they find current). They are swept once, when a newer version is
+        // first stored: a sweep reads every entry, and at each insert (a search answer is
+        // one) that was tens of microseconds in a cache of many small answers.
+        if inner.newest.len() >= NEWEST_TRACKED && !inner.newest.contains_key(&key.directory_id) {
+            inner.newest.clear();
+        }
+        let newest = inner.newest.entry(key.directory_id).or_insert(key.version);
+        if *newest < key.version {
+            *newest = key.version;
+            let (directory, version) = (key.directory_id, key.version);
+            inner
+                .lru
+                .retain(|k| !(k.directory_id == directory && k.version < version));
+        }
+        inner.lru.insert(key, value, size);
     }
 
     /// The gzipped body of `value` (stored under `key`, or not kept), when that is smaller
@@ -143,17 +167,14 @@ impl BookCache {
             z
         });
         if let Some(extra) = made {
-            self.inner
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .grow(key, extra);
+            self.lock().lru.grow(key, extra);
         }
         z.clone()
     }
 
     /// (entries, bytes) held now.
     pub fn usage(&self) -> (usize, usize) {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).usage()
+        self.lock().lru.usage()
     }
 }
 
@@ -205,6 +226,22 @@ mod tests {
         cache.insert(key(1, 2), entry(10));
         assert!(cache.get(&key(1, 1)).is_none());
         assert_eq!(cache.usage().0, 1);
+        // Every view of the older version goes, other directories' bodies stay, and a
+        // body of the older version stored late (a reader that raced the push) is kept
+        // until the next version or the bound.
+        let search = |dir, version, q: &str| CacheKey {
+            query: q.into(),
+            ..key(dir, version)
+        };
+        cache.insert(search(1, 2, "q=a"), entry(10));
+        cache.insert(search(2, 1, "q=a"), entry(10));
+        cache.insert(search(1, 3, "q=b"), entry(10));
+        assert!(cache.get(&key(1, 2)).is_none());
+        assert!(cache.get(&search(1, 2, "q=a")).is_none());
+        assert!(cache.get(&search(2, 1, "q=a")).is_some());
+        cache.insert(search(1, 2, "q=c"), entry(10));
+        assert!(cache.get(&search(1, 2, "q=c")).is_some());
+        assert_eq!(cache.usage().0, 3);
     }
 
     #[test]
