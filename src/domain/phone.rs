@@ -164,10 +164,9 @@ impl NumberRules {
             return None;
         }
         let meta = db().by_id(region.code())?;
-        let prefix = meta
-            .national_prefix()
-            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?;
-        let rest = digits.strip_prefix(prefix).filter(|r| !r.is_empty())?;
+        let rest = digits
+            .strip_prefix(trunk_prefix(meta)?)
+            .filter(|r| !r.is_empty())?;
         Some(format!("+{}{rest}", meta.country_code()))
     }
 
@@ -324,6 +323,13 @@ fn is_calling_code(code: u16) -> bool {
         .unwrap_or(false)
 }
 
+/// The digits a region's national numbers are dialled with in front (`0` in DE), when the
+/// metadata gives plain digits (some regions have none, some a pattern).
+fn trunk_prefix(meta: &phonenumber::metadata::Metadata) -> Option<&str> {
+    meta.national_prefix()
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// `+` and digits: a valid national number of the calling code, as written or without the
 /// trunk prefix a writer left in (`+49 (0)89 …`).
 fn canonical(digits: &str) -> Option<String> {
@@ -334,8 +340,7 @@ fn canonical(digits: &str) -> Option<String> {
     }
     db().by_code(&code)?
         .iter()
-        .filter_map(|m| m.national_prefix())
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|m| trunk_prefix(m))
         .find_map(|p| nsn.strip_prefix(p).filter(|n| valid_national(code, n)))
         .map(|n| format!("+{code}{n}"))
 }
@@ -345,10 +350,7 @@ fn canonical(digits: &str) -> Option<String> {
 fn national(region: Region, digits: &str) -> Option<String> {
     let meta = db().by_id(region.code())?;
     let code = meta.country_code();
-    let prefix = meta
-        .national_prefix()
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let stripped = prefix.and_then(|p| digits.strip_prefix(p));
+    let stripped = trunk_prefix(meta).and_then(|p| digits.strip_prefix(p));
     stripped
         .into_iter()
         .chain(std::iter::once(digits))
