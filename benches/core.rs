@@ -364,6 +364,41 @@ fn render_cache(c: &mut Criterion) {
     g.finish();
 }
 
+/// Caller-ID lookups of 500 numbers in the shapes PBXs deliver (E.164, `00…`, national
+/// with and without separators) on 1,000 and 100,000 contacts: the book's side of
+/// `/lookup`, without HTTP. The 100,000 case shows what cache misses the index costs.
+fn lookup(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lookup");
+    let r = rules();
+    for n in [1_000, 100_000] {
+        let b = people(n);
+        let asked: Vec<String> = (0..500)
+            .map(|i| {
+                let number = &b.contacts[i * 7919 % n].numbers[i % 2].value;
+                let national = format!("0{}", &number[3..]);
+                match i % 5 {
+                    0 => number.clone(),
+                    1 => format!("00{}", &number[1..]),
+                    2 => national,
+                    3 => format!("{} {}", &national[..4], &national[4..]),
+                    _ => format!("{}-{}", &national[..4], &national[4..]),
+                }
+            })
+            .collect();
+        g.throughput(Throughput::Elements(asked.len() as u64));
+        g.bench_function(format!("500_numbers_{n}_contacts"), |bench| {
+            bench.iter(|| {
+                for a in &asked {
+                    let hits = b.lookup(a, &r, "", 1);
+                    assert_eq!(hits.len(), 1, "{a}");
+                    black_box(hits);
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     normalization,
@@ -371,6 +406,7 @@ criterion_group!(
     render,
     ldap_search,
     yealink_search,
-    render_cache
+    render_cache,
+    lookup
 );
 criterion_main!(benches);

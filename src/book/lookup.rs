@@ -80,20 +80,11 @@ fn exact<'a>(
             .take(limit)
             .collect()
     };
-    // Most caller IDs come in E.164, as numbers are stored: such a one is looked up as it
-    // is, without the metadata's patterns (a stored number is valid, so the same string is
-    // too). Only when it is not stored so is it read, which may still find it (`+49 (0)…`).
-    let plain_e164 = raw
-        .strip_prefix('+')
-        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
-    if plain_e164 {
-        let hits = stored_as(false, raw);
-        if !hits.is_empty() {
-            return hits;
-        }
-    }
-    // The same for a national number in the region's own shape (`0231 1234567`).
-    if let Some(e164) = rules.first_national_reading(raw) {
+    // Nearly every caller ID comes as E.164, `00…` or national, in digits and separators:
+    // such a one is looked up as the number `parse` reads first, without the metadata's
+    // patterns (a stored number is valid, so that reading is what `parse` gives). Only when
+    // it is not stored so is it read, which may still find it (`+49 (0)…`).
+    if let Some(e164) = rules.first_reading(raw) {
         let hits = stored_as(false, &e164);
         if !hits.is_empty() {
             return hits;

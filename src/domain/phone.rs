@@ -144,26 +144,60 @@ impl NumberRules {
         self.parse(rest, kind.unwrap_or(default_type))
     }
 
-    /// What `parse` tries first for a national number written with separators only
-    /// (`0231 123 45-67` → `+492311234567` in DE): the region's trunk prefix replaced by its
-    /// calling code, without asking the metadata whether that number is valid. `parse`
-    /// returns this reading whenever it is valid, so a caller that finds it among numbers
-    /// known to be valid (a book's) has what `parse` would give, without its patterns.
-    pub fn first_national_reading(&self, raw: &str) -> Option<String> {
-        let region = self.region?;
+    /// What `parse` reads first for a number written with digits and separators only,
+    /// without asking the metadata whether that number is valid:
+    /// - `+49 231 1234567`: `+` and the digits;
+    /// - `0049 231 1234567`: behind the region's international prefix (`00` without a
+    ///   region), `+` and the rest;
+    /// - `0231 123 45-67` in DE: the region's trunk prefix replaced by its calling code.
+    ///
+    /// `parse` returns this reading whenever it is valid (a national number never starts
+    /// with its region's international prefix, or it could not be dialled), so a caller that
+    /// finds it among numbers known to be valid (a book's) has what `parse` would give,
+    /// without its patterns.
+    pub fn first_reading(&self, raw: &str) -> Option<String> {
         let raw = raw.trim();
-        if !raw
+        let (plus, rest) = match raw.strip_prefix('+') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        if !rest
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'/' | b'.' | b'(' | b')'))
         {
             return None;
         }
-        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            return None;
+        }
+        if plus {
+            return Some(format!("+{digits}"));
+        }
+        let meta = match self.region {
+            Some(region) => Some(db().by_id(region.code())?),
+            None => None,
+        };
+        // Some regions have several international prefixes (a pattern): those are left to
+        // `parse`.
+        let international = match meta {
+            Some(m) => m
+                .international_prefix()
+                .map(|p| p.as_str().trim())
+                .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+            None => Some("00"),
+        };
+        if let Some(rest) = international
+            .and_then(|p| digits.strip_prefix(p))
+            .filter(|r| !r.is_empty())
+        {
+            return Some(format!("+{rest}"));
+        }
         // Shorter ones are extensions (or cut short) to `parse`.
         if digits.len() <= self.max_extension_digits {
             return None;
         }
-        let meta = db().by_id(region.code())?;
+        let meta = meta?;
         let rest = digits
             .strip_prefix(trunk_prefix(meta)?)
             .filter(|r| !r.is_empty())?;
@@ -550,10 +584,24 @@ mod tests {
         }
     }
 
-    /// Where the first national reading is a valid number, `parse` reads the same; where it
-    /// is none, a lookup falls back to `parse` (letters, `+`, extensions, no trunk prefix).
+    /// Where the first reading is a valid number, `parse` reads the same; where it is none,
+    /// a lookup falls back to `parse` (letters, extensions, no prefix it knows).
     #[test]
-    fn the_first_national_reading_is_what_parse_reads_when_valid() {
+    fn the_first_reading_is_what_parse_reads_when_valid() {
+        let same_as_parse = |rules: &NumberRules, raw: &str| -> bool {
+            let Some(first) = rules.first_reading(raw) else {
+                return false;
+            };
+            let valid = rules
+                .parse(&first, NumberType::Work)
+                .is_ok_and(|n| n.value == first);
+            if valid {
+                let read = rules.parse(raw, NumberType::Work).map(|n| n.value);
+                let region = rules.region.map(|r| r.to_string());
+                assert_eq!(read.as_deref(), Ok(first.as_str()), "{raw} in {region:?}");
+            }
+            valid
+        };
         let mut checked = 0;
         for region in ["DE", "AT", "CH", "GB", "FR", "US", "IT", "NL"] {
             let rules = NumberRules {
@@ -567,6 +615,10 @@ mod tests {
                 "030 12345678",
                 "0049 231 1234567",
                 "0041 44 668 18 00",
+                "011 49 231 1234567",
+                "+49 231 1234567",
+                "+49 (0)231 1234567",
+                "+39 06 1234 5678",
                 "01511 2345678",
                 "020 7946 0958",
                 "1 212 555 0100",
@@ -576,47 +628,91 @@ mod tests {
                 "0664 1234567",
                 "044 668 18 00",
             ] {
-                let Some(first) = rules.first_national_reading(raw) else {
-                    continue;
-                };
-                let valid = rules
-                    .parse(&first, NumberType::Work)
-                    .is_ok_and(|n| n.value == first);
-                if valid {
-                    checked += 1;
-                    let read = rules.parse(raw, NumberType::Work).map(|n| n.value);
-                    assert_eq!(read.as_deref(), Ok(first.as_str()), "{raw} in {region}");
+                checked += usize::from(same_as_parse(&rules, raw));
+            }
+        }
+        assert!(checked >= 20, "only {checked} readings were valid numbers");
+
+        // Every region's own example numbers dialled nationally, and numbers of sixteen
+        // countries dialled from it internationally.
+        let examples = |meta: &phonenumber::metadata::Metadata| -> Vec<String> {
+            let d = meta.descriptors();
+            [d.fixed_line(), d.mobile()]
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.example())
+                .map(str::to_owned)
+                .collect()
+        };
+        let abroad: Vec<(u16, String)> = HINT_REGIONS
+            .iter()
+            .filter_map(|r| db().by_id(*r))
+            .flat_map(|m| examples(m).into_iter().map(|e| (m.country_code(), e)))
+            .collect();
+        let (mut regions, mut checked) = (0, 0);
+        for meta in db().iter() {
+            let Ok(region) = meta.id().parse::<Region>() else {
+                continue;
+            };
+            regions += 1;
+            let rules = NumberRules {
+                region: Some(region),
+                ..Default::default()
+            };
+            if let Some(trunk) = trunk_prefix(meta) {
+                for nsn in examples(meta) {
+                    checked += usize::from(same_as_parse(&rules, &format!("{trunk}{nsn}")));
+                }
+            }
+            if let Some(intl) = meta
+                .international_prefix()
+                .map(|p| p.as_str().trim())
+                .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+            {
+                for (code, nsn) in &abroad {
+                    checked += usize::from(same_as_parse(&rules, &format!("{intl} {code} {nsn}")));
                 }
             }
         }
-        assert!(checked >= 8, "only {checked} readings were valid numbers");
+        assert!(
+            regions > 200 && checked > 3000,
+            "{regions} regions, {checked} readings"
+        );
+        for (code, nsn) in &abroad {
+            for rules in [NumberRules::default(), de()] {
+                assert!(same_as_parse(&rules, &format!("+{code} {nsn}")));
+            }
+            assert!(same_as_parse(
+                &NumberRules::default(),
+                &format!("00{code}{nsn}")
+            ));
+        }
+
         let de = de();
         assert_eq!(
-            de.first_national_reading(" 0231 123 45-67 ").as_deref(),
+            de.first_reading(" 0231 123 45-67 ").as_deref(),
             Some("+492311234567")
         );
-        for not_national in [
-            "+49 231 1234567",
+        assert_eq!(
+            de.first_reading("0049 231 1234567").as_deref(),
+            Some("+492311234567")
+        );
+        assert_eq!(
+            de.first_reading("+49 231 1234567").as_deref(),
+            Some("+492311234567")
+        );
+        for not_read in [
             "0231 ABCDEFG",
             "42",
             "012345",
             "231 1234567x",
+            "++49 231",
+            "+",
         ] {
-            assert_eq!(
-                de.first_national_reading(not_national),
-                None,
-                "{not_national}"
-            );
+            assert_eq!(de.first_reading(not_read), None, "{not_read}");
         }
-        assert_eq!(
-            de.first_national_reading("231 1234567"),
-            None,
-            "no trunk prefix"
-        );
-        assert_eq!(
-            NumberRules::default().first_national_reading("0231 1234567"),
-            None
-        );
+        assert_eq!(de.first_reading("231 1234567"), None, "no trunk prefix");
+        assert_eq!(NumberRules::default().first_reading("0231 1234567"), None);
     }
 
     #[test]
