@@ -47,6 +47,14 @@ impl Params {
         Ok(found)
     }
 
+    /// Every value given for `name`, without taking it.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// A yes/no parameter: `true/false`, `1/0`, `yes/no`, `on/off`, or the bare name (`?dry_run`)
     /// for yes.
     pub fn flag(&mut self, name: &str) -> Result<bool, ApiError> {

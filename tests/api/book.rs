@@ -207,6 +207,8 @@ fn lookup_as_text_never_answers_a_json_error() {
         "format=text&number=%2B493011122233&region=XX",
         "format=text&number=%2B493011122233&bust=1",
         "format=text&number=%2B493055566677",
+        // Refused before any parameter is read (more than 64), and encoded.
+        &format!("number=1{}&%66ormat=%74ext", "&x=1".repeat(70)),
     ] {
         let r = s.book(&format!("lookup?{q}"));
         assert_ne!(r.status, 200, "{q}");

@@ -28,6 +28,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     let push = super::receive::push_file;
     cfg.service(
         web::scope("/contacts/{key}")
+            // First: a PBX asks on every call, and each resource before it is tried in turn
+            // (`/gigaset/{glued}` with a regex).
+            .service(resource("/lookup", READ).route(read().to(lookup::lookup)))
             .service(
                 resource("", "GET, HEAD, POST, PUT")
                     .route(read().to(whole::csv))
@@ -57,8 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(resource("/fanvil/v1", READ).route(read().to(whole::fanvil)))
             .service(resource("/fritzbox/v1", READ).route(read().to(whole::fritzbox)))
-            .service(resource("/vcard", READ).route(read().to(whole::vcard)))
-            .service(resource("/lookup", READ).route(read().to(lookup::lookup))),
+            .service(resource("/vcard", READ).route(read().to(whole::vcard))),
     );
 }
 
