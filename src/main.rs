@@ -419,13 +419,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// only when asked. Books are built and dropped on whichever blocking thread asked, so the
 /// book and render caches' 64 MiB bounds held 91-102 MiB more than their bound after 1,000
 /// directories were read (bench/run.sh). Two arenas (what two workers contend for) and a
-/// trim every two seconds keep the process near its bounds.
+/// trim every two seconds keep the process near its bounds. A fixed mmap threshold keeps
+/// big short-lived blocks (a book's arrays while it is built, whole rendered books) out of
+/// the heaps, where glibc's self-raising threshold put them after the first was freed:
+/// they go back to the system when freed instead of leaving holes (peak RSS over 1,000
+/// directories 131-136 MiB against 136-139 before, bench/book.py's memory phase).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tame_malloc() {
     // SAFETY: mallopt only sets an allocator parameter, before the server's threads start;
     // a refusal (0) leaves glibc's default. malloc_trim only releases free pages.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 << 10);
     }
     let trim = std::thread::Builder::new()
         .name("malloc-trim".into())
