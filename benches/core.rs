@@ -1,7 +1,7 @@
 //! Micro-benchmarks of the hot paths: number normalization (canonical and messy input),
 //! CSV ingest, each renderer for a 1,000-contact book, and a Yealink search-as-you-type
 //! sequence over LDAP filters on 1,000 and 100,000 contacts (the server's side of a search,
-//! without the network). Run with `cargo bench`; the end-to-end comparisons against nginx
+//! without the network), and caller-ID lookups on 1,000 and 100,000 contacts. Run with `cargo bench`; the end-to-end comparisons against nginx
 //! and libphonenumber, and LDAP over the network, live in bench/run.sh.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
