@@ -287,8 +287,8 @@ impl Runner {
 /// Lowers the calling thread's CPU priority (nice 10): background work yields the CPU to
 /// requests, a phone waiting for its book goes first. On Linux a thread id names just this
 /// thread. There is no way back up for an unprivileged process, so only threads of their
-/// own call this.
-fn lower_priority() {
+/// own call this (the runner's, pushes', the database checkpointer's).
+pub fn lower_priority() {
     let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10);
 }
 

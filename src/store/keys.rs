@@ -114,6 +114,7 @@ pub(super) fn key_exists(tx: &Tx, key: &ApiKey) -> Result<bool> {
 
 /// Retires the keys of one directory (`key_id` None) or one key, before their rows go.
 pub(super) fn retire(tx: &Tx, directory_id: i64, key_id: Option<i64>) -> Result<()> {
+    tx.touch(directory_id);
     tx.execute(
         "INSERT OR IGNORE INTO retired_keys (hash)
          SELECT hash FROM api_keys WHERE directory_id = ?1 AND (?2 IS NULL OR id = ?2)",
@@ -132,6 +133,7 @@ pub(super) fn insert_key_row(
     if key_exists(tx, key)? {
         return Err(StoreError::KeyTaken);
     }
+    tx.touch(directory_id);
     tx.execute(
         "INSERT INTO api_keys (directory_id, hash, scope, hint, label) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![

@@ -149,6 +149,9 @@ pub struct Store {
     floor: DiskFloor,
     /// Writers waiting for the writer connection.
     waiting: std::sync::atomic::AtomicUsize,
+    /// Whether this process's writes move the `foreign_writes` counter, by which a running
+    /// server tells them from its own (see `versions`): true but in the server.
+    announce_writes: bool,
 }
 
 /// A transaction, with the keyring that finding a directory by its key needs (directories
@@ -156,6 +159,27 @@ pub struct Store {
 pub(crate) struct Tx<'a> {
     tx: Transaction<'a>,
     keys: &'a Keyring,
+    /// Directories whose version or keys this write changed: what the versions in memory
+    /// forget once it is committed.
+    touched: std::cell::RefCell<Vec<i64>>,
+}
+
+impl Tx<'_> {
+    fn new<'a>(tx: Transaction<'a>, keys: &'a Keyring) -> Tx<'a> {
+        Tx {
+            tx,
+            keys,
+            touched: Default::default(),
+        }
+    }
+
+    /// Notes that the directory's version or keys change with this transaction.
+    pub(crate) fn touch(&self, directory_id: i64) {
+        let mut t = self.touched.borrow_mut();
+        if !t.contains(&directory_id) {
+            t.push(directory_id);
+        }
+    }
 }
 
 impl<'a> std::ops::Deref for Tx<'a> {
@@ -198,15 +222,18 @@ impl Store {
             quota: Quota::NONE,
             floor: DiskFloor::Bytes(0),
             waiting: std::sync::atomic::AtomicUsize::new(0),
+            announce_writes: true,
         })
     }
 
     /// The store as the server runs it: directories within `quota`, writes refused under
     /// the free-disk `floor`, the WAL checkpointed by a thread of its own (not by the
-    /// writer, inside its lock), and what a stopped replacement left behind cleared.
+    /// writer, inside its lock), what a stopped replacement left behind cleared, and its
+    /// writes not announced as another process's.
     pub fn with_guards(mut self, quota: Quota, floor: DiskFloor) -> Result<Store> {
         self.quota = quota;
         self.floor = floor;
+        self.announce_writes = false;
         self.writer
             .get_mut()
             .unwrap_or_else(|p| p.into_inner())
@@ -244,17 +271,25 @@ impl Store {
 
     fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
         let mut conn = self.lock_writer();
-        let tx = Tx {
-            tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
-            keys: &self.keys,
-        };
+        let tx = Tx::new(
+            conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            &self.keys,
+        );
         let out = f(&tx)?;
         // Keys' last use rides along with writes that happen anyway (see keys::Uses).
         let flushed = self.uses.flush(&tx)?;
+        if self.announce_writes {
+            tx.execute(
+                "INSERT INTO server_meta (name, value) VALUES (?1, '1')
+                 ON CONFLICT (name) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                [versions::FOREIGN_WRITES],
+            )?;
+        }
+        let touched = tx.touched.take();
         tx.tx.commit()?;
         self.uses.flushed(flushed);
         // Before the caller answers: a request after this write sees the new version.
-        self.versions.forget_all();
+        self.versions.forget(&touched);
         Ok(out)
     }
 
@@ -283,10 +318,10 @@ impl Store {
     /// the versions in memory stay.
     fn write_log<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
         let mut conn = self.lock_writer();
-        let tx = Tx {
-            tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
-            keys: &self.keys,
-        };
+        let tx = Tx::new(
+            conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            &self.keys,
+        );
         let out = f(&tx)?;
         tx.tx.commit()?;
         Ok(out)
@@ -294,10 +329,7 @@ impl Store {
 
     fn read<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
         let mut conn = self.readers.get()?;
-        let tx = Tx {
-            tx: conn.transaction()?,
-            keys: &self.keys,
-        };
+        let tx = Tx::new(conn.transaction()?, &self.keys);
         let out = f(&tx)?;
         tx.tx.finish()?;
         Ok(out)
@@ -341,6 +373,7 @@ impl Store {
                 return Ok(false);
             };
             keys::retire(tx, dir.id, None)?;
+            tx.touch(dir.id);
             Ok(tx.execute("DELETE FROM directories WHERE id = ?1", [dir.id])? > 0)
         })
     }
@@ -625,7 +658,8 @@ fn insert_directory(tx: &Tx, key: &ApiKey) -> Result<Directory> {
     directory_row(tx, key)?.ok_or(StoreError::UnknownDirectory)
 }
 
-fn bump_version(tx: &Transaction, directory_id: i64) -> Result<i64> {
+fn bump_version(tx: &Tx, directory_id: i64) -> Result<i64> {
+    tx.touch(directory_id);
     Ok(tx.query_row(
         "UPDATE directories
             SET version = version + 1,

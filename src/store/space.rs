@@ -119,6 +119,9 @@ pub fn start_checkpointer(db: PathBuf) {
     let spawned = std::thread::Builder::new()
         .name("checkpoint".into())
         .spawn(move || {
+            // Copying a big replacement's pages into the database is background work: the
+            // phones' reads go first.
+            crate::jobs::lower_priority();
             let conn = match connect(&db) {
                 Ok(c) => c,
                 Err(e) => {

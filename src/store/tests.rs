@@ -127,13 +127,23 @@ fn tempdir() -> tempfile::TempDir {
 fn versions_follow_writes_of_this_and_other_processes() {
     let dir = tempdir();
     let k = key("ACME0123456789");
-    let store = Store::open(dir.path()).unwrap();
+    let calm = key("CALM0123456789");
+    // The store as the server runs it: its own writes are not another process's.
+    let store = Store::open(dir.path())
+        .unwrap()
+        .with_guards(Quota::NONE, DiskFloor::Bytes(0))
+        .unwrap();
     assert_eq!(store.version(&k).unwrap(), None);
     store
         .replace_source(&k, "push", "push", &[contact("A", "+491")], true)
         .unwrap();
+    store
+        .replace_source(&calm, "push", "push", &[contact("Z", "+499")], true)
+        .unwrap();
     let (id, v1) = store.version(&k).unwrap().unwrap();
     assert_eq!(v1, 1);
+    let calm_version = store.version(&calm).unwrap();
+    assert!(store.resolve(&calm).unwrap().is_some());
     store
         .replace_source(&k, "push", "push", &[contact("B", "+492")], true)
         .unwrap();
@@ -142,6 +152,13 @@ fn versions_follow_writes_of_this_and_other_processes() {
         Some((id, 2)),
         "own writes at once"
     );
+    // A write to one directory leaves what memory knows of the others, also after the
+    // watcher has seen the commit: their phones keep being answered without the database.
+    for wait in [0, 300] {
+        std::thread::sleep(std::time::Duration::from_millis(wait));
+        assert_eq!(store.cached_version(&calm).unwrap(), calm_version);
+        assert!(store.resolve_cached(&calm).unwrap().is_some());
+    }
 
     // Another process writes the same file.
     let other = Store::open(dir.path()).unwrap();
@@ -154,6 +171,9 @@ fn versions_follow_writes_of_this_and_other_processes() {
         Some((id, 3)),
         "other writers within 250 ms"
     );
+    // It may have changed anything (revoked a key, say): memory starts over.
+    assert_eq!(store.cached_version(&calm).unwrap(), None);
+    assert!(store.resolve_cached(&calm).unwrap().is_none());
 }
 
 #[test]
