@@ -434,11 +434,14 @@ fn tame_malloc() {
     }
     let trim = std::thread::Builder::new()
         .name("malloc-trim".into())
-        .spawn(|| loop {
-            std::thread::sleep(std::time::Duration::from_secs(2));
-            // SAFETY: see above.
-            unsafe {
-                libc::malloc_trim(0);
+        .spawn(|| {
+            phonedir::jobs::lower_priority();
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                // SAFETY: see above.
+                unsafe {
+                    libc::malloc_trim(0);
+                }
             }
         });
     if let Err(e) = trim {
