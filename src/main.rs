@@ -418,18 +418,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// keeps what was freed in each; freed pages in the middle of a heap go back to the system
 /// only when asked. Books are built and dropped on whichever blocking thread asked, so the
 /// book and render caches' 64 MiB bounds held 91-102 MiB more than their bound after 1,000
-/// directories were read (bench/run.sh). Two arenas (what two workers contend for) and a
-/// trim every two seconds keep the process near its bounds. A fixed mmap threshold keeps
-/// big short-lived blocks (a book's arrays while it is built, whole rendered books) out of
-/// the heaps, where glibc's self-raising threshold put them after the first was freed:
-/// they go back to the system when freed instead of leaving holes (peak RSS over 1,000
-/// directories 131-136 MiB against 136-139 before, bench/book.py's memory phase).
+/// directories were read (bench/run.sh); a trim every two seconds keeps the process near
+/// its bounds.
+///
+/// Arenas: one per long-lived thread that allocates (request workers, the runner's jobs)
+/// and two for the blocking pool and pushes, not more. Fewer made request workers share an
+/// arena's lock with background threads, which hold it and then wait for their CPU (see
+/// `jobs::lower_priority`): with two arenas another tenant's read p99 was 4-9x idle while
+/// six big JSON answers were parsed, 1.0-2.3x with eight (bench/attacks.py), for a peak of
+/// 134-136 MiB against 130 over 1,000 directories (bench/book.py's memory phase).
+/// `MALLOC_ARENA_MAX` in the environment wins.
+///
+/// A fixed mmap threshold keeps big short-lived blocks (a book's arrays while it is built,
+/// whole rendered books) out of the heaps, where glibc's self-raising threshold put them
+/// after the first was freed: they go back to the system when freed instead of leaving
+/// holes (peak RSS over 1,000 directories 131-136 MiB against 136-139 before).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tame_malloc() {
+fn tame_malloc(job_workers: usize) {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let arenas = i32::try_from(workers + job_workers + 2).unwrap_or(i32::MAX);
     // SAFETY: mallopt only sets an allocator parameter, before the server's threads start;
     // a refusal (0) leaves glibc's default. malloc_trim only releases free pages.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+            libc::mallopt(libc::M_ARENA_MAX, arenas);
+        }
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 << 10);
     }
     let trim = std::thread::Builder::new()
@@ -450,10 +463,10 @@ fn tame_malloc() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tame_malloc() {}
+fn tame_malloc(_job_workers: usize) {}
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    tame_malloc();
+    tame_malloc(args.max_syncs);
     let https = Some(args.https).filter(|a| !a.eq_ignore_ascii_case("off"));
     let off = |a: Option<String>| a.filter(|a| !a.eq_ignore_ascii_case("off"));
     // The demo listens for LDAP too, unless either listener is named.
