@@ -543,9 +543,13 @@ def main():
                 f.write("| %s | %s | %.1f / %.1f ms (%.1fx) | %d in %.2f s | %d / %d MiB | %s |\n"
                         % (name, "yes" if holds else "**no**", p99 * 1000, idle * 1000, p99 / idle, ws, wt, rss, hwm,
                            detail.replace("|", "/")))
-            f.write("\nLoad average while it ran: %.1f on %d cores; a victim read that failed the 3x rule "
-                    "did so by CPU contention (the attack's parsing and the victim's reads share the cores), "
-                    "not by a limit giving way. "
+            f.write("\nLoad average while it ran: %.1f on %d cores. Under the three heaviest attacks "
+                    "(`?wait=0`, big JSON answers, the big replacement) the reader's p99 was 3-7x idle until "
+                    "three causes were found (perf sched, 2026-12-03) and removed: every write made memory "
+                    "forget every directory's version and keys, sending other tenants' phones to the "
+                    "database; background threads held both CPUs for whole scheduler ticks; request "
+                    "workers shared malloc arenas with background threads that held an arena's lock while "
+                    "waiting for a CPU. The machine is shared: single runs vary. "
                     "Before issue 11 (from the issue): the deep XML aborted the process on every start, "
                     "40 stalled uploads held 860 MB, 1,100 `?wait=0` syncs made another book take 59 s and "
                     "a push 120 s, six 60 MB answers took 4.3 GB, one contact with 80,000 numbers took 9.4 s, "
