@@ -468,10 +468,14 @@ mod tests {
         .unwrap();
         let (tx, rx) = mpsc::channel();
         let (started_tx, started) = mpsc::channel();
+        let (go, go_rx) = mpsc::channel::<()>();
         r.submit(Job {
             deadline: Duration::from_millis(300),
             ..job("A", "slow", move |ctx| {
                 started_tx.send(()).unwrap();
+                // Busy until the queue was tried, however late this test's thread runs on
+                // a loaded machine; then its deadline ends it.
+                let _ = go_rx.recv();
                 tx.send(ctx.sleep(Duration::from_secs(10))).unwrap()
             })
         })
@@ -480,6 +484,7 @@ mod tests {
         // The worker is busy: one job may wait, the next is refused.
         assert_eq!(r.submit(job("B", "x", |_| {})), Ok(()));
         assert_eq!(r.submit(job("C", "y", |_| {})), Err(SubmitError::QueueFull));
+        go.send(()).unwrap();
         let t = Instant::now();
         assert_eq!(
             rx.recv_timeout(Duration::from_secs(5)).unwrap(),
