@@ -298,7 +298,7 @@ pub async fn serve(cfg: ServerConfig) -> Result<(), ServeError> {
         admin: admin::Sessions::default(),
     });
     let conn = cfg.connections;
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let workers = request_workers();
     let mut server = HttpServer::new(move || app(state.clone()))
         .workers(workers)
         // actix counts connections per worker.
@@ -369,6 +369,12 @@ async fn start_ldap(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Threads that answer HTTP requests: one per core (the process's allocator gives each its
+/// own heap, see `tame_malloc` in main).
+pub fn request_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Book builds and whole-book renders at once: two per core keeps every core busy while a
