@@ -426,7 +426,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// arena's lock with background threads, which hold it and then wait for their CPU (see
 /// `jobs::lower_priority`): with two arenas another tenant's read p99 was 4-9x idle while
 /// six big JSON answers were parsed, 1.0-2.3x with eight (bench/attacks.py), for a peak of
-/// 134-136 MiB against 130 over 1,000 directories (bench/book.py's memory phase).
+/// 134-136 MiB against 130 over 1,000 directories (bench/book.py's memory phase alone; 141
+/// in whole bench/book.py runs).
 /// `MALLOC_ARENA_MAX` in the environment wins.
 ///
 /// A fixed mmap threshold keeps big short-lived blocks (a book's arrays while it is built,
@@ -435,7 +436,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// holes (peak RSS over 1,000 directories 131-136 MiB against 136-139 before).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tame_malloc(job_workers: usize) {
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = phonedir::http::request_workers();
     let arenas = i32::try_from(workers + job_workers + 2).unwrap_or(i32::MAX);
     // SAFETY: mallopt only sets an allocator parameter, before the server's threads start;
     // a refusal (0) leaves glibc's default. malloc_trim only releases free pages.
